@@ -1,0 +1,2 @@
+"""Analysers that turn frames into observations: motion, tracking (plates, faces and traffic follow).
+"""

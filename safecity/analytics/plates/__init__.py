@@ -1,0 +1,2 @@
+"""Licence plates: country formats (validation and position-aware correction); the reader lands later.
+"""

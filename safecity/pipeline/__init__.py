@@ -1,0 +1,2 @@
+"""Per-camera runtime: source -> motion gate -> analysers -> sink, with run statistics.
+"""

@@ -1,0 +1,194 @@
+"""Camera and site persistence: the registry's records to rows and back, imports as one transaction."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from sqlalchemy import delete, func, insert, select
+
+from safecity.store.database import Database
+from safecity.store.models import OBSERVATION_TABLES, CameraRow, ProcessingRunRow, SiteRow, utcnow
+from safecity.types import Camera, Capability, Site
+
+
+class CameraStoreError(ValueError):
+    """A registry write that would break the store's invariants (unknown id, duplicate, data in use)."""
+
+
+def _caps_to_text(caps: frozenset[Capability]) -> str:
+    return ";".join(sorted(c.value for c in caps))
+
+
+def _caps_from_text(text: str) -> frozenset[Capability]:
+    return frozenset(Capability(c) for c in text.split(";") if c)
+
+
+def camera_from_row(row: CameraRow) -> Camera:
+    return Camera(
+        id=row.id,
+        name=row.name,
+        site_id=row.site_id,
+        latitude=row.latitude,
+        longitude=row.longitude,
+        heading_deg=row.heading_deg,
+        mount_height_m=row.mount_height_m,
+        operator=row.operator,
+        capabilities=_caps_from_text(row.capabilities),
+        stream_url=row.stream_url,
+        retention_days=row.retention_days,
+        legal_basis=row.legal_basis,
+        enabled=row.enabled,
+        zone=row.zone,
+        camera_type=row.camera_type,
+    )
+
+
+def _camera_values(camera: Camera) -> dict[str, object]:
+    now = utcnow()
+    return {
+        "id": camera.id,
+        "name": camera.name,
+        "site_id": camera.site_id,
+        "latitude": camera.latitude,
+        "longitude": camera.longitude,
+        "heading_deg": camera.heading_deg,
+        "mount_height_m": camera.mount_height_m,
+        "operator": camera.operator,
+        "capabilities": _caps_to_text(camera.capabilities),
+        "stream_url": camera.stream_url,
+        "retention_days": camera.retention_days,
+        "legal_basis": camera.legal_basis,
+        "enabled": camera.enabled,
+        "zone": camera.zone,
+        "camera_type": camera.camera_type,
+        "created_at": now,
+        "updated_at": now,
+    }
+
+
+def site_from_row(row: SiteRow) -> Site:
+    return Site(id=row.id, name=row.name, latitude=row.latitude, longitude=row.longitude, address=row.address)
+
+
+class CameraStore:
+    """Reads and writes the camera register."""
+
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    def save(self, sites: Sequence[Site], cameras: Sequence[Camera], *, replace: bool = False) -> None:
+        """Insert sites and cameras in one transaction: all of them land, or none.
+
+        Existing sites with the same id are updated (a site is a place, shared by imports);
+        an existing camera id is an error unless `replace` is set.
+        """
+        site_ids = [s.id for s in sites]
+        cam_ids = [c.id for c in cameras]
+        with self.db.session() as session:
+            existing_sites = set(session.scalars(select(SiteRow.id).where(SiteRow.id.in_(site_ids))))
+            existing_cams = set(session.scalars(select(CameraRow.id).where(CameraRow.id.in_(cam_ids))))
+            if existing_cams and not replace:
+                shown = ", ".join(sorted(existing_cams)[:5])
+                raise CameraStoreError(
+                    f"{len(existing_cams)} camera id(s) already registered: {shown}; "
+                    "remove them first or import with --replace"
+                )
+            new_sites = [s for s in sites if s.id not in existing_sites]
+            if new_sites:
+                session.execute(
+                    insert(SiteRow),
+                    [
+                        {
+                            "id": s.id,
+                            "name": s.name,
+                            "latitude": s.latitude,
+                            "longitude": s.longitude,
+                            "address": s.address,
+                        }
+                        for s in new_sites
+                    ],
+                )
+            for s in sites:
+                if s.id in existing_sites:
+                    row = session.get(SiteRow, s.id)
+                    assert row is not None
+                    row.name, row.latitude, row.longitude, row.address = (
+                        s.name,
+                        s.latitude,
+                        s.longitude,
+                        s.address,
+                    )
+            known_sites = existing_sites | set(site_ids)
+            missing = sorted({c.site_id for c in cameras} - known_sites)
+            if missing:
+                in_db = set(session.scalars(select(SiteRow.id).where(SiteRow.id.in_(missing))))
+                unknown = [m for m in missing if m not in in_db]
+                if unknown:
+                    raise CameraStoreError(f"camera refers to unknown site(s): {', '.join(unknown[:5])}")
+            if existing_cams:
+                session.execute(delete(CameraRow).where(CameraRow.id.in_(existing_cams)))
+            if cameras:
+                session.execute(insert(CameraRow), [_camera_values(c) for c in cameras])
+
+    def all(self, *, enabled_only: bool = False) -> list[Camera]:
+        with self.db.session() as session:
+            query = select(CameraRow).order_by(CameraRow.id)
+            if enabled_only:
+                query = query.where(CameraRow.enabled.is_(True))
+            return [camera_from_row(r) for r in session.scalars(query)]
+
+    def get(self, camera_id: str) -> Camera:
+        with self.db.session() as session:
+            row = session.get(CameraRow, camera_id)
+            if row is None:
+                raise CameraStoreError(f"no camera with id {camera_id!r}")
+            return camera_from_row(row)
+
+    def sites(self) -> list[Site]:
+        with self.db.session() as session:
+            return [site_from_row(r) for r in session.scalars(select(SiteRow).order_by(SiteRow.id))]
+
+    def observation_counts(self, camera_id: str) -> dict[str, int]:
+        with self.db.session() as session:
+            return {
+                table.__tablename__: int(
+                    session.scalar(
+                        select(func.count()).select_from(table).where(table.camera_id == camera_id)
+                    )
+                    or 0
+                )
+                for table in OBSERVATION_TABLES
+            }
+
+    def remove(self, camera_id: str, *, purge: bool = False) -> list[str]:
+        """Delete a camera; with `purge` its observations and runs go too. Returns snapshot refs freed.
+
+        Without `purge` a camera that still has observations is kept: deleting evidence must be
+        a deliberate act, not a side effect of tidying the register.
+        """
+        with self.db.session() as session:
+            row = session.get(CameraRow, camera_id)
+            if row is None:
+                raise CameraStoreError(f"no camera with id {camera_id!r}")
+            snapshots: list[str] = []
+            total = 0
+            for table in OBSERVATION_TABLES:
+                refs = list(session.scalars(select(table.snapshot).where(table.camera_id == camera_id)))
+                total += len(refs)
+                snapshots.extend(r for r in refs if r)
+            if total and not purge:
+                raise CameraStoreError(
+                    f"camera {camera_id!r} has {total} stored observation(s); use --purge to delete them too"
+                )
+            for table in OBSERVATION_TABLES:
+                session.execute(delete(table).where(table.camera_id == camera_id))
+            session.execute(delete(ProcessingRunRow).where(ProcessingRunRow.camera_id == camera_id))
+            site_id = row.site_id
+            session.delete(row)
+            session.flush()
+            others = session.scalar(
+                select(func.count()).select_from(CameraRow).where(CameraRow.site_id == site_id)
+            )
+            if not others:
+                session.execute(delete(SiteRow).where(SiteRow.id == site_id))
+            return snapshots

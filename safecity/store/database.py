@@ -1,0 +1,142 @@
+"""Opening the database: engine per URL (SQLite in WAL mode or PostgreSQL), sessions and migrations.
+
+The schema is owned by Alembic; `Database.open` brings an embedded SQLite file up to date on its
+own so that `make demo` needs no separate step, while a shared PostgreSQL is migrated explicitly
+with `safecity db upgrade` (several replicas must not race to migrate it).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from alembic import command
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import Engine, create_engine, event, make_url
+from sqlalchemy.exc import ArgumentError, OperationalError
+from sqlalchemy.orm import Session, sessionmaker
+
+from safecity.config import StoreSettings, redact_url
+
+MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
+
+
+class StoreError(Exception):
+    """The database cannot be opened, reached or migrated; the message says which and why."""
+
+
+def normalise_url(url: str) -> str:
+    """Use the psycopg 3 driver for plain postgresql:// URLs (psycopg2 is not a dependency)."""
+    try:
+        parsed = make_url(url)
+    except ArgumentError as exc:
+        raise StoreError(f"invalid database URL {redact_url(url)!r}: {exc}") from exc
+    if parsed.drivername in ("postgresql", "postgres"):
+        parsed = parsed.set(drivername="postgresql+psycopg")
+    return parsed.render_as_string(hide_password=False)
+
+
+def _sqlite_pragmas(busy_timeout_ms: int) -> Any:
+    def on_connect(dbapi_conn: Any, _record: Any) -> None:
+        cur = dbapi_conn.cursor()
+        # WAL lets readers (API, CLI) work while the single writer commits batches.
+        cur.execute("PRAGMA journal_mode=WAL")
+        cur.execute("PRAGMA synchronous=NORMAL")
+        cur.execute("PRAGMA foreign_keys=ON")
+        cur.execute(f"PRAGMA busy_timeout={int(busy_timeout_ms)}")
+        cur.close()
+
+    return on_connect
+
+
+def create_db_engine(url: str, settings: StoreSettings | None = None) -> Engine:
+    settings = settings or StoreSettings()
+    url = normalise_url(url)
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite":
+        if parsed.database and parsed.database != ":memory:":
+            Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+        engine = create_engine(url, connect_args={"check_same_thread": False})
+        event.listen(engine, "connect", _sqlite_pragmas(settings.sqlite_busy_timeout_ms))
+        return engine
+    if parsed.get_backend_name() == "postgresql":
+        return create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=5)
+    raise StoreError(f"unsupported database {parsed.get_backend_name()!r}; use sqlite or postgresql")
+
+
+def alembic_config(engine: Engine) -> Config:
+    cfg = Config()
+    cfg.set_main_option("script_location", str(MIGRATIONS_DIR))
+    cfg.set_main_option("sqlalchemy.url", engine.url.render_as_string(hide_password=False).replace("%", "%%"))
+    return cfg
+
+
+@dataclass
+class Database:
+    """An engine plus its session factory; the one handle every store module takes."""
+
+    engine: Engine
+    sessions: sessionmaker[Session]
+
+    @classmethod
+    def connect(cls, url: str, settings: StoreSettings | None = None) -> Database:
+        engine = create_db_engine(url, settings)
+        return cls(engine=engine, sessions=sessionmaker(engine, expire_on_commit=False))
+
+    @classmethod
+    def open(cls, url: str, settings: StoreSettings | None = None, *, migrate: bool = True) -> Database:
+        """Connect, check the server answers, and (for SQLite, or when asked) migrate to head."""
+        db = cls.connect(url, settings)
+        try:
+            with db.engine.connect():
+                pass
+        except OperationalError as exc:
+            db.close()
+            raise StoreError(f"cannot reach database {redact_url(url)}: {exc.orig}") from exc
+        if migrate and db.is_sqlite:
+            db.upgrade()
+        elif db.current_revision() != db.head_revision():
+            current = db.current_revision() or "empty"
+            db.close()
+            raise StoreError(
+                f"database {redact_url(url)} is at revision {current}, code expects "
+                f"{db.head_revision()}; run `safecity db upgrade`"
+            )
+        return db
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.engine.url.get_backend_name() == "sqlite"
+
+    @contextmanager
+    def session(self) -> Iterator[Session]:
+        """A session in one transaction: committed on success, rolled back on any error."""
+        with self.sessions.begin() as session:
+            yield session
+
+    def upgrade(self, revision: str = "head") -> None:
+        with self.engine.begin() as conn:
+            cfg = alembic_config(self.engine)
+            cfg.attributes["connection"] = conn
+            command.upgrade(cfg, revision)
+
+    def downgrade(self, revision: str = "base") -> None:
+        with self.engine.begin() as conn:
+            cfg = alembic_config(self.engine)
+            cfg.attributes["connection"] = conn
+            command.downgrade(cfg, revision)
+
+    def current_revision(self) -> str | None:
+        with self.engine.connect() as conn:
+            return MigrationContext.configure(conn).get_current_revision()
+
+    def head_revision(self) -> str | None:
+        return ScriptDirectory.from_config(alembic_config(self.engine)).get_current_head()
+
+    def close(self) -> None:
+        self.engine.dispose()

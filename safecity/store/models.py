@@ -1,0 +1,240 @@
+"""SQLAlchemy 2 table models: sites, cameras, the four observation tables, alerts, watchlists, users, audit.
+
+One table per observation kind: each kind has its own columns and its own queries (plates are
+searched by text, faces by vector, tracks by path), so a shared wide table would be mostly NULLs.
+The shared columns (camera, time, box, confidence, track, snapshot) come from one mixin.
+Times are stored as UTC; `UTCDateTime` gives back timezone-aware values on every backend.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    MetaData,
+    String,
+    Text,
+    TypeDecorator,
+)
+from sqlalchemy.engine import Dialect
+from sqlalchemy.orm import DeclarativeBase, Mapped, declared_attr, mapped_column
+
+ID_LEN = 64
+OBS_ID_LEN = 32
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Stores aware datetimes as naive UTC and returns them aware (SQLite keeps no zone)."""
+
+    impl = DateTime
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError(f"naive datetime {value!r} given to the store; use timezone-aware UTC times")
+        return value.astimezone(UTC).replace(tzinfo=None)
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        assert isinstance(value, datetime)
+        return value.replace(tzinfo=UTC)
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+class SiteRow(Base):
+    __tablename__ = "sites"
+
+    id: Mapped[str] = mapped_column(String(ID_LEN), primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    latitude: Mapped[float] = mapped_column(Float)
+    longitude: Mapped[float] = mapped_column(Float)
+    address: Mapped[str] = mapped_column(String(300), default="")
+
+
+class CameraRow(Base):
+    __tablename__ = "cameras"
+
+    id: Mapped[str] = mapped_column(String(ID_LEN), primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    site_id: Mapped[str] = mapped_column(ForeignKey("sites.id"), index=True)
+    latitude: Mapped[float] = mapped_column(Float)
+    longitude: Mapped[float] = mapped_column(Float)
+    heading_deg: Mapped[float | None] = mapped_column(Float, nullable=True)
+    mount_height_m: Mapped[float | None] = mapped_column(Float, nullable=True)
+    operator: Mapped[str] = mapped_column(String(200), default="")
+    capabilities: Mapped[str] = mapped_column(String(100))
+    stream_url: Mapped[str] = mapped_column(Text, default="")
+    retention_days: Mapped[int] = mapped_column(Integer)
+    legal_basis: Mapped[str] = mapped_column(Text, default="")
+    enabled: Mapped[bool] = mapped_column(Boolean, default=True)
+    zone: Mapped[str] = mapped_column(String(40), default="town")
+    camera_type: Mapped[str] = mapped_column(String(40), default="fixed")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+
+class _ObservationColumns:
+    """Columns every observation carries: who saw it, when, where in the frame, how sure."""
+
+    id: Mapped[str] = mapped_column(String(OBS_ID_LEN), primary_key=True)
+    ts: Mapped[datetime] = mapped_column(UTCDateTime)
+    x: Mapped[int] = mapped_column(Integer)
+    y: Mapped[int] = mapped_column(Integer)
+    w: Mapped[int] = mapped_column(Integer)
+    h: Mapped[int] = mapped_column(Integer)
+    confidence: Mapped[float] = mapped_column(Float)
+    track_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    snapshot: Mapped[str] = mapped_column(String(300), default="")
+
+    @declared_attr
+    def camera_id(cls) -> Mapped[str]:
+        return mapped_column(ForeignKey("cameras.id"))
+
+    @declared_attr.directive
+    def __table_args__(cls) -> tuple[Index, ...]:
+        name = cls.__tablename__  # type: ignore[attr-defined]
+        return (Index(f"ix_{name}_camera_ts", "camera_id", "ts"), Index(f"ix_{name}_ts", "ts"))
+
+
+class MotionTrackRow(_ObservationColumns, Base):
+    __tablename__ = "motion_tracks"
+
+    ended_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    path: Mapped[list[list[float]]] = mapped_column(JSON)
+
+
+class PlateReadRow(_ObservationColumns, Base):
+    __tablename__ = "plate_reads"
+
+    text: Mapped[str] = mapped_column(String(32))
+    normalised: Mapped[str] = mapped_column(String(32), index=True)
+    country: Mapped[str] = mapped_column(String(8), default="")
+    candidates: Mapped[list[list[Any]]] = mapped_column(JSON)
+
+
+class FaceSightingRow(_ObservationColumns, Base):
+    __tablename__ = "face_sightings"
+
+    quality: Mapped[float] = mapped_column(Float)
+    embedding: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True)
+
+
+class LineCrossingRow(_ObservationColumns, Base):
+    __tablename__ = "line_crossings"
+
+    line_name: Mapped[str] = mapped_column(String(100))
+    direction: Mapped[str] = mapped_column(String(20))
+    object_class: Mapped[str] = mapped_column(String(40), default="unknown")
+
+
+class AlertRow(Base):
+    __tablename__ = "alerts"
+
+    id: Mapped[str] = mapped_column(String(OBS_ID_LEN), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(40))
+    camera_id: Mapped[str] = mapped_column(ForeignKey("cameras.id"))
+    ts: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    message: Mapped[str] = mapped_column(Text)
+    observation_id: Mapped[str | None] = mapped_column(String(OBS_ID_LEN), nullable=True)
+    watchlist_id: Mapped[str | None] = mapped_column(ForeignKey("watchlists.id"), nullable=True)
+    score: Mapped[float | None] = mapped_column(Float, nullable=True)
+    status: Mapped[str] = mapped_column(String(20), default="new")
+    handled_by: Mapped[str | None] = mapped_column(String(100), nullable=True)
+    handled_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+
+
+class WatchlistRow(Base):
+    __tablename__ = "watchlists"
+
+    id: Mapped[str] = mapped_column(String(ID_LEN), primary_key=True)
+    name: Mapped[str] = mapped_column(String(200), unique=True)
+    kind: Mapped[str] = mapped_column(String(20))
+    description: Mapped[str] = mapped_column(Text, default="")
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    created_by: Mapped[str] = mapped_column(String(100), default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class WatchlistEntryRow(Base):
+    __tablename__ = "watchlist_entries"
+
+    id: Mapped[str] = mapped_column(String(OBS_ID_LEN), primary_key=True)
+    watchlist_id: Mapped[str] = mapped_column(ForeignKey("watchlists.id", ondelete="CASCADE"), index=True)
+    label: Mapped[str] = mapped_column(String(200))
+    plate_normalised: Mapped[str | None] = mapped_column(String(32), nullable=True, index=True)
+    note: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class UserRow(Base):
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    username: Mapped[str] = mapped_column(String(100), unique=True)
+    password_hash: Mapped[str] = mapped_column(String(300))
+    role: Mapped[str] = mapped_column(String(20))
+    disabled: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class AuditEntryRow(Base):
+    __tablename__ = "audit_entries"
+
+    seq: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    ts: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    username: Mapped[str] = mapped_column(String(100))
+    role: Mapped[str] = mapped_column(String(20))
+    action: Mapped[str] = mapped_column(String(40), index=True)
+    target: Mapped[str] = mapped_column(Text, default="")
+    justification: Mapped[str] = mapped_column(Text, default="")
+    recipients: Mapped[str] = mapped_column(Text, default="")
+    details: Mapped[dict[str, Any]] = mapped_column(JSON)
+    prev_hash: Mapped[str] = mapped_column(String(64))
+    hash: Mapped[str] = mapped_column(String(64), unique=True)
+
+
+class ProcessingRunRow(Base):
+    """One pass of the pipeline over a source: the numbers an operator checks a camera by."""
+
+    __tablename__ = "processing_runs"
+
+    id: Mapped[str] = mapped_column(String(OBS_ID_LEN), primary_key=True)
+    camera_id: Mapped[str] = mapped_column(ForeignKey("cameras.id"), index=True)
+    source: Mapped[str] = mapped_column(Text)
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    finished_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    frames_decoded: Mapped[int] = mapped_column(Integer)
+    frames_analysed: Mapped[int] = mapped_column(Integer)
+    frames_with_motion: Mapped[int] = mapped_column(Integer)
+    observations: Mapped[int] = mapped_column(Integer)
+    error: Mapped[str] = mapped_column(Text, default="")
+
+
+OBSERVATION_TABLES = (MotionTrackRow, PlateReadRow, FaceSightingRow, LineCrossingRow)

@@ -1,0 +1,140 @@
+"""The single observation writer: batches observations and commits each batch in one transaction.
+
+Analysers hand observations to `ObservationWriter.submit`; a background thread commits them in
+batches of `batch_size` or after `flush_interval_s`, whichever comes first. A batch lands whole
+or not at all; a failed batch stops the writer and the error is raised to the caller on the
+next `submit`, `flush` or `close`, so no failure passes silently.
+"""
+
+from __future__ import annotations
+
+import queue
+import threading
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from sqlalchemy import insert
+
+from safecity.config import StoreSettings
+from safecity.store.database import Database
+from safecity.store.observations import group_rows
+from safecity.types import Observation
+
+
+class WriterError(RuntimeError):
+    """A batch could not be committed; nothing of that batch is in the store."""
+
+
+def write_batch(db: Database, observations: Sequence[Observation]) -> int:
+    """Commit observations in one transaction; returns how many were written."""
+    if not observations:
+        return 0
+    grouped = group_rows(observations)
+    with db.session() as session:
+        for table, rows in grouped.items():
+            session.execute(insert(table), rows)
+    return len(observations)
+
+
+@dataclass
+class WriterStats:
+    written: int = 0
+    batches: int = 0
+    failed_batches: int = 0
+
+
+_STOP = object()
+_FLUSH = "flush"
+
+
+class ObservationWriter:
+    """One writer thread per process; the only code path that inserts observations."""
+
+    def __init__(self, db: Database, settings: StoreSettings) -> None:
+        self.db = db
+        self.batch_size = settings.batch_size
+        self.flush_interval_s = settings.flush_interval_s
+        self.stats = WriterStats()
+        self._queue: queue.Queue[object] = queue.Queue()
+        self._error: BaseException | None = None
+        self._flushed = threading.Condition()
+        self._flush_requests = 0
+        self._flushes_done = 0
+        self._thread = threading.Thread(target=self._run, name="observation-writer", daemon=True)
+        self._thread.start()
+
+    def submit(self, observation: Observation) -> None:
+        self._raise_if_failed()
+        self._queue.put(observation)
+
+    def submit_many(self, observations: Sequence[Observation]) -> None:
+        self._raise_if_failed()
+        for obs in observations:
+            self._queue.put(obs)
+
+    def flush(self) -> None:
+        """Block until everything submitted so far is committed (or has failed)."""
+        with self._flushed:
+            self._flush_requests += 1
+            ticket = self._flush_requests
+            self._queue.put(_FLUSH)
+            self._flushed.wait_for(lambda: self._flushes_done >= ticket or not self._thread.is_alive())
+        self._raise_if_failed()
+
+    def close(self) -> None:
+        if self._thread.is_alive():
+            self._queue.put(_STOP)
+            self._thread.join()
+        self._raise_if_failed()
+
+    def __enter__(self) -> ObservationWriter:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def _raise_if_failed(self) -> None:
+        if self._error is not None:
+            raise WriterError(f"observation writer stopped: {self._error}") from self._error
+
+    def _commit(self, batch: list[Observation]) -> None:
+        if not batch or self._error is not None:
+            batch.clear()
+            return
+        try:
+            self.stats.written += write_batch(self.db, batch)
+            self.stats.batches += 1
+        except Exception as exc:  # the error is re-raised to the submitter, see _raise_if_failed
+            self.stats.failed_batches += 1
+            self._error = exc
+        batch.clear()
+
+    def _run(self) -> None:
+        batch: list[Observation] = []
+        deadline = time.monotonic() + self.flush_interval_s
+        while True:
+            timeout = max(0.0, deadline - time.monotonic())
+            try:
+                item = self._queue.get(timeout=timeout)
+            except queue.Empty:
+                self._commit(batch)
+                deadline = time.monotonic() + self.flush_interval_s
+                continue
+            if item is _STOP:
+                self._commit(batch)
+                with self._flushed:
+                    self._flushes_done = self._flush_requests
+                    self._flushed.notify_all()
+                return
+            if item == _FLUSH:
+                self._commit(batch)
+                with self._flushed:
+                    self._flushes_done += 1
+                    self._flushed.notify_all()
+                deadline = time.monotonic() + self.flush_interval_s
+                continue
+            batch.append(item)  # type: ignore[arg-type]
+            if len(batch) >= self.batch_size:
+                self._commit(batch)
+                deadline = time.monotonic() + self.flush_interval_s

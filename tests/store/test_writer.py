@@ -1,0 +1,94 @@
+from __future__ import annotations
+
+import pytest
+from factories import camera, face_sighting, line_crossing, motion_track, plate_read, site
+from sqlalchemy import func, select
+
+from safecity.config import StoreSettings
+from safecity.store.cameras import CameraStore
+from safecity.store.database import Database
+from safecity.store.models import OBSERVATION_TABLES, FaceSightingRow, PlateReadRow
+from safecity.store.observations import ObservationQueries
+from safecity.store.writer import ObservationWriter, WriterError, write_batch
+
+
+@pytest.fixture
+def registered(db: Database) -> Database:
+    CameraStore(db).save([site()], [camera("cam-1"), camera("cam-2")])
+    return db
+
+
+def total_rows(db: Database) -> int:
+    with db.session() as s:
+        return sum(int(s.scalar(select(func.count()).select_from(t)) or 0) for t in OBSERVATION_TABLES)
+
+
+def test_write_batch_stores_every_kind(registered: Database) -> None:
+    batch = [motion_track(), plate_read(), face_sighting(), line_crossing()]
+    assert write_batch(registered, batch) == 4
+    assert ObservationQueries(registered).counts_by_camera() == {
+        "cam-1": {"motion_tracks": 1, "plate_reads": 1, "face_sightings": 1, "line_crossings": 1}
+    }
+
+
+def test_motion_track_round_trips(registered: Database) -> None:
+    track = motion_track()
+    write_batch(registered, [track])
+    assert ObservationQueries(registered).motion_tracks("cam-1") == [track]
+
+
+def test_plate_read_keeps_candidates_and_normalised_form(registered: Database) -> None:
+    read = plate_read()
+    write_batch(registered, [read])
+    with registered.session() as s:
+        row = s.get(PlateReadRow, read.id)
+        assert row is not None
+        assert (row.normalised, row.candidates) == ("BG123AB", [["BG123AB", 0.95], ["BG128AB", 0.4]])
+
+
+def test_face_embedding_is_stored_as_float32(registered: Database) -> None:
+    sighting = face_sighting()
+    write_batch(registered, [sighting])
+    with registered.session() as s:
+        row = s.get(FaceSightingRow, sighting.id)
+        assert row is not None and row.embedding is not None
+        assert len(row.embedding) == 128 * 4
+
+
+def test_batch_with_a_bad_row_lands_not_at_all(registered: Database) -> None:
+    batch = [motion_track("cam-1"), plate_read("cam-2"), motion_track("no-such-camera")]
+    with pytest.raises(Exception, match=r"(?i)foreign key"):
+        write_batch(registered, batch)
+    assert total_rows(registered) == 0
+
+
+def test_duplicate_observation_id_rejects_the_batch(registered: Database) -> None:
+    track = motion_track()
+    write_batch(registered, [track])
+    with pytest.raises(Exception, match=r"(?i)unique|duplicate"):
+        write_batch(registered, [motion_track(), track])
+    assert total_rows(registered) == 1
+
+
+def test_writer_commits_in_batches(registered: Database) -> None:
+    with ObservationWriter(registered, StoreSettings(batch_size=10, flush_interval_s=60)) as writer:
+        writer.submit_many([motion_track(offset_s=i) for i in range(25)])
+        writer.flush()
+        assert total_rows(registered) == 25
+    assert writer.stats.batches == 3
+
+
+def test_writer_close_flushes_pending(registered: Database) -> None:
+    writer = ObservationWriter(registered, StoreSettings(batch_size=1000, flush_interval_s=60))
+    writer.submit(motion_track())
+    writer.close()
+    assert total_rows(registered) == 1
+
+
+def test_writer_failure_is_raised_to_the_caller(registered: Database) -> None:
+    writer = ObservationWriter(registered, StoreSettings(batch_size=1000, flush_interval_s=60))
+    writer.submit(motion_track("no-such-camera"))
+    with pytest.raises(WriterError, match="observation writer stopped"):
+        writer.flush()
+    with pytest.raises(WriterError):
+        writer.submit(motion_track())
