@@ -154,6 +154,7 @@ def redact_url(url: str) -> str:
         return url
     credentials = url[scheme_sep + 3 : at]
     if ":" not in credentials:
-        return url
+        # A lone user part is often a token (rtsp://TOKEN@host), so it is hidden as well.
+        return f"{url[: scheme_sep + 3]}***{url[at:]}"
     user = credentials.split(":", 1)[0]
     return f"{url[: scheme_sep + 3]}{user}:***{url[at:]}"
