@@ -1,0 +1,224 @@
+"""The rules a registered camera and site must satisfy, checked in one place.
+
+This module owns what "a valid camera" means: `validate_camera`, `validate_site` and
+`parse_capabilities`. Importers (GeoJSON, CLI, API) build the typed records first and then call
+these, so every way into the registry enforces the same rules. Every failure is a
+`RegistryError` naming the record and the field.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Iterable
+from urllib.parse import urlsplit
+
+from safecity.registry.errors import RegistryError
+from safecity.types import Camera, Capability, Site
+
+ID_PATTERN = re.compile(r"[A-Za-z0-9._:-]{1,64}")
+"""Camera and site ids: short, URL- and filename-safe, and readable in an audit log."""
+
+STREAM_SCHEMES = frozenset({"rtsp", "rtsps", "http", "https", "file"})
+"""The sources the pipeline can open; anything else would fail only at run time."""
+
+CAMERA_TYPES = frozenset({"fixed", "dome", "panning"})
+"""The values of OpenStreetMap's `camera:type`, which the public register publishes."""
+
+MIN_RETENTION_DAYS = 1
+MAX_RETENTION_DAYS = 3650
+MAX_MOUNT_HEIGHT_M = 200.0
+
+_BLANK_OR_CONTROL = re.compile(r"[\s\x00-\x1f\x7f-\x9f]")
+_NETWORK_SCHEMES = frozenset({"rtsp", "rtsps", "http", "https"})
+_KNOWN_CAPABILITIES = ", ".join(c.value for c in Capability)
+
+
+def validate_camera(camera: Camera, *, feature: str | None = None) -> None:
+    """Raise `RegistryError` for the first rule `camera` breaks; return None when it is valid.
+
+    `feature` labels the record in the error (default ``"camera '<id>'"``); the error's `field` is
+    the `Camera` attribute name.
+    """
+    try:
+        _check_camera(camera)
+    except RegistryError as error:
+        label = feature if feature is not None else f"camera {camera.id!r}"
+        raise RegistryError(error.reason, feature=label, field=error.field) from None
+
+
+def validate_site(site: Site, *, feature: str | None = None) -> None:
+    """Raise `RegistryError` for the first rule `site` breaks; return None when it is valid."""
+    try:
+        check_id(site.id, "id")
+        check_text(site.name, "name", required=True)
+        check_latitude(site.latitude, "latitude")
+        check_longitude(site.longitude, "longitude")
+        check_text(site.address, "address", required=False)
+    except RegistryError as error:
+        label = feature if feature is not None else f"site {site.id!r}"
+        raise RegistryError(error.reason, feature=label, field=error.field) from None
+
+
+def parse_capabilities(value: str | Iterable[str]) -> frozenset[Capability]:
+    """Capabilities from ``"faces;plates"`` (OpenStreetMap multi-value style) or ``["faces", "plates"]``.
+
+    Names are case-insensitive and surrounding blanks are ignored. Raises `RegistryError` (field
+    ``"capabilities"``) naming an unknown capability, or when the result would be empty.
+    """
+    names: list[object]
+    if isinstance(value, str):
+        names = list(value.split(";"))
+    elif isinstance(value, Iterable):
+        names = list(value)
+    else:
+        raise RegistryError(
+            f"must be a ';'-separated text or a list of names, got {type(value).__name__}",
+            field="capabilities",
+        )
+    found: set[Capability] = set()
+    for name in names:
+        if isinstance(name, Capability):
+            found.add(name)
+            continue
+        if not isinstance(name, str):
+            raise RegistryError(f"capability names must be text, got {name!r}", field="capabilities")
+        key = name.strip().lower()
+        if not key:
+            # "faces;;plates" or a trailing ";" is a typing slip, not a capability.
+            continue
+        try:
+            found.add(Capability(key))
+        except ValueError:
+            raise RegistryError(
+                f"unknown capability {name.strip()!r}; known: {_KNOWN_CAPABILITIES}", field="capabilities"
+            ) from None
+    if not found:
+        raise RegistryError(f"must name at least one of: {_KNOWN_CAPABILITIES}", field="capabilities")
+    return frozenset(found)
+
+
+def _check_camera(camera: Camera) -> None:
+    check_id(camera.id, "id")
+    check_text(camera.name, "name", required=True)
+    check_id(camera.site_id, "site_id")
+    check_latitude(camera.latitude, "latitude")
+    check_longitude(camera.longitude, "longitude")
+    check_heading(camera.heading_deg, "heading_deg")
+    check_mount_height(camera.mount_height_m, "mount_height_m")
+    check_text(camera.operator, "operator", required=False)
+    check_capabilities(camera.capabilities, "capabilities")
+    check_stream_url(camera.stream_url, "stream_url")
+    check_retention_days(camera.retention_days, "retention_days")
+    check_text(camera.legal_basis, "legal_basis", required=False)
+    if not isinstance(camera.enabled, bool):
+        raise RegistryError(f"must be true or false, got {camera.enabled!r}", field="enabled")
+    check_text(camera.zone, "zone", required=True)
+    check_camera_type(camera.camera_type, "camera_type")
+
+
+# The single-value checks below raise RegistryError with `field` set and no `feature`; the
+# public validators add the record label, and importers may re-label the field.
+
+
+def check_id(value: object, field: str) -> None:
+    if not isinstance(value, str):
+        raise RegistryError(f"must be text, got {value!r}", field=field)
+    if not value:
+        raise RegistryError("must not be empty", field=field)
+    if ID_PATTERN.fullmatch(value) is None:
+        raise RegistryError(
+            f"must be 1-64 characters of letters, digits, '.', '_', ':' or '-', got {value!r}", field=field
+        )
+
+
+def check_text(value: object, field: str, *, required: bool) -> None:
+    if not isinstance(value, str):
+        raise RegistryError(f"must be text, got {value!r}", field=field)
+    if required and not value.strip():
+        raise RegistryError("must not be empty", field=field)
+
+
+def check_latitude(value: object, field: str) -> None:
+    _check_range(value, field, -90.0, 90.0, low_open=False, high_open=False)
+
+
+def check_longitude(value: object, field: str) -> None:
+    _check_range(value, field, -180.0, 180.0, low_open=False, high_open=False)
+
+
+def check_heading(value: object, field: str) -> None:
+    if value is not None:
+        # 360 is excluded so that every direction has exactly one value (north is 0).
+        _check_range(value, field, 0.0, 360.0, low_open=False, high_open=True)
+
+
+def check_mount_height(value: object, field: str) -> None:
+    if value is not None:
+        _check_range(value, field, 0.0, MAX_MOUNT_HEIGHT_M, low_open=True, high_open=False)
+
+
+def check_retention_days(value: object, field: str) -> None:
+    if not isinstance(value, int) or isinstance(value, bool):
+        raise RegistryError(f"must be a whole number of days, got {value!r}", field=field)
+    if not MIN_RETENTION_DAYS <= value <= MAX_RETENTION_DAYS:
+        raise RegistryError(
+            f"must be between {MIN_RETENTION_DAYS} and {MAX_RETENTION_DAYS} days, got {value}", field=field
+        )
+
+
+def check_capabilities(value: object, field: str) -> None:
+    if not isinstance(value, frozenset):
+        raise RegistryError(f"must be a frozenset of Capability, got {type(value).__name__}", field=field)
+    if not value:
+        raise RegistryError(f"must name at least one of: {_KNOWN_CAPABILITIES}", field=field)
+    for item in value:
+        if not isinstance(item, Capability):
+            raise RegistryError(f"unknown capability {item!r}; known: {_KNOWN_CAPABILITIES}", field=field)
+
+
+def check_stream_url(value: object, field: str) -> None:
+    if not isinstance(value, str):
+        raise RegistryError(f"must be text, got {value!r}", field=field)
+    if not value:
+        return  # a camera may be registered (and published) before it is connected
+    if _BLANK_OR_CONTROL.search(value) is not None:
+        raise RegistryError("must not contain blanks or control characters; percent-encode them", field=field)
+    try:
+        parts = urlsplit(value)
+        host = parts.hostname
+    except ValueError as error:
+        raise RegistryError(f"is not a valid URL ({error})", field=field) from None
+    scheme = parts.scheme.lower()
+    allowed = ", ".join(sorted(STREAM_SCHEMES))
+    if not scheme:
+        raise RegistryError(f"must start with a scheme ({allowed}), got no scheme", field=field)
+    if scheme not in STREAM_SCHEMES:
+        raise RegistryError(f"scheme must be one of {allowed}, got {parts.scheme!r}", field=field)
+    if scheme in _NETWORK_SCHEMES and not host:
+        raise RegistryError(f"a {scheme} URL must name a host", field=field)
+    if scheme == "file" and not parts.path:
+        raise RegistryError("a file URL must name a path", field=field)
+
+
+def check_camera_type(value: object, field: str) -> None:
+    if not isinstance(value, str) or value not in CAMERA_TYPES:
+        raise RegistryError(f"must be one of {', '.join(sorted(CAMERA_TYPES))}, got {value!r}", field=field)
+
+
+def _check_range(
+    value: object, field: str, low: float, high: float, *, low_open: bool, high_open: bool
+) -> None:
+    if not isinstance(value, int | float) or isinstance(value, bool):
+        raise RegistryError(f"must be a number, got {value!r}", field=field)
+    try:
+        number = float(value)
+    except OverflowError:  # an int too large for a float is out of any range we accept
+        number = math.inf
+    if not math.isfinite(number):
+        raise RegistryError(f"must be a finite number, got {value!r}", field=field)
+    too_low = number <= low if low_open else number < low
+    too_high = number >= high if high_open else number > high
+    if too_low or too_high:
+        interval = f"{'(' if low_open else '['}{low:g}, {high:g}{')' if high_open else ']'}"
+        raise RegistryError(f"must be in {interval}, got {value!r}", field=field)
