@@ -1,0 +1,395 @@
+"""Command line (typer): config, db, camera, sim, process and demo.
+
+Bad input exits with code 2 and a message on stderr that names what was wrong; nothing is
+written in that case. Unexpected failures exit with code 1.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Annotated, NoReturn
+
+import tomli_w
+import typer
+from pydantic import ValidationError
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+from rich.table import Table
+
+from safecity.config import Settings, load_settings, redact_url
+from safecity.registry.errors import RegistryError
+from safecity.registry.geojson import cameras_from_geojson, cameras_to_geojson, load_geojson_file
+from safecity.registry.validation import parse_capabilities, validate_camera, validate_site
+from safecity.store.cameras import CameraStore, CameraStoreError
+from safecity.store.database import Database, StoreError
+from safecity.types import Camera, Site
+
+app = typer.Typer(help="Open Safe City: open, accountable city video analytics.", no_args_is_help=True)
+config_app = typer.Typer(help="Show the effective configuration.", no_args_is_help=True)
+db_app = typer.Typer(help="Database schema migrations.", no_args_is_help=True)
+camera_app = typer.Typer(help="The camera register.", no_args_is_help=True)
+sim_app = typer.Typer(help="The synthetic city.", no_args_is_help=True)
+app.add_typer(config_app, name="config")
+app.add_typer(db_app, name="db")
+app.add_typer(camera_app, name="camera")
+app.add_typer(sim_app, name="sim")
+
+out = Console()
+err = Console(stderr=True)
+
+EXIT_BAD_INPUT = 2
+
+
+class _State:
+    config_file: Path | None = None
+
+
+def fail(message: str, code: int = EXIT_BAD_INPUT) -> NoReturn:
+    typer.echo(f"error: {message}", err=True)
+    raise typer.Exit(code)
+
+
+def settings() -> Settings:
+    try:
+        return load_settings(_State.config_file)
+    except ValidationError as exc:
+        fail(f"invalid configuration: {exc}")
+    except ValueError as exc:
+        fail(str(exc))
+
+
+def open_db(s: Settings | None = None) -> Database:
+    s = s or settings()
+    try:
+        return Database.open(s.effective_database_url, s.store)
+    except StoreError as exc:
+        fail(str(exc), code=1)
+
+
+@app.callback()
+def _root(
+    config: Annotated[
+        Path | None, typer.Option("--config", "-c", help="TOML settings file (default ./safecity.toml).")
+    ] = None,
+) -> None:
+    _State.config_file = config
+
+
+# ---------------------------------------------------------------- config
+
+
+@config_app.command("show")
+def config_show(
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of TOML.")] = False,
+) -> None:
+    """Print the effective settings (defaults + safecity.toml + SAFECITY_* environment)."""
+    s = settings()
+    data = json.loads(s.model_dump_json())
+    data["database_url"] = redact_url(s.effective_database_url)
+    data["media_dir"] = str(s.effective_media_dir)
+    if as_json:
+        out.print_json(data=data)
+    else:
+        print(tomli_w.dumps({k: v for k, v in data.items() if v is not None}), end="")
+
+
+# ---------------------------------------------------------------- db
+
+
+@db_app.command("upgrade")
+def db_upgrade(revision: Annotated[str, typer.Argument()] = "head") -> None:
+    """Migrate the database schema up (to the latest by default)."""
+    s = settings()
+    db = Database.connect(s.effective_database_url, s.store)
+    db.upgrade(revision)
+    out.print(f"database {redact_url(s.effective_database_url)} at revision {db.current_revision()}")
+
+
+@db_app.command("downgrade")
+def db_downgrade(revision: Annotated[str, typer.Argument(help="Target revision, e.g. base.")]) -> None:
+    """Migrate the database schema down (destroys data in dropped tables)."""
+    s = settings()
+    db = Database.connect(s.effective_database_url, s.store)
+    db.downgrade(revision)
+    out.print(f"database {redact_url(s.effective_database_url)} at revision {db.current_revision()}")
+
+
+@db_app.command("current")
+def db_current() -> None:
+    """Show the schema revision of the database and of the code."""
+    s = settings()
+    db = Database.connect(s.effective_database_url, s.store)
+    out.print(f"database: {db.current_revision() or 'empty'}  code: {db.head_revision()}")
+
+
+# ---------------------------------------------------------------- camera
+
+
+def _camera_table(cameras: list[Camera]) -> Table:
+    table = Table(title=f"{len(cameras)} camera(s)")
+    for col in ("id", "name", "site", "lat", "lon", "capabilities", "operator", "retention", "enabled"):
+        table.add_column(col)
+    for c in cameras:
+        table.add_row(
+            c.id,
+            c.name,
+            c.site_id,
+            f"{c.latitude:.6f}",
+            f"{c.longitude:.6f}",
+            ",".join(sorted(x.value for x in c.capabilities)),
+            c.operator,
+            f"{c.retention_days} d",
+            "yes" if c.enabled else "no",
+        )
+    return table
+
+
+@camera_app.command("add")
+def camera_add(
+    camera_id: Annotated[str, typer.Argument(metavar="ID", help="Unique camera id, e.g. cam-0001.")],
+    name: Annotated[str, typer.Option(help="Human-readable name.")],
+    lat: Annotated[float, typer.Option(help="Latitude (WGS84).")],
+    lon: Annotated[float, typer.Option(help="Longitude (WGS84).")],
+    site: Annotated[str | None, typer.Option(help="Site id; several cameras may share one.")] = None,
+    site_name: Annotated[str | None, typer.Option(help="Name for a new site.")] = None,
+    heading: Annotated[float | None, typer.Option(help="Viewing direction, degrees from north.")] = None,
+    height: Annotated[float | None, typer.Option(help="Mounting height in metres.")] = None,
+    operator: Annotated[str | None, typer.Option(help="Organisation running the camera.")] = None,
+    capabilities: Annotated[str, typer.Option(help="Comma list: faces,plates,traffic,motion.")] = "motion",
+    stream_url: Annotated[str, typer.Option(help="rtsp://, http(s):// or file:// URL.")] = "",
+    retention_days: Annotated[int | None, typer.Option(help="Days observations are kept.")] = None,
+    legal_basis: Annotated[str | None, typer.Option(help="Law or decision it operates under.")] = None,
+    zone: Annotated[str, typer.Option(help="OSM surveillance:zone (town, traffic, street, ...).")] = "town",
+    camera_type: Annotated[str, typer.Option("--type", help="OSM camera:type (fixed, dome, panning).")] = "fixed",
+    disabled: Annotated[bool, typer.Option("--disabled", help="Register but do not analyse.")] = False,
+) -> None:
+    """Register one camera."""
+    s = settings()
+    defaults = s.camera_defaults
+    site_id = site or f"site-{camera_id}"
+    try:
+        caps = parse_capabilities(capabilities.split(","))
+        new_site = Site(id=site_id, name=site_name or name, latitude=lat, longitude=lon)
+        camera = Camera(
+            id=camera_id,
+            name=name,
+            site_id=site_id,
+            latitude=lat,
+            longitude=lon,
+            heading_deg=heading,
+            mount_height_m=height,
+            operator=operator if operator is not None else defaults.operator,
+            capabilities=caps,
+            stream_url=stream_url,
+            retention_days=retention_days if retention_days is not None else defaults.retention_days,
+            legal_basis=legal_basis if legal_basis is not None else defaults.legal_basis,
+            enabled=not disabled,
+            zone=zone,
+            camera_type=camera_type,
+        )
+        validate_site(new_site)
+        validate_camera(camera)
+    except (RegistryError, ValueError) as exc:
+        fail(str(exc))
+    store = CameraStore(open_db(s))
+    existing_sites = {x.id for x in store.sites()}
+    try:
+        store.save([] if site_id in existing_sites else [new_site], [camera])
+    except CameraStoreError as exc:
+        fail(str(exc))
+    out.print(f"registered camera {camera_id} at site {site_id}")
+
+
+@camera_app.command("list")
+def camera_list(
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON lines.")] = False,
+    enabled_only: Annotated[bool, typer.Option("--enabled", help="Only enabled cameras.")] = False,
+) -> None:
+    """List registered cameras."""
+    cameras = CameraStore(open_db()).all(enabled_only=enabled_only)
+    if as_json:
+        for c in cameras:
+            print(json.dumps(_camera_json(c)))
+    else:
+        out.print(_camera_table(cameras))
+
+
+def _camera_json(c: Camera) -> dict[str, object]:
+    return {
+        "id": c.id,
+        "name": c.name,
+        "site_id": c.site_id,
+        "latitude": c.latitude,
+        "longitude": c.longitude,
+        "heading_deg": c.heading_deg,
+        "mount_height_m": c.mount_height_m,
+        "operator": c.operator,
+        "capabilities": sorted(x.value for x in c.capabilities),
+        "stream_url": redact_url(c.stream_url),
+        "retention_days": c.retention_days,
+        "legal_basis": c.legal_basis,
+        "enabled": c.enabled,
+        "zone": c.zone,
+        "camera_type": c.camera_type,
+    }
+
+
+@camera_app.command("show")
+def camera_show(camera_id: Annotated[str, typer.Argument(metavar="ID")]) -> None:
+    """Show one camera with its observation counts."""
+    store = CameraStore(open_db())
+    try:
+        camera = store.get(camera_id)
+    except CameraStoreError as exc:
+        fail(str(exc))
+    data = _camera_json(camera)
+    data["observations"] = store.observation_counts(camera_id)
+    out.print_json(data=data)
+
+
+@camera_app.command("remove")
+def camera_remove(
+    camera_id: Annotated[str, typer.Argument(metavar="ID")],
+    purge: Annotated[bool, typer.Option("--purge", help="Also delete its observations and snapshots.")] = False,
+) -> None:
+    """Remove a camera from the register."""
+    from safecity.store.media import MediaStore
+
+    s = settings()
+    store = CameraStore(open_db(s))
+    try:
+        refs = store.remove(camera_id, purge=purge)
+    except CameraStoreError as exc:
+        fail(str(exc))
+    media = MediaStore(s.effective_media_dir)
+    deleted = sum(media.delete(r) for r in refs)
+    out.print(f"removed camera {camera_id}" + (f" and {deleted} snapshot(s)" if purge else ""))
+
+
+@camera_app.command("import")
+def camera_import(
+    path: Annotated[Path, typer.Argument(help="GeoJSON FeatureCollection of cameras.")],
+    replace: Annotated[bool, typer.Option("--replace", help="Overwrite cameras with the same id.")] = False,
+) -> None:
+    """Import cameras from GeoJSON (OSM surveillance tags); all or nothing."""
+    s = settings()
+    try:
+        sites, cameras = cameras_from_geojson(load_geojson_file(path), s.camera_defaults)
+    except RegistryError as exc:
+        fail(f"{path}: {exc}")
+    try:
+        CameraStore(open_db(s)).save(sites, cameras, replace=replace)
+    except CameraStoreError as exc:
+        fail(f"{path}: {exc}")
+    out.print(f"imported {len(cameras)} camera(s) at {len(sites)} site(s) from {path}")
+
+
+@camera_app.command("export")
+def camera_export(
+    path: Annotated[Path | None, typer.Argument(help="Output file; standard output when omitted.")] = None,
+    public: Annotated[
+        bool, typer.Option("--public", help="Transparency register: leave out stream URLs.")
+    ] = False,
+) -> None:
+    """Export the register as GeoJSON (OSM surveillance tags plus safecity: properties)."""
+    store = CameraStore(open_db())
+    data = cameras_to_geojson(store.all(), store.sites(), public=public)
+    text = json.dumps(data, indent=2, ensure_ascii=False) + "\n"
+    if path is None:
+        sys.stdout.write(text)
+    else:
+        path.write_text(text, encoding="utf-8")
+        err.print(f"wrote {path}")
+
+
+# ---------------------------------------------------------------- sim
+
+
+@sim_app.command("render")
+def sim_render(
+    out_dir: Annotated[Path, typer.Argument(help="Folder for clips, ground truth and cameras.geojson.")],
+    cameras: Annotated[int | None, typer.Option(help="Number of cameras.")] = None,
+    seconds: Annotated[float | None, typer.Option(help="Clip length in seconds.")] = None,
+    seed: Annotated[int | None, typer.Option(help="Scenario seed.")] = None,
+) -> None:
+    """Render the synthetic city: one H.264 clip per camera plus ground truth."""
+    from safecity.demo import render_with_progress
+
+    s = settings()
+    try:
+        city = render_with_progress(out_dir, s, cameras=cameras, seconds=seconds, seed=seed, console=out)
+    except ValueError as exc:
+        fail(str(exc))
+    out.print(f"rendered {len(city.clips)} clip(s) to {out_dir}; ground truth {city.truth_path}")
+
+
+# ---------------------------------------------------------------- process / demo
+
+
+@app.command("process")
+def process(
+    video: Annotated[Path, typer.Argument(help="Video file to analyse.")],
+    camera: Annotated[str, typer.Option("--camera", help="Registered camera id the video comes from.")],
+    start: Annotated[
+        datetime | None,
+        typer.Option(help="Wall-clock time of the first frame (ISO 8601); default: file metadata or mtime."),
+    ] = None,
+) -> None:
+    """Analyse a video file as one camera and store the observations."""
+    from safecity.pipeline.process import ProcessingError, process_file
+    from safecity.sources.probe import guess_start_time
+    from safecity.store.media import MediaStore
+    from safecity.store.runs import save_run
+    from safecity.store.writer import ObservationWriter
+
+    s = settings()
+    db = open_db(s)
+    try:
+        cam = CameraStore(db).get(camera)
+    except CameraStoreError as exc:
+        fail(str(exc))
+    if not video.is_file():
+        fail(f"{video}: no such file")
+    start_time = start.astimezone(UTC) if start is not None else guess_start_time(video)
+    media = MediaStore(s.effective_media_dir, s.store.snapshot_jpeg_quality)
+    with (
+        ObservationWriter(db, s.store) as writer,
+        Progress(
+            TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(), console=out
+        ) as bar,
+    ):
+        task = bar.add_task(f"{camera}", total=None)
+        try:
+            stats = process_file(
+                video,
+                cam,
+                s,
+                sink=writer,
+                snapshots=media,
+                start_time=start_time,
+                progress=lambda done, total: bar.update(task, completed=done, total=total),
+            )
+        except ProcessingError as exc:
+            writer.flush()
+            save_run(db, exc.stats)
+            fail(f"{video}: {exc} ({exc.stats.observations} observation(s) before the error were kept)")
+    save_run(db, stats)
+    out.print(
+        f"{camera}: {stats.frames_decoded} frames decoded, {stats.frames_analysed} analysed, "
+        f"{stats.frames_with_motion} with motion, {stats.observations} observation(s) stored"
+    )
+
+
+@app.command("demo")
+def demo() -> None:
+    """Render the synthetic city, register its cameras, analyse every clip and print a summary."""
+    from safecity.demo import run_demo
+
+    run_demo(settings(), out)
+
+
+def main() -> None:
+    app()

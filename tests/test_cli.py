@@ -1,0 +1,165 @@
+"""The command line as a user drives it: registry commands, config, exit codes, nothing written on bad input."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from safecity.cli import app
+
+runner = CliRunner()
+
+
+@pytest.fixture(autouse=True)
+def _data_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("SAFECITY_DATA_DIR", str(tmp_path / "var"))
+    monkeypatch.delenv("SAFECITY_DATABASE_URL", raising=False)
+    monkeypatch.delenv("SAFECITY_CONFIG", raising=False)
+    return tmp_path
+
+
+def run(*args: str) -> tuple[int, str]:
+    result = runner.invoke(app, list(args))
+    return result.exit_code, result.output
+
+
+def add(camera_id: str, *extra: str) -> tuple[int, str]:
+    return run("camera", "add", camera_id, "--name", f"Camera {camera_id}", "--lat", "44.8026",
+               "--lon", "20.4664", *extra)
+
+
+def test_config_show_prints_effective_settings(tmp_path: Path) -> None:
+    code, output = run("config", "show")
+    assert code == 0
+    assert f'database_url = "sqlite:///{tmp_path}/var/safecity.db"' in output
+
+
+def test_config_show_hides_database_password(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SAFECITY_DATABASE_URL", "postgresql://city:s3cret@db/safecity")
+    code, output = run("config", "show", "--json")
+    assert code == 0 and "s3cret" not in output and "city:***@db" in output
+
+
+def test_invalid_config_file_exits_2(tmp_path: Path) -> None:
+    (tmp_path / "bad.toml").write_text("[motion]\nnot_a_setting = 1\n")
+    code, output = run("--config", str(tmp_path / "bad.toml"), "config", "show")
+    assert code == 2 and "not_a_setting" in output
+
+
+def test_camera_add_then_show() -> None:
+    assert add("cam-1", "--capabilities", "plates,motion", "--heading", "90")[0] == 0
+    code, output = run("camera", "show", "cam-1")
+    data = json.loads(output)
+    assert code == 0
+    assert (data["capabilities"], data["heading_deg"]) == (["motion", "plates"], 90.0)
+
+
+def test_camera_show_masks_stream_credentials() -> None:
+    add("cam-1", "--stream-url", "rtsp://admin:hunter2@10.0.0.5/stream1")
+    code, output = run("camera", "show", "cam-1")
+    assert code == 0 and "hunter2" not in output
+
+
+def test_camera_list_shows_registered_cameras() -> None:
+    add("cam-1")
+    add("cam-2", "--site", "site-cam-1")
+    code, output = run("camera", "list", "--json")
+    assert code == 0
+    assert [json.loads(line)["site_id"] for line in output.splitlines()] == ["site-cam-1", "site-cam-1"]
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (("--lat", "91"), "latitude"),
+        (("--capabilities", "faces,xray"), "xray"),
+        (("--heading", "400"), "heading"),
+        (("--retention-days", "0"), "retention"),
+        (("--stream-url", "ftp://x/y"), "stream"),
+    ],
+)
+def test_camera_add_rejects_bad_values(args: tuple[str, ...], message: str) -> None:
+    code, output = run("camera", "add", "cam-1", "--name", "x", "--lat", "44.8", "--lon", "20.4", *args)
+    assert code == 2 and message in output
+    assert run("camera", "list", "--json")[1] == ""
+
+
+def test_camera_add_duplicate_exits_2() -> None:
+    add("cam-1")
+    code, output = add("cam-1")
+    assert code == 2 and "already registered" in output
+
+
+def test_camera_remove() -> None:
+    add("cam-1")
+    assert run("camera", "remove", "cam-1")[0] == 0
+    assert run("camera", "show", "cam-1")[0] == 2
+
+
+def test_export_import_round_trip(tmp_path: Path) -> None:
+    add("cam-1", "--capabilities", "plates,motion", "--heading", "45", "--height", "6.5")
+    add("cam-2", "--site", "site-cam-1", "--capabilities", "faces", "--disabled")
+    add("cam-3", "--stream-url", "rtsp://10.0.0.9/live")
+    exported = tmp_path / "register.geojson"
+    assert run("camera", "export", str(exported))[0] == 0
+
+    other = tmp_path / "other"
+    result = runner.invoke(app, ["camera", "import", str(exported)], env={"SAFECITY_DATA_DIR": str(other)})
+    assert result.exit_code == 0
+    again = tmp_path / "again.geojson"
+    result = runner.invoke(app, ["camera", "export", str(again)], env={"SAFECITY_DATA_DIR": str(other)})
+    assert result.exit_code == 0
+    assert json.loads(again.read_text()) == json.loads(exported.read_text())
+
+
+def test_public_export_leaves_out_stream_urls() -> None:
+    add("cam-1", "--stream-url", "rtsp://10.0.0.9/live")
+    code, output = run("camera", "export", "--public")
+    assert code == 0 and "10.0.0.9" not in output and '"ref": "cam-1"' in output
+
+
+def _feature(ref: str, lon: object = 20.46, lat: object = 44.80, **props: object) -> dict[str, object]:
+    return {
+        "type": "Feature",
+        "geometry": {"type": "Point", "coordinates": [lon, lat]},
+        "properties": {"man_made": "surveillance", "surveillance:type": "camera", "ref": ref,
+                       "name": f"Camera {ref}", **props},
+    }
+
+
+@pytest.mark.parametrize(
+    ("features", "message"),
+    [
+        ([_feature("a"), _feature("b", lat=95.0)], "feature #2 (id=b), field 'geometry.coordinates'"),
+        ([_feature("a"), _feature("a")], "duplicate"),
+        ([_feature("a", **{"safecity:capabilities": "faces;sonar"})], "sonar"),
+        ([_feature("a", lon="east")], "coordinates"),
+    ],
+)
+def test_bad_import_exits_2_and_writes_nothing(tmp_path: Path, features: list[object], message: str) -> None:
+    add("cam-existing")
+    bad = tmp_path / "bad.geojson"
+    bad.write_text(json.dumps({"type": "FeatureCollection", "features": [_feature("ok-1"), *features]}))
+    code, output = run("camera", "import", str(bad))
+    assert code == 2 and message in output
+    ids = [json.loads(line)["id"] for line in run("camera", "list", "--json")[1].splitlines()]
+    assert ids == ["cam-existing"]
+
+
+def test_malformed_geojson_exits_2(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.geojson"
+    bad.write_text('{"type": "FeatureCollection", "features": [')
+    code, output = run("camera", "import", str(bad))
+    assert code == 2 and "bad.geojson" in output
+
+
+def test_import_of_existing_ids_needs_replace(tmp_path: Path) -> None:
+    add("cam-1")
+    exported = tmp_path / "r.geojson"
+    run("camera", "export", str(exported))
+    assert run("camera", "import", str(exported))[0] == 2
+    assert run("camera", "import", str(exported), "--replace")[0] == 0
