@@ -1,0 +1,80 @@
+"""The pipeline end to end on small clips: file -> motion gate -> tracker -> writer -> store."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from factories import camera, site
+from videos import T0, square_clip
+
+from safecity.config import Settings, StoreSettings
+from safecity.pipeline.process import ProcessingError, process_file
+from safecity.store.cameras import CameraStore
+from safecity.store.database import Database
+from safecity.store.media import MediaStore
+from safecity.store.observations import ObservationQueries
+from safecity.store.writer import ObservationWriter
+from safecity.types import Capability
+
+
+@pytest.fixture
+def settings(tmp_path: Path) -> Settings:
+    return Settings(data_dir=tmp_path / "var", store=StoreSettings(batch_size=10))
+
+
+@pytest.fixture
+def registered(sqlite_db: Database) -> Database:
+    CameraStore(sqlite_db).save([site()], [camera(capabilities=frozenset({Capability.MOTION}))])
+    return sqlite_db
+
+
+def run(db: Database, clip: Path, settings: Settings, media: MediaStore | None = None) -> object:
+    with ObservationWriter(db, settings.store) as writer:
+        return process_file(
+            clip, camera(capabilities=frozenset({Capability.MOTION})), settings,
+            sink=writer, snapshots=media, start_time=T0,
+        )
+
+
+def test_moving_object_becomes_one_stored_track(registered: Database, settings: Settings, tmp_path: Path) -> None:
+    clip = tmp_path / "square.mp4"
+    square_clip(clip, frames=75)
+    run(registered, clip, settings)
+    tracks = ObservationQueries(registered).motion_tracks("cam-1")
+    assert len(tracks) == 1
+    track = tracks[0]
+    assert track.path[0][1] < track.path[-1][1]  # it moved left to right
+
+
+def test_run_statistics_count_decoded_and_analysed_frames(
+    registered: Database, settings: Settings, tmp_path: Path
+) -> None:
+    clip = tmp_path / "square.mp4"
+    square_clip(clip, frames=75)
+    stats = run(registered, clip, settings)
+    assert (stats.frames_decoded, stats.frames_analysed) == (75, 15)  # type: ignore[attr-defined]
+
+
+def test_static_scene_stores_nothing(registered: Database, settings: Settings, tmp_path: Path) -> None:
+    clip = tmp_path / "static.mp4"
+    square_clip(clip, frames=50, moving=False)
+    run(registered, clip, settings)
+    assert ObservationQueries(registered).motion_tracks("cam-1") == []
+
+
+def test_track_snapshot_is_written_to_media(registered: Database, settings: Settings, tmp_path: Path) -> None:
+    clip = tmp_path / "square.mp4"
+    square_clip(clip, frames=75)
+    media = MediaStore(tmp_path / "media")
+    run(registered, clip, settings, media)
+    (track,) = ObservationQueries(registered).motion_tracks("cam-1")
+    assert track.snapshot.startswith("cam-1/2026/03/02/") and media.path(track.snapshot).is_file()
+
+
+def test_corrupt_file_raises_with_stats(registered: Database, settings: Settings, tmp_path: Path) -> None:
+    clip = tmp_path / "broken.mp4"
+    clip.write_bytes(b"\x00\x00\x00\x18ftypmp42" + b"garbage" * 100)
+    with pytest.raises(ProcessingError) as exc:
+        run(registered, clip, settings)
+    assert "broken.mp4" in str(exc.value) and exc.value.stats.frames_decoded == 0

@@ -1,0 +1,91 @@
+"""Small synthetic videos for source and motion tests, written with PyAV (plain functions, no fixtures).
+
+The clip: a white square moving left to right over a noisy grey background. The writer returns
+the square's true box on each frame (None while it is not in the picture) so tests can compare.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import av
+import numpy as np
+
+from safecity.types import BBox, BGRImage, Frame
+
+T0 = datetime(2026, 3, 2, 7, 30, tzinfo=UTC)
+
+
+def noisy_grey(rng: np.random.Generator, width: int = 320, height: int = 240) -> BGRImage:
+    """A grey (100) background with +-8 of sensor-like noise, fresh on every call."""
+    noise = rng.integers(-8, 9, size=(height, width, 1), dtype=np.int16)
+    return np.clip(100 + noise, 0, 255).astype(np.uint8).repeat(3, axis=2)
+
+
+def square_frames(
+    *,
+    frames: int = 64,
+    width: int = 320,
+    height: int = 240,
+    square: int = 40,
+    speed: int = 4,
+    enter_at: int = 0,
+    moving: bool = True,
+    seed: int = 0,
+) -> tuple[list[BGRImage], list[BBox | None]]:
+    """The images and the square's true box per frame.
+
+    The square is shown from frame `enter_at`; it moves `speed` px per frame, or stays put
+    when not `moving`, and disappears once it would leave the picture.
+    """
+    rng = np.random.default_rng(seed)
+    images: list[BGRImage] = []
+    truth: list[BBox | None] = []
+    y = (height - square) // 2
+    for i in range(frames):
+        image = noisy_grey(rng, width, height)
+        box: BBox | None = None
+        if i >= enter_at:
+            x = 8 + (speed * (i - enter_at) if moving else 0)
+            if x + square <= width:
+                image[y : y + square, x : x + square] = 255
+                box = BBox(x, y, square, square)
+        images.append(image)
+        truth.append(box)
+    return images, truth
+
+
+def write_video(path: Path, images: list[BGRImage], *, fps: int = 25, faststart: bool = False) -> Path:
+    """Encode BGR images as H.264 (yuv420p); `faststart` puts the mp4 index before the data."""
+    height, width = images[0].shape[:2]
+    options = {"movflags": "faststart"} if faststart else {}
+    with av.open(str(path), mode="w", options=options) as container:
+        stream = container.add_stream("libx264", rate=fps)
+        stream.width, stream.height, stream.pix_fmt = width, height, "yuv420p"
+        for image in images:
+            container.mux(stream.encode(av.VideoFrame.from_ndarray(image, format="bgr24")))
+        container.mux(stream.encode(None))
+    return path
+
+
+def square_clip(
+    path: Path,
+    *,
+    frames: int = 64,
+    width: int = 320,
+    height: int = 240,
+    enter_at: int = 0,
+    moving: bool = True,
+    faststart: bool = False,
+) -> list[BBox | None]:
+    """Write the moving-square clip (25 fps) to `path`; returns the true box per frame."""
+    images, truth = square_frames(frames=frames, width=width, height=height, enter_at=enter_at, moving=moving)
+    write_video(path, images, faststart=faststart)
+    return truth
+
+
+def frame_at(index: int, image: BGRImage, *, fps: float = 25.0, camera_id: str = "cam-1") -> Frame:
+    """A `Frame` as a source would yield it, without going through a file."""
+    pts_s = index / fps
+    return Frame(camera_id, index, pts_s, T0 + timedelta(seconds=pts_s), image)
