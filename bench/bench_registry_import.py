@@ -40,9 +40,19 @@ def city(n_cameras: int) -> tuple[list[Site], list[Camera]]:
                 break
             caps = {Capability.MOTION, Capability.PLATES} if k == 0 else {Capability.FACES, Capability.MOTION}
             cameras.append(
-                Camera(f"cam-{len(cameras):05d}", f"Junction {i} #{k}", site.id, lat, lon, heading_deg=180.0 * k,
-                       mount_height_m=6.0, operator="City of Belgrade", capabilities=frozenset(caps),
-                       stream_url=f"rtsp://10.20.{i // 250}.{i % 250}/stream{k}", legal_basis="Law on Police")
+                Camera(
+                    f"cam-{len(cameras):05d}",
+                    f"Junction {i} #{k}",
+                    site.id,
+                    lat,
+                    lon,
+                    heading_deg=180.0 * k,
+                    mount_height_m=6.0,
+                    operator="City of Belgrade",
+                    capabilities=frozenset(caps),
+                    stream_url=f"rtsp://10.20.{i // 250}.{i % 250}/stream{k}",
+                    legal_basis="Law on Police",
+                )
             )
         i += 1
     return sites, cameras
@@ -52,7 +62,9 @@ def naive_import(db: Database, path: Path) -> None:
     sites, cameras = cameras_from_geojson(load_geojson_file(path), CameraDefaults())
     for s in sites:
         with db.session() as session:
-            session.add(SiteRow(id=s.id, name=s.name, latitude=s.latitude, longitude=s.longitude, address=s.address))
+            session.add(
+                SiteRow(id=s.id, name=s.name, latitude=s.latitude, longitude=s.longitude, address=s.address)
+            )
     for c in cameras:
         with db.session() as session:
             session.add(CameraRow(**_camera_values(c)))
@@ -85,7 +97,9 @@ def main() -> int:
         naive = statistics.median(timed(naive_import, path, tmp, r) for r in range(args.repeat))
         ours = statistics.median(timed(our_import, path, tmp, r) for r in range(args.repeat))
         size_kb = path.stat().st_size / 1024
-    print(f"{len(cameras)} cameras at {len(sites)} sites ({size_kb:.0f} KiB), SQLite, median of {args.repeat}")
+    print(
+        f"{len(cameras)} cameras at {len(sites)} sites ({size_kb:.0f} KiB), SQLite, median of {args.repeat}"
+    )
     print(f"{'import':<28} {'seconds':>8}")
     print(f"{'naive (commit per row)':<28} {naive:>8.3f}")
     print(f"{'safecity camera import':<28} {ours:>8.3f}")

@@ -45,13 +45,33 @@ def observations(n: int) -> list[MotionTrack | PlateRead]:
         t = T0 + timedelta(milliseconds=40 * i)
         if i % 2:
             out.append(
-                PlateRead(new_id(), cam, t, BBox(10, 20, 120, 30), 0.9, "BG 123-AB", "BG123AB", "RS", i,
-                          (("BG123AB", 0.9),), f"{cam}/x.jpg")
+                PlateRead(
+                    new_id(),
+                    cam,
+                    t,
+                    BBox(10, 20, 120, 30),
+                    0.9,
+                    "BG 123-AB",
+                    "BG123AB",
+                    "RS",
+                    i,
+                    (("BG123AB", 0.9),),
+                    f"{cam}/x.jpg",
+                )
             )
         else:
             out.append(
-                MotionTrack(new_id(), cam, t, t + timedelta(seconds=3), BBox(1, 2, 300, 200), 0.8, i,
-                            ((0.0, 1.0, 2.0), (1.0, 3.0, 4.0)), f"{cam}/y.jpg")
+                MotionTrack(
+                    new_id(),
+                    cam,
+                    t,
+                    t + timedelta(seconds=3),
+                    BBox(1, 2, 300, 200),
+                    0.8,
+                    i,
+                    ((0.0, 1.0, 2.0), (1.0, 3.0, 4.0)),
+                    f"{cam}/y.jpg",
+                )
             )
     return out
 
@@ -59,7 +79,9 @@ def observations(n: int) -> list[MotionTrack | PlateRead]:
 def register(db: Database) -> None:
     site = Site("site-1", "Slavija", 44.8026, 20.4664)
     cams = [
-        Camera(f"cam-{i:04d}", f"Camera {i}", "site-1", 44.8, 20.46, capabilities=frozenset({Capability.PLATES}))
+        Camera(
+            f"cam-{i:04d}", f"Camera {i}", "site-1", 44.8, 20.46, capabilities=frozenset({Capability.PLATES})
+        )
         for i in range(CAMERAS)
     ]
     CameraStore(db).save([site], cams)
@@ -115,8 +137,12 @@ def postgres_available() -> bool:
         engine.dispose()
 
 
-def rate(make_db: Callable[[], object], write: Callable[[Database, list[MotionTrack | PlateRead]], None],
-         n: int, repeat: int) -> float:
+def rate(
+    make_db: Callable[[], object],
+    write: Callable[[Database, list[MotionTrack | PlateRead]], None],
+    n: int,
+    repeat: int,
+) -> float:
     rates = []
     for _ in range(repeat):
         batch = observations(n)
@@ -138,7 +164,9 @@ def main() -> int:
         backends.append(("postgresql", postgres_db))
     else:
         print(f"postgresql: skipped, no server at {make_url(PG_URL).render_as_string()}")
-    print(f"{'backend':<14} {'naive obs/s':>12} {'batched obs/s':>14} {'ratio':>7}   (median of {args.repeat})")
+    print(
+        f"{'backend':<14} {'naive obs/s':>12} {'batched obs/s':>14} {'ratio':>7}   (median of {args.repeat})"
+    )
     for name, make_db in backends:
         naive = rate(make_db, naive_write, args.naive_n, args.repeat)
         batched = rate(make_db, batched_write, args.n, args.repeat)

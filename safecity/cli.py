@@ -163,7 +163,9 @@ def camera_add(
     retention_days: Annotated[int | None, typer.Option(help="Days observations are kept.")] = None,
     legal_basis: Annotated[str | None, typer.Option(help="Law or decision it operates under.")] = None,
     zone: Annotated[str, typer.Option(help="OSM surveillance:zone (town, traffic, street, ...).")] = "town",
-    camera_type: Annotated[str, typer.Option("--type", help="OSM camera:type (fixed, dome, panning).")] = "fixed",
+    camera_type: Annotated[
+        str, typer.Option("--type", help="OSM camera:type (fixed, dome, panning).")
+    ] = "fixed",
     disabled: Annotated[bool, typer.Option("--disabled", help="Register but do not analyse.")] = False,
 ) -> None:
     """Register one camera."""
@@ -253,7 +255,9 @@ def camera_show(camera_id: Annotated[str, typer.Argument(metavar="ID")]) -> None
 @camera_app.command("remove")
 def camera_remove(
     camera_id: Annotated[str, typer.Argument(metavar="ID")],
-    purge: Annotated[bool, typer.Option("--purge", help="Also delete its observations and snapshots.")] = False,
+    purge: Annotated[
+        bool, typer.Option("--purge", help="Also delete its observations and snapshots.")
+    ] = False,
 ) -> None:
     """Remove a camera from the register."""
     from safecity.store.media import MediaStore
@@ -358,7 +362,11 @@ def process(
     with (
         ObservationWriter(db, s.store) as writer,
         Progress(
-            TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(), console=out
+            TextColumn("{task.description}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeRemainingColumn(),
+            console=out,
         ) as bar,
     ):
         task = bar.add_task(f"{camera}", total=None)

@@ -98,7 +98,9 @@ def render_with_progress(
                 tasks[camera_id] = bar.add_task(camera_id, total=total)
             bar.update(tasks[camera_id], completed=done)
 
-        return render_city(out_dir, settings.sim, cameras=cameras, seconds=seconds, seed=seed, progress=report)
+        return render_city(
+            out_dir, settings.sim, cameras=cameras, seconds=seconds, seed=seed, progress=report
+        )
 
 
 def _analyse(
@@ -159,7 +161,9 @@ def run_demo(settings: Settings, console: Console) -> None:
     db = Database.open(demo_settings.effective_database_url, demo_settings.store)
     register = demo_dir / "cameras.geojson"
     register.write_text(json.dumps(cameras_to_geojson(city.cameras, city.sites), indent=2), encoding="utf-8")
-    sites, cameras = cameras_from_geojson(json.loads(register.read_text("utf-8")), demo_settings.camera_defaults)
+    sites, cameras = cameras_from_geojson(
+        json.loads(register.read_text("utf-8")), demo_settings.camera_defaults
+    )
     CameraStore(db).save(sites, cameras)
     console.print(f"registered {len(cameras)} cameras at {len(sites)} sites from {register}")
 
@@ -169,7 +173,16 @@ def run_demo(settings: Settings, console: Console) -> None:
 
     counts = ObservationQueries(db).counts_by_camera()
     table = Table(title="Demo summary")
-    for col in ("camera", "name", "capabilities", "frames", "analysed", "with motion", "observations", "error"):
+    for col in (
+        "camera",
+        "name",
+        "capabilities",
+        "frames",
+        "analysed",
+        "with motion",
+        "observations",
+        "error",
+    ):
         table.add_column(col, justify="right" if col in ("frames", "analysed", "with motion") else "left")
     by_id = {c.id: c for c in cameras}
     for r in runs:

@@ -1,4 +1,4 @@
-"""The command line as a user drives it: registry commands, config, exit codes, nothing written on bad input."""
+"""The command line as a user drives it: registry commands, config, exit codes, no writes on bad input."""
 
 from __future__ import annotations
 
@@ -28,8 +28,18 @@ def run(*args: str) -> tuple[int, str]:
 
 
 def add(camera_id: str, *extra: str) -> tuple[int, str]:
-    return run("camera", "add", camera_id, "--name", f"Camera {camera_id}", "--lat", "44.8026",
-               "--lon", "20.4664", *extra)
+    return run(
+        "camera",
+        "add",
+        camera_id,
+        "--name",
+        f"Camera {camera_id}",
+        "--lat",
+        "44.8026",
+        "--lon",
+        "20.4664",
+        *extra,
+    )
 
 
 def test_config_show_prints_effective_settings(tmp_path: Path) -> None:
@@ -126,8 +136,13 @@ def _feature(ref: str, lon: object = 20.46, lat: object = 44.80, **props: object
     return {
         "type": "Feature",
         "geometry": {"type": "Point", "coordinates": [lon, lat]},
-        "properties": {"man_made": "surveillance", "surveillance:type": "camera", "ref": ref,
-                       "name": f"Camera {ref}", **props},
+        "properties": {
+            "man_made": "surveillance",
+            "surveillance:type": "camera",
+            "ref": ref,
+            "name": f"Camera {ref}",
+            **props,
+        },
     }
 
 

@@ -63,7 +63,7 @@ def test_out_of_range_value_is_an_error(tmp_path: Path) -> None:
 
 
 def test_missing_config_file_is_named(tmp_path: Path) -> None:
-    with pytest.raises(ValueError, match="nope.toml does not exist"):
+    with pytest.raises(ValueError, match=r"nope\.toml does not exist"):
         load_settings(tmp_path / "nope.toml")
 
 

@@ -1,2 +1,1 @@
-"""Per-camera runtime: source -> motion gate -> analysers -> sink, with run statistics.
-"""
+"""Per-camera runtime: source -> motion gate -> analysers -> sink, with run statistics."""

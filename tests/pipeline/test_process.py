@@ -32,12 +32,18 @@ def registered(sqlite_db: Database) -> Database:
 def run(db: Database, clip: Path, settings: Settings, media: MediaStore | None = None) -> object:
     with ObservationWriter(db, settings.store) as writer:
         return process_file(
-            clip, camera(capabilities=frozenset({Capability.MOTION})), settings,
-            sink=writer, snapshots=media, start_time=T0,
+            clip,
+            camera(capabilities=frozenset({Capability.MOTION})),
+            settings,
+            sink=writer,
+            snapshots=media,
+            start_time=T0,
         )
 
 
-def test_moving_object_becomes_one_stored_track(registered: Database, settings: Settings, tmp_path: Path) -> None:
+def test_moving_object_becomes_one_stored_track(
+    registered: Database, settings: Settings, tmp_path: Path
+) -> None:
     clip = tmp_path / "square.mp4"
     square_clip(clip, frames=75)
     run(registered, clip, settings)
