@@ -1,2 +1,1 @@
-"""Analysers that turn frames into observations: motion, tracking (plates, faces and traffic follow).
-"""
+"""Analysers that turn frames into observations: motion, tracking (plates, faces and traffic follow)."""

@@ -86,8 +86,18 @@ GEOMETRY = "geometry"
 COORDINATES = "geometry.coordinates"
 
 _SAFECITY_KEYS = frozenset(
-    {SITE, SITE_NAME, SITE_ADDRESS, SITE_LATITUDE, SITE_LONGITUDE, CAPABILITIES, STREAM_URL,
-     RETENTION_DAYS, LEGAL_BASIS, ENABLED}
+    {
+        SITE,
+        SITE_NAME,
+        SITE_ADDRESS,
+        SITE_LATITUDE,
+        SITE_LONGITUDE,
+        CAPABILITIES,
+        STREAM_URL,
+        RETENTION_DAYS,
+        LEGAL_BASIS,
+        ENABLED,
+    }
 )
 _SURVEILLANCE_VALUES = ("public", "outdoor", "indoor")
 
@@ -129,8 +139,7 @@ _NUMBER_TEXT = re.compile(rf"\s*({_DECIMAL})\s*")
 _METRES_TEXT = re.compile(rf"\s*({_DECIMAL})\s*(?:m)?\s*")
 _INTEGER_TEXT = re.compile(r"\s*([+-]?\d+)\s*")
 _WGS84_CRS_NAMES = frozenset(
-    {"urn:ogc:def:crs:OGC:1.3:CRS84", "urn:ogc:def:crs:OGC::CRS84", "urn:ogc:def:crs:EPSG::4326",
-     "EPSG:4326"}
+    {"urn:ogc:def:crs:OGC:1.3:CRS84", "urn:ogc:def:crs:OGC::CRS84", "urn:ogc:def:crs:EPSG::4326", "EPSG:4326"}
 )
 
 
@@ -164,7 +173,8 @@ def cameras_to_geojson(
         camera_site = site_by_id.get(camera.site_id)
         if camera_site is None:
             raise RegistryError(
-                f"site {camera.site_id!r} is not among the sites given", feature=f"camera {camera.id!r}",
+                f"site {camera.site_id!r} is not among the sites given",
+                feature=f"camera {camera.id!r}",
                 field="site_id",
             )
         features.append(_camera_feature(camera, camera_site, public=public))

@@ -249,8 +249,10 @@ def test_missing_optional_fields_take_defaults() -> None:
 def test_capabilities_follow_surveillance_type_when_absent(
     surveillance_type: str | None, expected: set[Capability]
 ) -> None:
-    feature = _feature("cam-1") if surveillance_type is None else _feature(
-        "cam-1", **{"surveillance:type": surveillance_type}
+    feature = (
+        _feature("cam-1")
+        if surveillance_type is None
+        else _feature("cam-1", **{"surveillance:type": surveillance_type})
     )
     _, cameras = cameras_from_geojson(_collection(feature), DEFAULTS)
     assert cameras[0].capabilities == frozenset(expected)
@@ -281,8 +283,10 @@ def test_osm_direction_and_height_values_are_understood(
 
 @pytest.mark.parametrize(
     ("given", "expected"),
-    [({"safecity:retention_days": "90", "safecity:enabled": "no"}, (90, False)),
-     ({"safecity:retention_days": 90.0, "safecity:enabled": "yes"}, (90, True))],
+    [
+        ({"safecity:retention_days": "90", "safecity:enabled": "no"}, (90, False)),
+        ({"safecity:retention_days": 90.0, "safecity:enabled": "yes"}, (90, True)),
+    ],
     ids=["text", "float-and-yes"],
 )
 def test_retention_and_enabled_accept_osm_style_text(
@@ -371,10 +375,16 @@ BAD_FEATURES = [
     _case("stream-url-scheme", "safecity:stream_url", props={"safecity:stream_url": "ftp://10.0.0.1/x"}),
     _case("type-guard", "surveillance:type", props={"surveillance:type": "guard"}),
     _case("type-unknown", "surveillance:type", props={"surveillance:type": "dome"}),
-    _case("alpr-without-plates", "surveillance:type",
-          props={"surveillance:type": "ALPR", "safecity:capabilities": "faces"}),
-    _case("camera-with-plates", "surveillance:type",
-          props={"surveillance:type": "camera", "safecity:capabilities": "plates"}),
+    _case(
+        "alpr-without-plates",
+        "surveillance:type",
+        props={"surveillance:type": "ALPR", "safecity:capabilities": "faces"},
+    ),
+    _case(
+        "camera-with-plates",
+        "surveillance:type",
+        props={"surveillance:type": "camera", "safecity:capabilities": "plates"},
+    ),
     _case("camera-type-unknown", "camera:type", props={"camera:type": "ptz"}),
     _case("zone-empty", "surveillance:zone", props={"surveillance:zone": ""}),
     _case("man-made-other", "man_made", props={"man_made": "mast"}),
@@ -383,13 +393,22 @@ BAD_FEATURES = [
     _case("operator-number", "operator", props={"operator": 5}),
     _case("site-id-invalid", "safecity:site", props={"safecity:site": "pole 9"}),
     _case("site-name-empty", "safecity:site_name", props={"safecity:site_name": ""}),
-    _case("site-name-conflict", "safecity:site_name",
-          props={"safecity:site": "pole-1", "safecity:site_name": "Other pole"}),
-    _case("site-address-conflict", "safecity:site_address",
-          props={"safecity:site": "pole-1", "safecity:site_address": "Elsewhere 2"}),
+    _case(
+        "site-name-conflict",
+        "safecity:site_name",
+        props={"safecity:site": "pole-1", "safecity:site_name": "Other pole"},
+    ),
+    _case(
+        "site-address-conflict",
+        "safecity:site_address",
+        props={"safecity:site": "pole-1", "safecity:site_address": "Elsewhere 2"},
+    ),
     _case("site-latitude-alone", "safecity:site_longitude", props={"safecity:site_latitude": 45.8}),
-    _case("site-latitude-out-of-range", "safecity:site_latitude",
-          props={"safecity:site_latitude": 100.0, "safecity:site_longitude": 15.9}),
+    _case(
+        "site-latitude-out-of-range",
+        "safecity:site_latitude",
+        props={"safecity:site_latitude": 100.0, "safecity:site_longitude": 15.9},
+    ),
     _case("site-id-is-own-site-of-another", "safecity:site", props={"safecity:site": "site-cam-0"}),
     _case("properties-null", "properties", members={"properties": None}, feature="feature #2"),
     _case("feature-type", "type", members={"type": "Point"}, feature="feature #2"),
@@ -462,8 +481,14 @@ def test_feature_that_is_not_an_object_is_named() -> None:
         ({"type": "Feature", "features": []}, "type"),
         ({"type": "FeatureCollection"}, "features"),
         ({"type": "FeatureCollection", "features": {"0": {}}}, "features"),
-        ({"type": "FeatureCollection", "features": [],
-          "crs": {"type": "name", "properties": {"name": "EPSG:3765"}}}, "crs"),
+        (
+            {
+                "type": "FeatureCollection",
+                "features": [],
+                "crs": {"type": "name", "properties": {"name": "EPSG:3765"}},
+            },
+            "crs",
+        ),
     ],
     ids=["list", "text", "feature", "features-missing", "features-object", "projected-crs"],
 )

@@ -1,2 +1,1 @@
-"""Licence plates: country formats (validation and position-aware correction); the reader lands later.
-"""
+"""Licence plates: country formats (validation and position-aware correction); the reader lands later."""
