@@ -172,32 +172,27 @@ def run_demo(settings: Settings, console: Console) -> None:
     t_analyse = time.perf_counter() - t1
 
     counts = ObservationQueries(db).counts_by_camera()
-    table = Table(title="Demo summary")
-    for col in (
-        "camera",
-        "name",
-        "capabilities",
-        "frames",
-        "analysed",
-        "with motion",
-        "observations",
-        "error",
-    ):
-        table.add_column(col, justify="right" if col in ("frames", "analysed", "with motion") else "left")
+    kinds = sorted({kind for per_camera in counts.values() for kind in per_camera}) or ["motion_tracks"]
+    table = Table(title=f"Demo summary: {len(cameras)} cameras, {len(sites)} sites")
+    table.add_column("camera")
+    table.add_column("capabilities")
+    for col in ("frames", "analysed", "with motion", *(k.replace("_", " ") for k in kinds)):
+        table.add_column(col, justify="right")
     by_id = {c.id: c for c in cameras}
     for r in runs:
         stored = counts.get(r.camera_id, {})
         table.add_row(
             r.camera_id,
-            by_id[r.camera_id].name,
             ",".join(sorted(c.value for c in by_id[r.camera_id].capabilities)),
             str(r.frames_decoded),
             str(r.frames_analysed),
             str(r.frames_with_motion),
-            ", ".join(f"{n} {k.replace('_', ' ')}" for k, n in sorted(stored.items())) or "0",
-            r.error,
+            *(str(stored.get(k, 0)) for k in kinds),
         )
+    failed = [r for r in runs if r.error]
     console.print(table)
+    for r in failed:
+        console.print(f"[red]{r.camera_id}: {r.error}[/]")
     total = time.perf_counter() - t0
     console.print(
         f"render {t_render:.1f} s, analysis {t_analyse:.1f} s, total {total:.1f} s\n"

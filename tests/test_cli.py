@@ -178,3 +178,42 @@ def test_import_of_existing_ids_needs_replace(tmp_path: Path) -> None:
     run("camera", "export", str(exported))
     assert run("camera", "import", str(exported))[0] == 2
     assert run("camera", "import", str(exported), "--replace")[0] == 0
+
+
+def test_process_stores_motion_tracks(tmp_path: Path) -> None:
+    from videos import square_clip
+
+    add("cam-1", "--capabilities", "motion")
+    clip = tmp_path / "square.mp4"
+    square_clip(clip, frames=75)
+    code, output = run("process", str(clip), "--camera", "cam-1", "--start", "2026-03-02T07:30:00+00:00")
+    assert code == 0 and "1 observation(s) stored" in output
+
+
+def test_process_unknown_camera_exits_2(tmp_path: Path) -> None:
+    code, output = run("process", str(tmp_path / "x.mp4"), "--camera", "ghost")
+    assert code == 2 and "ghost" in output
+
+
+def test_process_corrupt_video_exits_2(tmp_path: Path) -> None:
+    add("cam-1")
+    bad = tmp_path / "bad.mp4"
+    bad.write_bytes(b"this is not a video at all" * 50)
+    code, output = run("process", str(bad), "--camera", "cam-1")
+    assert code == 2 and "bad.mp4" in output
+
+
+def test_sim_render_writes_clips_and_truth(tmp_path: Path) -> None:
+    out = tmp_path / "city"
+    result = runner.invoke(
+        app,
+        ["sim", "render", str(out), "--cameras", "2", "--seconds", "1"],
+        env={"SAFECITY_SIM__WIDTH": "320", "SAFECITY_SIM__HEIGHT": "240"},
+    )
+    assert result.exit_code == 0
+    assert sorted(p.name for p in out.iterdir()) == ["cam-01.mp4", "cam-02.mp4", "truth.json"]
+
+
+def test_sim_render_rejects_zero_cameras(tmp_path: Path) -> None:
+    code, output = run("sim", "render", str(tmp_path / "c"), "--cameras", "0")
+    assert code == 2 and "camera" in output
