@@ -157,7 +157,8 @@ SERBIA = PlateFormat(
     letters=SERBIAN_LETTERS,
     description=(
         "Serbian standard plate since 2011: registration-area code, the cross shield with the code "
-        "in Cyrillic below it, three to five digits (three or four on issued series), hyphen, two letters (printed 'BG 123-AB'); "
+        "in Cyrillic below it, three to five digits (three or four on issued series), hyphen, "
+        "two letters (printed 'BG 123-AB'); "
         "black on white, blue band with 'SRB' on the left, 520 x 110 mm."
     ),
 )
