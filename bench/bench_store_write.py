@@ -16,18 +16,18 @@ import statistics
 import sys
 import tempfile
 import time
-import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from sqlalchemy import create_engine, make_url, text
+from sqlalchemy import create_engine, make_url
 from sqlalchemy.exc import OperationalError
 
 from safecity.store.cameras import CameraStore
 from safecity.store.database import Database
 from safecity.store.observations import to_row
+from safecity.store.scratch import scratch_database
 from safecity.store.writer import write_batch
 from safecity.types import BBox, Camera, Capability, MotionTrack, PlateRead, Site, new_id
 
@@ -110,20 +110,12 @@ def sqlite_db() -> Iterator[Database]:
 
 @contextmanager
 def postgres_db() -> Iterator[Database]:
-    name = f"safecity_bench_{uuid.uuid4().hex[:8]}"
-    admin = create_engine(PG_URL, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        db = Database.connect(make_url(PG_URL).set(database=name).render_as_string(hide_password=False))
+    with scratch_database(PG_URL, "safecity_bench") as url:
+        db = Database.connect(url)
         db.upgrade()
         register(db)
         yield db
         db.close()
-    finally:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
 
 
 def postgres_available() -> bool:
