@@ -37,7 +37,9 @@ app.add_typer(db_app, name="db")
 app.add_typer(camera_app, name="camera")
 app.add_typer(sim_app, name="sim")
 
-out = Console()
+# Piped or logged output gets a fixed width instead of rich's 80-column fallback.
+PIPED_WIDTH = 120
+out = Console() if sys.stdout.isatty() else Console(width=PIPED_WIDTH)
 err = Console(stderr=True)
 
 EXIT_BAD_INPUT = 2

@@ -164,7 +164,11 @@ def run_demo(settings: Settings, console: Console) -> None:
     sites, cameras = cameras_from_geojson(
         json.loads(register.read_text("utf-8")), demo_settings.camera_defaults
     )
-    CameraStore(db).save(sites, cameras)
+    store = CameraStore(db)
+    store.save(sites, cameras)
+    public = demo_dir / "register-public.geojson"
+    public_register = cameras_to_geojson(store.all(), store.sites(), public=True)
+    public.write_text(json.dumps(public_register, indent=2, ensure_ascii=False), encoding="utf-8")
     console.print(f"registered {len(cameras)} cameras at {len(sites)} sites from {register}")
 
     t1 = time.perf_counter()
@@ -200,7 +204,7 @@ def run_demo(settings: Settings, console: Console) -> None:
         f"snapshots:    {demo_settings.effective_media_dir}\n"
         f"clips:        {city.out_dir}\n"
         f"ground truth: {city.truth_path}\n"
-        f"register:     {register}\n"
+        f"register:     {register} (public: {public})\n"
         f"explore:      SAFECITY_DATA_DIR={demo_dir} safecity camera list"
     )
     db.close()

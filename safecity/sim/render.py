@@ -299,6 +299,8 @@ def render_clip(
     total = scenario.frames
     path.parent.mkdir(parents=True, exist_ok=True)
     with av.open(str(path), mode="w", format="mp4") as container:
+        # Cameras stamp recordings with their start; `safecity process` reads it back.
+        container.metadata["creation_time"] = scenario.start_time.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
         stream = container.add_stream("libx264", rate=fps)
         stream.width = scenario.width
         stream.height = scenario.height

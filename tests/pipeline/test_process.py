@@ -84,3 +84,16 @@ def test_corrupt_file_raises_with_stats(registered: Database, settings: Settings
     with pytest.raises(ProcessingError) as exc:
         run(registered, clip, settings)
     assert "broken.mp4" in str(exc.value) and exc.value.stats.frames_decoded == 0
+
+
+def test_truncated_file_keeps_what_was_analysed_before_the_cut(
+    registered: Database, settings: Settings, tmp_path: Path
+) -> None:
+    clip = tmp_path / "cut.mp4"
+    square_clip(clip, frames=150, faststart=True)
+    data = clip.read_bytes()
+    clip.write_bytes(data[: int(len(data) * 0.7)])
+    with pytest.raises(ProcessingError, match="truncated or corrupt") as exc:
+        run(registered, clip, settings)
+    assert exc.value.stats.frames_analysed > 0
+    assert len(ObservationQueries(registered).motion_tracks("cam-1")) == exc.value.stats.observations

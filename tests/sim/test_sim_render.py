@@ -94,3 +94,10 @@ def test_bad_arguments(tmp_path: Path) -> None:
         render_city(tmp_path, SETTINGS, cameras=0)
     with pytest.raises(ValueError, match="positive"):
         render_city(tmp_path, SETTINGS, seconds=0.0)
+
+
+def test_clips_carry_the_scenario_start_time(tmp_path: Path) -> None:
+    from safecity.sources.probe import guess_start_time
+
+    city = render_city(tmp_path, SimSettings(width=320, height=240), cameras=1, seconds=0.5)
+    assert guess_start_time(city.clips["cam-01"]) == city.start_time
