@@ -46,6 +46,12 @@ class MotionSettings(_Section):
         0.0015, gt=0, lt=1, description="Smallest moving blob kept, as a fraction of the frame area."
     )
     warmup_frames: int = Field(5, ge=0, description="Frames used only to learn the background.")
+    close_kernel_px: int = Field(
+        7, ge=1, description="Closing kernel (at the downscaled width) that joins one object's fragments."
+    )
+    merge_overlap: float = Field(
+        0.5, gt=0, le=1, description="Blobs overlapping this share of the smaller one are merged."
+    )
 
 
 class TrackingSettings(_Section):
@@ -63,6 +69,11 @@ class StoreSettings(_Section):
     flush_interval_s: float = Field(1.0, gt=0, description="Longest an observation waits for its batch.")
     sqlite_busy_timeout_ms: int = Field(10_000, ge=0, description="How long SQLite waits for a lock.")
     snapshot_jpeg_quality: int = Field(85, ge=10, le=100, description="JPEG quality of stored snapshots.")
+    snapshot_margin: float = Field(
+        0.15, ge=0, le=2, description="Context around an object's box in its snapshot, as a share of the box."
+    )
+    pg_pool_size: int = Field(5, ge=1, description="PostgreSQL connections kept open per process.")
+    pg_max_overflow: int = Field(5, ge=0, description="Extra PostgreSQL connections allowed under load.")
 
 
 class SimSettings(_Section):

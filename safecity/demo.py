@@ -13,19 +13,20 @@ import multiprocessing as mp
 import os
 import shutil
 import time
+from collections.abc import Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from queue import Empty
-from typing import Any
+from typing import Protocol
 
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from safecity.config import Settings
-from safecity.pipeline.process import ProcessingError, RunStats, process_file
+from safecity.pipeline.process import ProcessingError, process_file
 from safecity.registry.geojson import cameras_from_geojson, cameras_to_geojson
 from safecity.sim import SimCity, render_city
 from safecity.store.cameras import CameraStore
@@ -34,7 +35,7 @@ from safecity.store.media import MediaStore
 from safecity.store.observations import ObservationQueries
 from safecity.store.runs import save_run
 from safecity.store.writer import ObservationWriter
-from safecity.types import Camera, Observation
+from safecity.types import Camera, Observation, RunStats
 
 
 class _ListSink:
@@ -43,7 +44,7 @@ class _ListSink:
     def __init__(self) -> None:
         self.items: list[Observation] = []
 
-    def submit_many(self, observations: Any) -> None:
+    def submit_many(self, observations: Sequence[Observation]) -> None:
         self.items.extend(observations)
 
 
@@ -56,7 +57,15 @@ class _ClipJob:
     start_time: datetime
 
 
-def _process_clip(job: _ClipJob, progress_queue: Any) -> tuple[RunStats, list[Observation]]:
+ProgressEvent = tuple[str, int, int | None]
+"""(camera id, frames decoded, frames expected) sent from a worker to the progress bar."""
+
+
+class _ProgressQueue(Protocol):
+    def put(self, item: ProgressEvent) -> None: ...
+
+
+def _process_clip(job: _ClipJob, progress_queue: _ProgressQueue) -> tuple[RunStats, list[Observation]]:
     sink = _ListSink()
     media = MediaStore(job.media_dir, job.settings.store.snapshot_jpeg_quality)
 

@@ -203,3 +203,19 @@ class Alert:
     observation_id: str | None = None
     watchlist_id: str | None = None
     score: float | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class RunStats:
+    """What one pass over a source did; stored as a processing run and shown in the demo summary."""
+
+    id: str
+    camera_id: str
+    source: str
+    started_at: datetime
+    finished_at: datetime
+    frames_decoded: int
+    frames_analysed: int
+    frames_with_motion: int
+    observations: int
+    error: str = ""

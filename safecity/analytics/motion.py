@@ -22,9 +22,6 @@ _FOREGROUND_MIN = 200
 # object (a car body split by its windows) before contours are taken. Sizes are at the
 # downscaled working resolution.
 _OPEN_KERNEL = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (3, 3))
-_CLOSE_KERNEL = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (7, 7))
-# Two blobs whose overlap covers this much of the smaller one are one object.
-_MERGE_OVERLAP = 0.5
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,6 +43,8 @@ class MotionGate:
 
     def __init__(self, settings: MotionSettings) -> None:
         self.settings = settings
+        size = settings.close_kernel_px
+        self._close_kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (size, size))
         self._subtractor: cv2.BackgroundSubtractorMOG2 | None = None
         self._work_size: tuple[int, int] | None = None  # (width, height) the model was built at
         self._learned_frames = 0
@@ -96,7 +95,7 @@ class MotionGate:
 
         _, foreground = cv2.threshold(mask, _FOREGROUND_MIN, 255, cv2.THRESH_BINARY)
         foreground = cv2.morphologyEx(foreground, cv2.MORPH_OPEN, _OPEN_KERNEL)
-        foreground = cv2.morphologyEx(foreground, cv2.MORPH_CLOSE, _CLOSE_KERNEL)
+        foreground = cv2.morphologyEx(foreground, cv2.MORPH_CLOSE, self._close_kernel)
         work_area = work_size[0] * work_size[1]
         fraction = cv2.countNonZero(foreground) / work_area
 
@@ -108,7 +107,7 @@ class MotionGate:
                 continue
             x, y, w, h = cv2.boundingRect(contour)
             boxes.append((x, y, x + w, y + h))
-        boxes = _merge_overlapping(boxes)
+        boxes = _merge_overlapping(boxes, self.settings.merge_overlap)
         blobs = tuple(
             sorted(
                 (_to_full_resolution(box, scale, width, height) for box in boxes),
@@ -130,7 +129,9 @@ class MotionGate:
         return small.astype(np.uint8, copy=False), scale
 
 
-def _merge_overlapping(boxes: list[tuple[int, int, int, int]]) -> list[tuple[int, int, int, int]]:
+def _merge_overlapping(
+    boxes: list[tuple[int, int, int, int]], min_overlap: float
+) -> list[tuple[int, int, int, int]]:
     """Merge boxes (x0, y0, x1, y1) whose overlap covers most of the smaller one, until none do.
 
     Nested boxes (a hole's contour inside an object) overlap fully and merge too.
@@ -147,7 +148,7 @@ def _merge_overlapping(boxes: list[tuple[int, int, int, int]]) -> list[tuple[int
                 if ix <= 0 or iy <= 0:
                     continue
                 smaller = min((a[2] - a[0]) * (a[3] - a[1]), (b[2] - b[0]) * (b[3] - b[1]))
-                if ix * iy >= _MERGE_OVERLAP * smaller:
+                if ix * iy >= min_overlap * smaller:
                     merged[i] = (min(a[0], b[0]), min(a[1], b[1]), max(a[2], b[2]), max(a[3], b[3]))
                     del merged[j]
                     changed = True

@@ -7,7 +7,6 @@ same code feeds the embedded writer or (later) a cluster sink. It returns the ru
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Protocol
@@ -17,7 +16,7 @@ from safecity.analytics.tracking import FinishedTrack, IouTracker
 from safecity.config import Settings
 from safecity.sources.errors import SourceError
 from safecity.sources.file import FileSource
-from safecity.types import BBox, BGRImage, Camera, Capability, MotionTrack, Observation, new_id
+from safecity.types import BBox, BGRImage, Camera, Capability, MotionTrack, Observation, RunStats, new_id
 
 ProgressFn = Callable[[int, int | None], None]
 """Called with (frames decoded so far, frames expected or None)."""
@@ -33,23 +32,7 @@ class SnapshotStore(Protocol):
     ) -> str: ...
 
 
-@dataclass(frozen=True, slots=True)
-class RunStats:
-    """What one pass over a source did; stored as a processing run and shown in the demo summary."""
-
-    id: str
-    camera_id: str
-    source: str
-    started_at: datetime
-    finished_at: datetime
-    frames_decoded: int
-    frames_analysed: int
-    frames_with_motion: int
-    observations: int
-    error: str = ""
-
-
-def _snapshot_box(track: FinishedTrack, image: BGRImage, margin: float = 0.15) -> BBox:
+def _snapshot_box(track: FinishedTrack, image: BGRImage, margin: float) -> BBox:
     """The tracked object's largest box, widened a little so the snapshot shows its surroundings."""
     box = track.best_bbox
     dx, dy = int(box.w * margin), int(box.h * margin)
@@ -60,14 +43,18 @@ def _snapshot_box(track: FinishedTrack, image: BGRImage, margin: float = 0.15) -
 
 
 def _to_observations(
-    tracks: Sequence[FinishedTrack], camera_id: str, snapshots: SnapshotStore | None
+    tracks: Sequence[FinishedTrack], camera_id: str, snapshots: SnapshotStore | None, margin: float
 ) -> list[Observation]:
     out: list[Observation] = []
     for track in tracks:
         obs: MotionTrack = track.to_motion_track()
         if snapshots is not None and track.best_image is not None:
             ref = snapshots.save_snapshot(
-                camera_id, obs.timestamp, obs.id, track.best_image, _snapshot_box(track, track.best_image)
+                camera_id,
+                obs.timestamp,
+                obs.id,
+                track.best_image,
+                _snapshot_box(track, track.best_image, margin),
             )
             obs = track.to_motion_track(snapshot=ref, obs_id=obs.id)
         out.append(obs)
@@ -101,7 +88,7 @@ def process_file(
     def emit(tracks: Sequence[FinishedTrack]) -> None:
         nonlocal n_obs
         if tracks and track_motion:
-            observations = _to_observations(tracks, camera.id, snapshots)
+            observations = _to_observations(tracks, camera.id, snapshots, settings.store.snapshot_margin)
             sink.submit_many(observations)
             n_obs += len(observations)
 

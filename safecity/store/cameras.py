@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from sqlalchemy import delete, func, insert, select
+from sqlalchemy import delete, func, insert, select, update
 
 from safecity.store.database import Database
 from safecity.store.models import OBSERVATION_TABLES, CameraRow, ProcessingRunRow, SiteRow, utcnow
@@ -66,6 +66,16 @@ def _camera_values(camera: Camera) -> dict[str, object]:
     }
 
 
+def _site_values(site: Site) -> dict[str, object]:
+    return {
+        "id": site.id,
+        "name": site.name,
+        "latitude": site.latitude,
+        "longitude": site.longitude,
+        "address": site.address,
+    }
+
+
 def site_from_row(row: SiteRow) -> Site:
     return Site(id=row.id, name=row.name, latitude=row.latitude, longitude=row.longitude, address=row.address)
 
@@ -77,10 +87,11 @@ class CameraStore:
         self.db = db
 
     def save(self, sites: Sequence[Site], cameras: Sequence[Camera], *, replace: bool = False) -> None:
-        """Insert sites and cameras in one transaction: all of them land, or none.
+        """Write sites and cameras in one transaction: all of them land, or none.
 
-        Existing sites with the same id are updated (a site is a place, shared by imports);
-        an existing camera id is an error unless `replace` is set.
+        A site id already in the store is a place other cameras may share: it is kept as stored
+        unless `replace` is set. An existing camera id is an error unless `replace` is set; a
+        replaced camera is updated in place, so its observations and runs stay attached to it.
         """
         site_ids = [s.id for s in sites]
         cam_ids = [c.id for c in cameras]
@@ -89,46 +100,30 @@ class CameraStore:
             existing_cams = set(session.scalars(select(CameraRow.id).where(CameraRow.id.in_(cam_ids))))
             if existing_cams and not replace:
                 shown = ", ".join(sorted(existing_cams)[:5])
-                raise CameraStoreError(
-                    f"{len(existing_cams)} camera id(s) already registered: {shown}; "
-                    "remove them first or import with --replace"
-                )
+                raise CameraStoreError(f"{len(existing_cams)} camera id(s) already registered: {shown}")
             new_sites = [s for s in sites if s.id not in existing_sites]
             if new_sites:
-                session.execute(
-                    insert(SiteRow),
-                    [
-                        {
-                            "id": s.id,
-                            "name": s.name,
-                            "latitude": s.latitude,
-                            "longitude": s.longitude,
-                            "address": s.address,
-                        }
-                        for s in new_sites
-                    ],
-                )
-            for s in sites:
-                if s.id in existing_sites:
-                    row = session.get(SiteRow, s.id)
-                    assert row is not None
-                    row.name, row.latitude, row.longitude, row.address = (
-                        s.name,
-                        s.latitude,
-                        s.longitude,
-                        s.address,
-                    )
-            known_sites = existing_sites | set(site_ids)
-            missing = sorted({c.site_id for c in cameras} - known_sites)
+                session.execute(insert(SiteRow), [_site_values(s) for s in new_sites])
+            if replace:
+                for s in sites:
+                    if s.id in existing_sites:
+                        values = _site_values(s)
+                        del values["id"]
+                        session.execute(update(SiteRow).where(SiteRow.id == s.id).values(**values))
+            missing = sorted({c.site_id for c in cameras} - existing_sites - set(site_ids))
             if missing:
                 in_db = set(session.scalars(select(SiteRow.id).where(SiteRow.id.in_(missing))))
                 unknown = [m for m in missing if m not in in_db]
                 if unknown:
                     raise CameraStoreError(f"camera refers to unknown site(s): {', '.join(unknown[:5])}")
-            if existing_cams:
-                session.execute(delete(CameraRow).where(CameraRow.id.in_(existing_cams)))
-            if cameras:
-                session.execute(insert(CameraRow), [_camera_values(c) for c in cameras])
+            for c in cameras:
+                if c.id in existing_cams:
+                    values = _camera_values(c)
+                    del values["id"], values["created_at"]
+                    session.execute(update(CameraRow).where(CameraRow.id == c.id).values(**values))
+            fresh = [_camera_values(c) for c in cameras if c.id not in existing_cams]
+            if fresh:
+                session.execute(insert(CameraRow), fresh)
 
     def all(self, *, enabled_only: bool = False) -> list[Camera]:
         with self.db.session() as session:

@@ -65,7 +65,9 @@ def create_db_engine(url: str, settings: StoreSettings | None = None) -> Engine:
         event.listen(engine, "connect", _sqlite_pragmas(settings.sqlite_busy_timeout_ms))
         return engine
     if parsed.get_backend_name() == "postgresql":
-        return create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=5)
+        return create_engine(
+            url, pool_pre_ping=True, pool_size=settings.pg_pool_size, max_overflow=settings.pg_max_overflow
+        )
     raise StoreError(f"unsupported database {parsed.get_backend_name()!r}; use sqlite or postgresql")
 
 
@@ -90,7 +92,11 @@ class Database:
 
     @classmethod
     def open(cls, url: str, settings: StoreSettings | None = None, *, migrate: bool = True) -> Database:
-        """Connect, check the server answers, and (for SQLite, or when asked) migrate to head."""
+        """Connect and check the server answers; a SQLite file is migrated to head when `migrate` is set.
+
+        PostgreSQL is never migrated here: a shared database may serve several processes, so it is
+        migrated once, explicitly, with `safecity db upgrade`; a schema behind the code is refused.
+        """
         db = cls.connect(url, settings)
         try:
             with db.engine.connect():

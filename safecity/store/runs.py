@@ -6,9 +6,9 @@ from dataclasses import asdict, fields
 
 from sqlalchemy import select
 
-from safecity.pipeline.process import RunStats
 from safecity.store.database import Database
 from safecity.store.models import ProcessingRunRow
+from safecity.types import RunStats
 
 _FIELDS = tuple(f.name for f in fields(RunStats))
 

@@ -6,7 +6,7 @@ from factories import camera, motion_track, site
 from safecity.store.cameras import CameraStore, CameraStoreError
 from safecity.store.database import Database
 from safecity.store.writer import write_batch
-from safecity.types import Capability
+from safecity.types import Capability, Site
 
 
 def test_saved_camera_reads_back_equal(db: Database) -> None:
@@ -70,3 +70,28 @@ def test_remove_with_purge_deletes_observations_and_empty_site(db: Database) -> 
 def test_get_unknown_camera_names_it(db: Database) -> None:
     with pytest.raises(CameraStoreError, match="no camera with id 'ghost'"):
         CameraStore(db).get("ghost")
+
+
+def test_replace_keeps_observations_attached(db: Database) -> None:
+    store = CameraStore(db)
+    store.save([site()], [camera("cam-1")])
+    write_batch(db, [motion_track()])
+    store.save([site()], [camera("cam-1", retention_days=90)], replace=True)
+    assert store.get("cam-1").retention_days == 90
+    assert store.observation_counts("cam-1")["motion_tracks"] == 1
+
+
+def test_import_does_not_rewrite_an_existing_site(db: Database) -> None:
+    store = CameraStore(db)
+    store.save([site()], [camera("cam-1")])
+    moved = Site("site-1", "site-1", 44.70, 20.50)
+    store.save([moved], [camera("cam-2")])
+    assert store.sites() == [site()]
+
+
+def test_replace_updates_an_existing_site(db: Database) -> None:
+    store = CameraStore(db)
+    store.save([site()], [camera("cam-1")])
+    renamed = Site("site-1", "Slavija pole 3", 44.8027, 20.4665)
+    store.save([renamed], [camera("cam-1")], replace=True)
+    assert store.sites() == [renamed]

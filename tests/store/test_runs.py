@@ -2,10 +2,10 @@ from __future__ import annotations
 
 from factories import T0, camera, site
 
-from safecity.pipeline.process import RunStats
 from safecity.store.cameras import CameraStore
 from safecity.store.database import Database
 from safecity.store.runs import list_runs, save_run
+from safecity.types import RunStats
 
 
 def test_run_round_trips(db: Database) -> None:
