@@ -7,13 +7,16 @@ written in that case. Unexpected failures exit with code 1.
 from __future__ import annotations
 
 import json
+import os
 import sys
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated, NoReturn
 
 import tomli_w
 import typer
+from alembic.util import CommandError
 from pydantic import ValidationError
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
@@ -25,7 +28,7 @@ from safecity.registry.geojson import cameras_from_geojson, cameras_to_geojson, 
 from safecity.registry.validation import parse_capabilities, validate_camera, validate_site
 from safecity.store.cameras import CameraStore, CameraStoreError
 from safecity.store.database import Database, StoreError
-from safecity.types import Camera, Site
+from safecity.types import Camera, Capability, Site
 
 app = typer.Typer(help="Open Safe City: open, accountable city video analytics.", no_args_is_help=True)
 config_app = typer.Typer(help="Show the effective configuration.", no_args_is_help=True)
@@ -52,6 +55,19 @@ class _State:
 def fail(message: str, code: int = EXIT_BAD_INPUT) -> NoReturn:
     typer.echo(f"error: {message}", err=True)
     raise typer.Exit(code)
+
+
+def _about(path: Path, problem: object) -> str:
+    """`path: problem`, unless the problem already names the file."""
+    text = str(problem)
+    return text if str(path) in text else f"{path}: {text}"
+
+
+def write_text_atomic(path: Path, text: str) -> None:
+    """Write via a temporary file and rename, so a failed write never leaves half a file."""
+    tmp = path.with_name(f".{path.name}.tmp")
+    tmp.write_text(text, encoding="utf-8")
+    os.replace(tmp, path)
 
 
 def settings() -> Settings:
@@ -90,8 +106,10 @@ def config_show(
     """Print the effective settings (defaults + safecity.toml + SAFECITY_* environment)."""
     s = settings()
     data = json.loads(s.model_dump_json())
+    # Relative paths depend on where the command runs, so show what they resolve to here.
+    data["data_dir"] = str(s.data_dir.resolve())
     data["database_url"] = redact_url(s.effective_database_url)
-    data["media_dir"] = str(s.effective_media_dir)
+    data["media_dir"] = str(s.effective_media_dir.resolve())
     if as_json:
         out.print_json(data=data)
     else:
@@ -101,30 +119,42 @@ def config_show(
 # ---------------------------------------------------------------- db
 
 
-@db_app.command("upgrade")
-def db_upgrade(revision: Annotated[str, typer.Argument()] = "head") -> None:
-    """Migrate the database schema up (to the latest by default)."""
+def _migration_db() -> tuple[Database, str]:
     s = settings()
-    db = Database.connect(s.effective_database_url, s.store)
-    db.upgrade(revision)
-    out.print(f"database {redact_url(s.effective_database_url)} at revision {db.current_revision()}")
+    try:
+        return Database.reach(s.effective_database_url, s.store), redact_url(s.effective_database_url)
+    except StoreError as exc:
+        fail(str(exc), code=1)
+
+
+def _migrate(step: Callable[[Database], None]) -> None:
+    db, shown = _migration_db()
+    try:
+        step(db)
+    except CommandError as exc:
+        fail(f"migration failed on {shown}: {exc}")
+    out.print(f"database {shown} at revision {db.current_revision() or 'empty (base)'}")
+    db.close()
+
+
+@db_app.command("upgrade")
+def db_upgrade(revision: Annotated[str, typer.Argument(help="Target revision.")] = "head") -> None:
+    """Migrate the database schema up (to the latest by default)."""
+    _migrate(lambda db: db.upgrade(revision))
 
 
 @db_app.command("downgrade")
 def db_downgrade(revision: Annotated[str, typer.Argument(help="Target revision, e.g. base.")]) -> None:
     """Migrate the database schema down (destroys data in dropped tables)."""
-    s = settings()
-    db = Database.connect(s.effective_database_url, s.store)
-    db.downgrade(revision)
-    out.print(f"database {redact_url(s.effective_database_url)} at revision {db.current_revision()}")
+    _migrate(lambda db: db.downgrade(revision))
 
 
 @db_app.command("current")
 def db_current() -> None:
     """Show the schema revision of the database and of the code."""
-    s = settings()
-    db = Database.connect(s.effective_database_url, s.store)
-    out.print(f"database: {db.current_revision() or 'empty'}  code: {db.head_revision()}")
+    db, shown = _migration_db()
+    out.print(f"{shown}: database at {db.current_revision() or 'empty'}, code expects {db.head_revision()}")
+    db.close()
 
 
 # ---------------------------------------------------------------- camera
@@ -149,6 +179,24 @@ def _camera_table(cameras: list[Camera]) -> Table:
     return table
 
 
+# Registry fields as the `camera add` options that set them, so errors name what the user typed.
+_ADD_OPTIONS = {
+    "id": "ID",
+    "name": "--name",
+    "latitude": "--lat",
+    "longitude": "--lon",
+    "heading_deg": "--heading",
+    "mount_height_m": "--height",
+    "operator": "--operator",
+    "capabilities": "--capabilities",
+    "stream_url": "--stream-url",
+    "retention_days": "--retention-days",
+    "legal_basis": "--legal-basis",
+    "zone": "--zone",
+    "camera_type": "--type",
+}
+
+
 @camera_app.command("add")
 def camera_add(
     camera_id: Annotated[str, typer.Argument(metavar="ID", help="Unique camera id, e.g. cam-0001.")],
@@ -160,7 +208,9 @@ def camera_add(
     heading: Annotated[float | None, typer.Option(help="Viewing direction, degrees from north.")] = None,
     height: Annotated[float | None, typer.Option(help="Mounting height in metres.")] = None,
     operator: Annotated[str | None, typer.Option(help="Organisation running the camera.")] = None,
-    capabilities: Annotated[str, typer.Option(help="Comma list: faces,plates,traffic,motion.")] = "motion",
+    capabilities: Annotated[
+        str, typer.Option(help="List of faces, plates, traffic, motion (',' or ';' between).")
+    ] = "motion",
     stream_url: Annotated[str, typer.Option(help="rtsp://, http(s):// or file:// URL.")] = "",
     retention_days: Annotated[int | None, typer.Option(help="Days observations are kept.")] = None,
     legal_basis: Annotated[str | None, typer.Option(help="Law or decision it operates under.")] = None,
@@ -175,7 +225,7 @@ def camera_add(
     defaults = s.camera_defaults
     site_id = site or f"site-{camera_id}"
     try:
-        caps = parse_capabilities(capabilities.split(","))
+        caps = parse_capabilities(capabilities.replace(",", ";"))
         new_site = Site(id=site_id, name=site_name or name, latitude=lat, longitude=lon)
         camera = Camera(
             id=camera_id,
@@ -194,16 +244,19 @@ def camera_add(
             zone=zone,
             camera_type=camera_type,
         )
-        validate_site(new_site)
         validate_camera(camera)
-    except (RegistryError, ValueError) as exc:
-        fail(str(exc))
+        validate_site(new_site)
+    except RegistryError as exc:
+        option = _ADD_OPTIONS.get(exc.field or "", exc.field or "")
+        fail(f"camera {camera_id!r}, {option}: {exc.reason}")
+    except ValueError as exc:
+        fail(f"camera {camera_id!r}: {exc}")
     store = CameraStore(open_db(s))
     existing_sites = {x.id for x in store.sites()}
     try:
         store.save([] if site_id in existing_sites else [new_site], [camera])
     except CameraStoreError as exc:
-        fail(str(exc))
+        fail(f"{exc}; use `safecity camera remove` first, or `camera import --replace` to update it")
     out.print(f"registered camera {camera_id} at site {site_id}")
 
 
@@ -285,11 +338,11 @@ def camera_import(
     try:
         sites, cameras = cameras_from_geojson(load_geojson_file(path), s.camera_defaults)
     except RegistryError as exc:
-        fail(f"{path}: {exc}")
+        fail(_about(path, exc))
     try:
         CameraStore(open_db(s)).save(sites, cameras, replace=replace)
     except CameraStoreError as exc:
-        fail(f"{path}: {exc}")
+        fail(_about(path, f"{exc}; nothing was imported (use --replace to update existing cameras)"))
     out.print(f"imported {len(cameras)} camera(s) at {len(sites)} site(s) from {path}")
 
 
@@ -306,9 +359,12 @@ def camera_export(
     text = json.dumps(data, indent=2, ensure_ascii=False) + "\n"
     if path is None:
         sys.stdout.write(text)
-    else:
-        path.write_text(text, encoding="utf-8")
-        err.print(f"wrote {path}")
+        return
+    try:
+        write_text_atomic(path, text)
+    except OSError as exc:
+        fail(f"{path}: cannot write: {exc.strerror or exc}")
+    err.print(f"wrote {path}")
 
 
 # ---------------------------------------------------------------- sim
@@ -322,14 +378,20 @@ def sim_render(
     seed: Annotated[int | None, typer.Option(help="Scenario seed.")] = None,
 ) -> None:
     """Render the synthetic city: one H.264 clip per camera plus ground truth."""
-    from safecity.demo import render_with_progress
+    from safecity.demo import render_with_progress, write_register
 
     s = settings()
     try:
         city = render_with_progress(out_dir, s, cameras=cameras, seconds=seconds, seed=seed, console=out)
+        register = write_register(city, out_dir / "cameras.geojson")
     except ValueError as exc:
         fail(str(exc))
-    out.print(f"rendered {len(city.clips)} clip(s) to {out_dir}; ground truth {city.truth_path}")
+    except OSError as exc:
+        fail(f"{out_dir}: cannot write: {exc.strerror or exc}")
+    out.print(
+        f"rendered {len(city.clips)} clip(s) to {out_dir}; ground truth {city.truth_path}; "
+        f"register {register} (load it with `safecity camera import {register}`)"
+    )
 
 
 # ---------------------------------------------------------------- process / demo
@@ -341,14 +403,20 @@ def process(
     camera: Annotated[str, typer.Option("--camera", help="Registered camera id the video comes from.")],
     start: Annotated[
         datetime | None,
-        typer.Option(help="Wall-clock time of the first frame (ISO 8601); default: file metadata or mtime."),
+        typer.Option(
+            help="Wall-clock time of the first frame, ISO 8601 with offset (2026-03-02T08:30:00+01:00); "
+            "default: the file's creation_time, else its mtime minus its duration."
+        ),
     ] = None,
+    force: Annotated[
+        bool, typer.Option("--force", help="Analyse a disabled camera, or a file already analysed.")
+    ] = False,
 ) -> None:
     """Analyse a video file as one camera and store the observations."""
     from safecity.pipeline.process import ProcessingError, process_file
     from safecity.sources.probe import guess_start_time
     from safecity.store.media import MediaStore
-    from safecity.store.runs import save_run
+    from safecity.store.runs import list_runs, save_run
     from safecity.store.writer import ObservationWriter
 
     s = settings()
@@ -359,6 +427,15 @@ def process(
         fail(str(exc))
     if not video.is_file():
         fail(f"{video}: no such file")
+    video = video.resolve()
+    if not cam.enabled and not force:
+        fail(f"camera {camera} is disabled (registered but not to be analysed); --force overrides")
+    if not force and any(r.source == str(video) for r in list_runs(db, camera)):
+        fail(f"{video} was already analysed as {camera}; --force stores its observations again")
+    if start is not None and start.tzinfo is None:
+        fail(f"--start {start.isoformat()} has no UTC offset; write e.g. {start.isoformat()}+01:00")
+    if not cam.capabilities & {Capability.MOTION, Capability.TRAFFIC}:
+        err.print(f"note: {camera} has no motion or traffic capability, so no motion tracks are stored")
     start_time = start.astimezone(UTC) if start is not None else guess_start_time(video)
     media = MediaStore(s.effective_media_dir, s.store.snapshot_jpeg_quality)
     with (
@@ -385,7 +462,8 @@ def process(
         except ProcessingError as exc:
             writer.flush()
             save_run(db, exc.stats)
-            fail(f"{video}: {exc} ({exc.stats.observations} observation(s) before the error were kept)")
+            kept = exc.stats.observations
+            fail(_about(video, f"{exc} ({kept} observation(s) analysed before the error were kept)"))
     save_run(db, stats)
     out.print(
         f"{camera}: {stats.frames_decoded} frames decoded, {stats.frames_analysed} analysed, "

@@ -88,6 +88,13 @@ def _process_clip(job: _ClipJob, progress_queue: _ProgressQueue) -> tuple[RunSta
     return stats, sink.items
 
 
+def write_register(city: SimCity, path: Path) -> Path:
+    """The sim's cameras as a GeoJSON register, ready for `safecity camera import`."""
+    data = cameras_to_geojson(city.cameras, city.sites)
+    path.write_text(json.dumps(data, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    return path
+
+
 def render_with_progress(
     out_dir: Path,
     settings: Settings,
@@ -168,8 +175,7 @@ def run_demo(settings: Settings, console: Console) -> None:
     t_render = time.perf_counter() - t0
 
     db = Database.open(demo_settings.effective_database_url, demo_settings.store)
-    register = demo_dir / "cameras.geojson"
-    register.write_text(json.dumps(cameras_to_geojson(city.cameras, city.sites), indent=2), encoding="utf-8")
+    register = write_register(city, demo_dir / "cameras.geojson")
     sites, cameras = cameras_from_geojson(
         json.loads(register.read_text("utf-8")), demo_settings.camera_defaults
     )

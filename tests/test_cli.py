@@ -85,11 +85,11 @@ def test_camera_list_shows_registered_cameras() -> None:
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        (("--lat", "91"), "latitude"),
-        (("--capabilities", "faces,xray"), "xray"),
-        (("--heading", "400"), "heading"),
-        (("--retention-days", "0"), "retention"),
-        (("--stream-url", "ftp://x/y"), "stream"),
+        (("--lat", "91"), "camera 'cam-1', --lat:"),
+        (("--capabilities", "faces,xray"), "--capabilities: unknown capability 'xray'"),
+        (("--heading", "400"), "--heading:"),
+        (("--retention-days", "0"), "--retention-days:"),
+        (("--stream-url", "ftp://x/y"), "--stream-url:"),
     ],
 )
 def test_camera_add_rejects_bad_values(args: tuple[str, ...], message: str) -> None:
@@ -181,11 +181,8 @@ def test_import_of_existing_ids_needs_replace(tmp_path: Path) -> None:
 
 
 def test_process_stores_motion_tracks(tmp_path: Path) -> None:
-    from videos import square_clip
-
     add("cam-1", "--capabilities", "motion")
-    clip = tmp_path / "square.mp4"
-    square_clip(clip, frames=75)
+    clip = _square(tmp_path)
     code, output = run("process", str(clip), "--camera", "cam-1", "--start", "2026-03-02T07:30:00+00:00")
     assert code == 0 and "1 observation(s) stored" in output
 
@@ -211,9 +208,86 @@ def test_sim_render_writes_clips_and_truth(tmp_path: Path) -> None:
         env={"SAFECITY_SIM__WIDTH": "320", "SAFECITY_SIM__HEIGHT": "240"},
     )
     assert result.exit_code == 0
-    assert sorted(p.name for p in out.iterdir()) == ["cam-01.mp4", "cam-02.mp4", "truth.json"]
+    assert sorted(p.name for p in out.iterdir()) == [
+        "cam-01.mp4",
+        "cam-02.mp4",
+        "cameras.geojson",
+        "truth.json",
+    ]
+    assert run("camera", "import", str(out / "cameras.geojson"))[0] == 0
 
 
 def test_sim_render_rejects_zero_cameras(tmp_path: Path) -> None:
     code, output = run("sim", "render", str(tmp_path / "c"), "--cameras", "0")
     assert code == 2 and "camera" in output
+
+
+def test_capabilities_may_be_separated_by_semicolons() -> None:
+    assert add("cam-1", "--capabilities", "faces;plates")[0] == 0
+
+
+def test_missing_register_file_is_named_once(tmp_path: Path) -> None:
+    code, output = run("camera", "import", str(tmp_path / "none.geojson"))
+    assert code == 2 and output.count("none.geojson") == 1
+
+
+def test_export_to_a_missing_folder_exits_2(tmp_path: Path) -> None:
+    add("cam-1")
+    code, output = run("camera", "export", str(tmp_path / "no" / "such" / "dir.geojson"))
+    assert code == 2 and "cannot write" in output
+
+
+def test_db_current_on_unreachable_server_names_it(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SAFECITY_DATABASE_URL", "postgresql://city:pw@127.0.0.1:1/safecity")
+    code, output = run("db", "current")
+    assert code == 1 and "cannot reach database postgresql://city:***@127.0.0.1:1/safecity" in output
+
+
+def test_db_upgrade_to_unknown_revision_exits_2() -> None:
+    code, output = run("db", "upgrade", "9999")
+    assert code == 2 and "9999" in output
+
+
+def test_db_downgrade_and_upgrade() -> None:
+    assert run("db", "upgrade")[0] == 0
+    code, output = run("db", "downgrade", "base")
+    assert code == 0 and "empty" in output
+    code, output = run("db", "current")
+    assert code == 0 and "database at empty" in output
+
+
+def _square(tmp_path: Path) -> Path:
+    from videos import square_clip
+
+    clip = tmp_path / "square.mp4"
+    square_clip(clip, frames=75)
+    return clip
+
+
+def test_process_refuses_a_disabled_camera(tmp_path: Path) -> None:
+    add("cam-1", "--disabled")
+    code, output = run("process", str(_square(tmp_path)), "--camera", "cam-1")
+    assert code == 2 and "disabled" in output
+
+
+def test_process_refuses_the_same_file_twice(tmp_path: Path) -> None:
+    add("cam-1")
+    clip = _square(tmp_path)
+    assert run("process", str(clip), "--camera", "cam-1")[0] == 0
+    code, output = run("process", str(clip), "--camera", "cam-1")
+    assert code == 2 and "already analysed" in output
+
+
+def test_process_force_analyses_again(tmp_path: Path) -> None:
+    add("cam-1")
+    clip = _square(tmp_path)
+    run("process", str(clip), "--camera", "cam-1")
+    assert run("process", str(clip), "--camera", "cam-1", "--force")[0] == 0
+
+
+def test_process_start_needs_an_offset(tmp_path: Path) -> None:
+    add("cam-1")
+    code, output = run(
+        "process", str(_square(tmp_path)), "--camera", "cam-1", "--start", "2026-03-02T08:00:00"
+    )
+    assert code == 2 and "no UTC offset" in output

@@ -1,3 +1,5 @@
+"""The settings tree: defaults, TOML file, environment overrides, validation, URL redaction."""
+
 from __future__ import annotations
 
 from pathlib import Path

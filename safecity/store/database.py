@@ -91,12 +91,8 @@ class Database:
         return cls(engine=engine, sessions=sessionmaker(engine, expire_on_commit=False))
 
     @classmethod
-    def open(cls, url: str, settings: StoreSettings | None = None, *, migrate: bool = True) -> Database:
-        """Connect and check the server answers; a SQLite file is migrated to head when `migrate` is set.
-
-        PostgreSQL is never migrated here: a shared database may serve several processes, so it is
-        migrated once, explicitly, with `safecity db upgrade`; a schema behind the code is refused.
-        """
+    def reach(cls, url: str, settings: StoreSettings | None = None) -> Database:
+        """Connect and check that the server answers; StoreError with the (redacted) URL if not."""
         db = cls.connect(url, settings)
         try:
             with db.engine.connect():
@@ -104,6 +100,16 @@ class Database:
         except OperationalError as exc:
             db.close()
             raise StoreError(f"cannot reach database {redact_url(url)}: {exc.orig}") from exc
+        return db
+
+    @classmethod
+    def open(cls, url: str, settings: StoreSettings | None = None, *, migrate: bool = True) -> Database:
+        """Connect and check the server answers; a SQLite file is migrated to head when `migrate` is set.
+
+        PostgreSQL is never migrated here: a shared database may serve several processes, so it is
+        migrated once, explicitly, with `safecity db upgrade`; a schema behind the code is refused.
+        """
+        db = cls.reach(url, settings)
         if migrate and db.is_sqlite:
             db.upgrade()
         elif db.current_revision() != db.head_revision():

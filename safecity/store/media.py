@@ -46,8 +46,18 @@ class MediaStore:
         return ref
 
     def delete(self, ref: str) -> bool:
+        """Delete a snapshot and the day/month/year/camera folders it leaves empty."""
+        path = self.path(ref)
         try:
-            self.path(ref).unlink()
+            path.unlink()
         except FileNotFoundError:
             return False
+        root = self.root.resolve()
+        folder = path.parent
+        while folder != root and folder.is_relative_to(root):
+            try:
+                folder.rmdir()
+            except OSError:  # not empty: other snapshots live there
+                break
+            folder = folder.parent
         return True

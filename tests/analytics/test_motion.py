@@ -1,3 +1,5 @@
+"""The motion gate: finds moving objects after warm-up, stays quiet on static scenes."""
+
 from __future__ import annotations
 
 from pathlib import Path

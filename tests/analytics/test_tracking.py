@@ -1,3 +1,5 @@
+"""The IoU tracker: one track per object, gaps, blips and track ends."""
+
 from __future__ import annotations
 
 from collections.abc import Sequence

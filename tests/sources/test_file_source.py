@@ -1,3 +1,5 @@
+"""The file source: sampling, timestamps, clear errors for missing, non-video, corrupt, truncated files."""
+
 from __future__ import annotations
 
 from collections.abc import Callable

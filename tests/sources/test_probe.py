@@ -1,3 +1,5 @@
+"""Start time of a recording: container creation_time, else mtime minus duration."""
+
 from __future__ import annotations
 
 import os

@@ -1,3 +1,5 @@
+"""Camera register persistence on SQLite and PostgreSQL: save, replace, remove, all-or-nothing."""
+
 from __future__ import annotations
 
 import pytest

@@ -1,3 +1,5 @@
+"""Opening databases: WAL and foreign keys on SQLite, clear errors, URL handling, UTC times."""
+
 from __future__ import annotations
 
 from datetime import datetime

@@ -1,3 +1,5 @@
+"""Alembic migrations up and down on both backends, and that they match the models."""
+
 from __future__ import annotations
 
 from alembic.autogenerate import compare_metadata

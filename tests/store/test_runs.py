@@ -1,3 +1,5 @@
+"""Processing runs stored and read back on both backends."""
+
 from __future__ import annotations
 
 from factories import T0, camera, site

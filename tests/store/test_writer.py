@@ -1,3 +1,5 @@
+"""The observation writer: every kind stored, batches land whole or not at all, errors surface."""
+
 from __future__ import annotations
 
 import pytest
