@@ -16,7 +16,6 @@ from typing import Annotated, NoReturn
 
 import tomli_w
 import typer
-from alembic.util import CommandError
 from pydantic import ValidationError
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
@@ -128,6 +127,8 @@ def _migration_db() -> tuple[Database, str]:
 
 
 def _migrate(step: Callable[[Database], None]) -> None:
+    from alembic.util import CommandError
+
     db, shown = _migration_db()
     try:
         step(db)
