@@ -295,16 +295,32 @@ def _camera_json(c: Camera) -> dict[str, object]:
     }
 
 
+RECENT_RUNS_SHOWN = 5
+
+
 @camera_app.command("show")
 def camera_show(camera_id: Annotated[str, typer.Argument(metavar="ID")]) -> None:
-    """Show one camera with its observation counts."""
+    """Show one camera with its observation counts and its latest processing runs."""
     store = CameraStore(open_db())
     try:
         camera = store.get(camera_id)
     except CameraStoreError as exc:
         fail(str(exc))
+    from safecity.store.runs import list_runs
+
     data = _camera_json(camera)
     data["observations"] = store.observation_counts(camera_id)
+    data["recent_runs"] = [
+        {
+            "source": r.source,
+            "started_at": r.started_at.isoformat(),
+            "frames_decoded": r.frames_decoded,
+            "frames_analysed": r.frames_analysed,
+            "observations": r.observations,
+            "error": r.error,
+        }
+        for r in list_runs(store.db, camera_id)[-RECENT_RUNS_SHOWN:]
+    ]
     out.print_json(data=data)
 
 

@@ -291,3 +291,16 @@ def test_process_start_needs_an_offset(tmp_path: Path) -> None:
         "process", str(_square(tmp_path)), "--camera", "cam-1", "--start", "2026-03-02T08:00:00"
     )
     assert code == 2 and "no UTC offset" in output
+
+
+def test_camera_show_lists_the_latest_runs_with_errors(tmp_path: Path) -> None:
+    add("cam-1")
+    bad = tmp_path / "cut.mp4"
+    from videos import square_clip
+
+    square_clip(bad, frames=150, faststart=True)
+    bad.write_bytes(bad.read_bytes()[:20_000])
+    run("process", str(bad), "--camera", "cam-1")
+    code, output = run("camera", "show", "cam-1")
+    (latest,) = json.loads(output)["recent_runs"]
+    assert code == 0 and "truncated or corrupt" in latest["error"]
