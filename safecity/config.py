@@ -62,6 +62,18 @@ class TrackingSettings(_Section):
     min_track_frames: int = Field(3, ge=1, description="Tracks seen on fewer frames are discarded as noise.")
 
 
+class PlateSettings(_Section):
+    """Licence-plate reading: localisation, recognition, validation and per-track voting."""
+
+    min_read_confidence: float = Field(
+        0.5, ge=0, le=1, description="Recognition confidence below which a single read is discarded."
+    )
+    unknown_format_factor: float = Field(
+        0.6, gt=0, le=1, description="Confidence multiplier for reads that match no known country format."
+    )
+    min_votes: int = Field(2, ge=1, description="Reads of one passage needed before a plate is stored.")
+
+
 class StoreSettings(_Section):
     """Database writing."""
 
@@ -102,6 +114,7 @@ class Settings(BaseSettings):
     camera_defaults: CameraDefaults = CameraDefaults()
     motion: MotionSettings = MotionSettings()
     tracking: TrackingSettings = TrackingSettings()
+    plates: PlateSettings = PlateSettings()
     store: StoreSettings = StoreSettings()
     sim: SimSettings = SimSettings()
 
