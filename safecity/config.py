@@ -72,6 +72,9 @@ class PlateSettings(_Section):
         0.6, gt=0, le=1, description="Confidence multiplier for reads that match no known country format."
     )
     min_votes: int = Field(2, ge=1, description="Reads of one passage needed before a plate is stored.")
+    group_gap_s: float = Field(
+        3.0, gt=0, description="A passage's reads outside any motion track end after this long without one."
+    )
 
 
 class StoreSettings(_Section):

@@ -122,6 +122,7 @@ class IouTracker:
         self._live: list[_LiveTrack] = []
         self._step = 0
         self._last_time: datetime | None = None
+        self._ended_ids: list[int] = []
 
     @property
     def next_track_id(self) -> int:
@@ -131,6 +132,15 @@ class IouTracker:
     @property
     def live_track_ids(self) -> list[int]:
         return [track.track_id for track in self._live]
+
+    def current_boxes(self) -> dict[int, BBox]:
+        """Track id -> box, for the tracks seen in the latest `update` (to attach plates and faces)."""
+        return {track.track_id: track.boxes[-1] for track in self._live if track.last_step == self._step}
+
+    @property
+    def ended_track_ids(self) -> list[int]:
+        """Ids of every track that ended in the latest `update` or `finish`, kept or discarded."""
+        return list(self._ended_ids)
 
     def update(
         self, timestamp: datetime, boxes: Sequence[BBox], frame_image: BGRImage | None = None
@@ -169,10 +179,12 @@ class IouTracker:
 
         ended: list[FinishedTrack] = []
         still_live: list[_LiveTrack] = []
+        self._ended_ids = []
         for t, track in enumerate(self._live):
             if t not in matched_tracks:
                 track.missed += 1
             if track.missed > self.settings.max_missed_frames:
+                self._ended_ids.append(track.track_id)
                 ended.extend(self._keep_if_real(track))
             else:
                 still_live.append(track)
@@ -186,6 +198,7 @@ class IouTracker:
     def finish(self) -> list[FinishedTrack]:
         """End every live track (end of stream); returns those long enough to keep."""
         ended = [done for track in self._live for done in self._keep_if_real(track)]
+        self._ended_ids = [track.track_id for track in self._live]
         self._live = []
         return ended
 

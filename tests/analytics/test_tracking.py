@@ -178,3 +178,17 @@ def test_bad_update_raises_value_error(timestamp: datetime, boxes: list[BBox], f
 
     with pytest.raises(ValueError, match=fragment):
         tracker.update(timestamp, boxes)
+
+
+def test_current_boxes_lists_tracks_seen_in_the_latest_frame() -> None:
+    tracker = IouTracker("cam-1", TrackingSettings())
+    tracker.update(T0, [BBox(0, 0, 50, 50), BBox(200, 0, 50, 50)])
+    tracker.update(T0 + timedelta(seconds=0.2), [BBox(5, 0, 50, 50)])
+    assert tracker.current_boxes() == {1: BBox(5, 0, 50, 50)}
+
+
+def test_ended_track_ids_include_discarded_short_tracks() -> None:
+    tracker = IouTracker("cam-1", TrackingSettings(min_track_frames=3, max_missed_frames=0))
+    tracker.update(T0, [BBox(0, 0, 50, 50)])
+    kept = tracker.update(T0 + timedelta(seconds=0.2), [])
+    assert kept == [] and tracker.ended_track_ids == [1]
