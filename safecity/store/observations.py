@@ -68,6 +68,22 @@ def group_rows(observations: Iterable[Observation]) -> dict[ObservationTable, li
     return grouped
 
 
+def plate_read_from_row(row: PlateReadRow) -> PlateRead:
+    return PlateRead(
+        id=row.id,
+        camera_id=row.camera_id,
+        timestamp=row.ts,
+        bbox=BBox(row.x, row.y, row.w, row.h),
+        confidence=row.confidence,
+        text=row.text,
+        normalised=row.normalised,
+        country=row.country,
+        track_id=row.track_id,
+        candidates=tuple((str(c[0]), float(c[1])) for c in row.candidates),
+        snapshot=row.snapshot,
+    )
+
+
 def motion_track_from_row(row: MotionTrackRow) -> MotionTrack:
     return MotionTrack(
         id=row.id,
@@ -107,3 +123,10 @@ class ObservationQueries:
             query = query.where(MotionTrackRow.ts < until)
         with self.db.session() as session:
             return [motion_track_from_row(r) for r in session.scalars(query.order_by(MotionTrackRow.ts))]
+
+    def plate_reads(self, camera_id: str | None = None) -> Sequence[PlateRead]:
+        query = select(PlateReadRow).order_by(PlateReadRow.ts)
+        if camera_id is not None:
+            query = query.where(PlateReadRow.camera_id == camera_id)
+        with self.db.session() as session:
+            return [plate_read_from_row(r) for r in session.scalars(query)]

@@ -94,3 +94,9 @@ def test_writer_failure_is_raised_to_the_caller(registered: Database) -> None:
         writer.flush()
     with pytest.raises(WriterError):
         writer.submit(motion_track())
+
+
+def test_plate_read_round_trips(registered: Database) -> None:
+    read = plate_read()
+    write_batch(registered, [read])
+    assert ObservationQueries(registered).plate_reads("cam-1") == [read]
