@@ -78,6 +78,99 @@ class PlateSettings(_Section):
     group_gap_s: float = Field(
         3.0, gt=0, description="A passage's reads outside any motion track end after this long without one."
     )
+    # Reader (safecity.analytics.plates.reader): localisation, recognition, rejection of other text.
+    ocr_threads: int = Field(
+        1, ge=1, le=64, description="onnxruntime intra-op threads per OCR model (inter-op is always 1)."
+    )
+    max_image_side: int = Field(
+        8192, ge=64, description="Images with a longer side than this are refused (PlateReaderError)."
+    )
+    global_det_max_side: int = Field(
+        384,
+        ge=0,
+        description="Text detection on the whole image (or region) shrunk to this longest side; finds "
+        "large plates. 0 turns it off (then only edge proposals are searched).",
+    )
+    proposal_work_width: int = Field(
+        1280, ge=160, description="Edge proposals are searched on the image shrunk to at most this width."
+    )
+    proposal_min_height_px: int = Field(
+        8, ge=4, description="Smallest text-line height (frame pixels) an edge proposal may have."
+    )
+    max_proposals: int = Field(
+        16, ge=0, description="Edge proposals re-detected at plate scale per image or region, largest first."
+    )
+    roi_text_height_px: int = Field(
+        20, ge=8, le=64, description="Height a proposal's text is scaled to before text detection inside it."
+    )
+    det_threshold: float = Field(0.3, gt=0, lt=1, description="Text-detection probability for a text pixel.")
+    det_box_threshold: float = Field(
+        0.5, gt=0, lt=1, description="Mean text probability a detected box needs to be kept."
+    )
+    det_unclip_ratio: float = Field(
+        1.6, gt=0, description="How far a detected text kernel is grown back to the text's outline."
+    )
+    min_text_height_px: int = Field(
+        7, ge=3, description="Text lines lower than this (frame pixels) are not read: too small for OCR."
+    )
+    min_text_aspect: float = Field(
+        1.2, gt=0, description="Narrowest text line (width / height) that may be a plate's characters."
+    )
+    max_text_aspect: float = Field(
+        14.0, gt=0, description="Widest text line (width / height) that may be a plate's characters."
+    )
+    max_recognitions: int = Field(
+        8, ge=1, description="Text lines recognised per image or region, most plate-like first (bounds time)."
+    )
+    crop_padding: float = Field(
+        0.15, ge=0, le=1, description="Margin around a text line for recognition, as a share of its height."
+    )
+    min_plate_chars: int = Field(4, ge=1, description="Readings with fewer characters are not plates.")
+    max_plate_chars: int = Field(10, ge=1, description="Readings with more characters are not plates.")
+    max_trim_chars: int = Field(
+        2,
+        ge=0,
+        description="Characters at either end that may be dropped when no character-height ink backs them "
+        "(coats of arms, country bands, stickers read as characters).",
+    )
+    colour_ink_excess: float = Field(
+        30.0,
+        ge=0,
+        description="Ink whose colourfulness (Lab chroma) exceeds the plate background's by this is not "
+        "a character (coats of arms, stickers).",
+    )
+    sure_read_confidence: float = Field(
+        0.9,
+        ge=0,
+        le=1,
+        description="A line read as a valid plate with OCR confidence x format factor of at least this is "
+        "not read a second time.",
+    )
+    colour_reread_share: float = Field(
+        0.03,
+        ge=0,
+        le=1,
+        description="A text line is read a second time with its colourful pixels (band, coat of arms, "
+        "stickers) painted over when they cover at least this share of it; the better read is kept. "
+        "1 turns the second read off.",
+    )
+    light_on_dark_factor: float = Field(
+        0.85,
+        gt=0,
+        le=1,
+        description="Ranking weight for light text on a dark background (captions, watermarks; most "
+        "plates print dark characters on a light plate).",
+    )
+    no_digit_factor: float = Field(
+        0.85,
+        gt=0,
+        le=1,
+        description="Ranking weight for readings without a digit (badges, dealer names; vanity plates are "
+        "rare).",
+    )
+    cut_off_factor: float = Field(
+        0.8, gt=0, le=1, description="Ranking weight for text cut off by the image border (part of a plate)."
+    )
 
 
 class StoreSettings(_Section):
@@ -92,6 +185,40 @@ class StoreSettings(_Section):
     )
     pg_pool_size: int = Field(5, ge=1, description="PostgreSQL connections kept open per process.")
     pg_max_overflow: int = Field(5, ge=0, description="Extra PostgreSQL connections allowed under load.")
+
+
+class HotlistSettings(_Section):
+    """Plate hotlists: how loosely a read may match an entry, how alerts are scored, how long entries last."""
+
+    one_edit: bool = Field(
+        True, description="Also match reads within one OCR-confusion edit of a plate entry (not patterns)."
+    )
+    one_edit_min_length: int = Field(
+        5, ge=2, description="Plate entries shorter than this match only exactly or by confusable characters."
+    )
+    confusable_factor: float = Field(
+        0.9, gt=0, le=1, description="Alert score = read confidence times this, for a confusable match."
+    )
+    one_edit_factor: float = Field(
+        0.7, gt=0, le=1, description="Alert score = read confidence times this, for a one-edit match."
+    )
+    min_score: float = Field(0.0, ge=0, le=1, description="Matches scoring below this raise no alert.")
+    default_expiry_days: int = Field(
+        30, ge=0, description="Days an entry stays in force unless added with its own expiry; 0: no expiry."
+    )
+    min_pattern_literals: int = Field(
+        3, ge=1, description="Letters or digits a pattern must fix, so that `*` cannot hotlist every car."
+    )
+    reload_interval_s: float = Field(
+        30.0, gt=0, description="How often a running matcher re-reads the hotlist from the store."
+    )
+
+
+class SearchSettings(_Section):
+    """Retrospective plate search."""
+
+    default_limit: int = Field(100, ge=1, description="Results returned when a search names no limit.")
+    max_limit: int = Field(10_000, ge=1, description="Most results one search may return.")
 
 
 class SimSettings(_Section):
@@ -122,6 +249,8 @@ class Settings(BaseSettings):
     tracking: TrackingSettings = TrackingSettings()
     plates: PlateSettings = PlateSettings()
     store: StoreSettings = StoreSettings()
+    hotlists: HotlistSettings = HotlistSettings()
+    search: SearchSettings = SearchSettings()
     sim: SimSettings = SimSettings()
 
     @classmethod

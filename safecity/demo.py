@@ -19,13 +19,14 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from queue import Empty
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from safecity.config import Settings
+from safecity.eval.sim_plates import CameraPlateScore, score_sim_plates
 from safecity.pipeline.process import ProcessingError, process_file
 from safecity.registry.geojson import cameras_from_geojson, cameras_to_geojson
 from safecity.sim import SimCity, render_city
@@ -35,7 +36,10 @@ from safecity.store.media import MediaStore
 from safecity.store.observations import ObservationQueries
 from safecity.store.runs import save_run
 from safecity.store.writer import ObservationWriter
-from safecity.types import Camera, Observation, RunStats
+from safecity.types import Camera, Capability, Observation, RunStats
+
+if TYPE_CHECKING:
+    from safecity.analytics.plates.reader import PlateReader
 
 
 class _ListSink:
@@ -65,6 +69,21 @@ class _ProgressQueue(Protocol):
     def put(self, item: ProgressEvent) -> None: ...
 
 
+_worker_reader: PlateReader | None = None
+"""One plate reader per worker process: loading the OCR models costs more than reading a plate."""
+
+
+def _plate_reader(job: _ClipJob) -> PlateReader | None:
+    global _worker_reader
+    if Capability.PLATES not in job.camera.capabilities:
+        return None
+    if _worker_reader is None:
+        from safecity.analytics.plates.reader import PlateReader
+
+        _worker_reader = PlateReader(job.settings.plates)
+    return _worker_reader
+
+
 def _process_clip(job: _ClipJob, progress_queue: _ProgressQueue) -> tuple[RunStats, list[Observation]]:
     sink = _ListSink()
     media = MediaStore(job.media_dir, job.settings.store.snapshot_jpeg_quality)
@@ -82,6 +101,7 @@ def _process_clip(job: _ClipJob, progress_queue: _ProgressQueue) -> tuple[RunSta
             snapshots=media,
             start_time=job.start_time,
             progress=report,
+            plate_reader=_plate_reader(job),
         )
     except ProcessingError as exc:
         stats = exc.stats
@@ -163,6 +183,14 @@ def _analyse(
     return sorted(results, key=lambda r: r.camera_id)
 
 
+def _plate_score_text(score: CameraPlateScore | None) -> str:
+    """Plates read exactly / readable in the truth, plus false reads when there are any."""
+    if score is None or (not score.readable and not score.false_reads):
+        return "-"
+    text = f"{score.read_exactly}/{score.readable}"
+    return f"{text} ({score.false_reads} false)" if score.false_reads else text
+
+
 def run_demo(settings: Settings, console: Console) -> None:
     t0 = time.perf_counter()
     demo_dir = settings.data_dir / "demo"
@@ -190,12 +218,14 @@ def run_demo(settings: Settings, console: Console) -> None:
     runs = _analyse(city, cameras, demo_settings, db, console)
     t_analyse = time.perf_counter() - t1
 
-    counts = ObservationQueries(db).counts_by_camera()
+    queries = ObservationQueries(db)
+    counts = queries.counts_by_camera()
     kinds = sorted({kind for per_camera in counts.values() for kind in per_camera}) or ["motion_tracks"]
+    plate_scores = score_sim_plates(city.truth(), queries.plate_reads())
     table = Table(title=f"Demo summary: {len(cameras)} cameras, {len(sites)} sites")
     table.add_column("camera")
     table.add_column("capabilities")
-    for col in ("frames", "analysed", "with motion", *(k.replace("_", " ") for k in kinds)):
+    for col in ("frames", "analysed", "with motion", *(k.replace("_", " ") for k in kinds), "plates exact"):
         table.add_column(col, justify="right")
     by_id = {c.id: c for c in cameras}
     for r in runs:
@@ -207,6 +237,7 @@ def run_demo(settings: Settings, console: Console) -> None:
             str(r.frames_analysed),
             str(r.frames_with_motion),
             *(str(stored.get(k, 0)) for k in kinds),
+            _plate_score_text(plate_scores.get(r.camera_id)),
         )
     failed = [r for r in runs if r.error]
     console.print(table)

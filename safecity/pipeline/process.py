@@ -1,15 +1,18 @@
-"""Run one camera's video through the stages: file source -> motion gate -> tracker -> sink.
+"""Run one camera's video through the stages: file source -> motion gate -> tracker -> analysers -> sink.
 
-The pipeline knows the sink and the snapshot store only by the small protocols below, so the
-same code feeds the embedded writer or (later) a cluster sink. It returns the run's numbers.
+Which analysers run follows the camera's capabilities: motion tracks for motion/traffic cameras,
+the plate reader (on moving regions only, voted once per passage) for plate cameras. The
+pipeline knows the sink and the snapshot store only by the small protocols below, so the same
+code feeds the embedded writer or (later) a cluster sink. It returns the run's numbers.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from safecity.analytics.motion import MotionGate
 from safecity.analytics.tracking import FinishedTrack, IouTracker
@@ -17,6 +20,10 @@ from safecity.config import Settings
 from safecity.sources.errors import SourceError
 from safecity.sources.file import FileSource
 from safecity.types import BBox, BGRImage, Camera, Capability, MotionTrack, Observation, RunStats, new_id
+
+if TYPE_CHECKING:
+    from safecity.analytics.plates.reader import PlateReader
+    from safecity.analytics.plates.voting import VotedPlate
 
 ProgressFn = Callable[[int, int | None], None]
 """Called with (frames decoded so far, frames expected or None)."""
@@ -32,14 +39,27 @@ class SnapshotStore(Protocol):
     ) -> str: ...
 
 
-def _snapshot_box(track: FinishedTrack, image: BGRImage, margin: float) -> BBox:
-    """The tracked object's largest box, widened a little so the snapshot shows its surroundings."""
-    box = track.best_bbox
+def _context_box(box: BBox, image: BGRImage, margin: float) -> BBox:
+    """`box` grown by `margin` of its size on every side, clipped to the image."""
     dx, dy = int(box.w * margin), int(box.h * margin)
     x0, y0 = max(0, box.x - dx), max(0, box.y - dy)
     x1 = min(image.shape[1], box.x + box.w + dx)
     y1 = min(image.shape[0], box.y + box.h + dy)
-    return BBox(x0, y0, x1 - x0, y1 - y0)
+    return BBox(x0, y0, max(0, x1 - x0), max(0, y1 - y0))
+
+
+def _plate_observations(
+    voted: Sequence[VotedPlate], snapshots: SnapshotStore | None, margin: float
+) -> list[Observation]:
+    out: list[Observation] = []
+    for v in voted:
+        read = v.read
+        if snapshots is not None and v.image is not None:
+            crop = _context_box(read.bbox, v.image, margin)
+            ref = snapshots.save_snapshot(read.camera_id, read.timestamp, read.id, v.image, crop)
+            read = replace(read, snapshot=ref)
+        out.append(read)
+    return out
 
 
 def _to_observations(
@@ -54,7 +74,7 @@ def _to_observations(
                 obs.timestamp,
                 obs.id,
                 track.best_image,
-                _snapshot_box(track, track.best_image, margin),
+                _context_box(track.best_bbox, track.best_image, margin),
             )
             obs = track.to_motion_track(snapshot=ref, obs_id=obs.id)
         out.append(obs)
@@ -70,25 +90,39 @@ def process_file(
     snapshots: SnapshotStore | None,
     start_time: datetime,
     progress: ProgressFn | None = None,
+    plate_reader: PlateReader | None = None,
 ) -> RunStats:
     """Analyse a video file as camera `camera`; observations go to `sink` as tracks finish.
 
     A source error (missing, corrupt or truncated file) ends the run: what was analysed before
     it is kept and flushed, and the error is returned in the stats and re-raised to the caller.
+    `plate_reader` lets a worker load the (costly) OCR models once for many files; a plate camera
+    without one gets a reader built here.
     """
     started = datetime.now(UTC)
     fps = settings.camera_defaults.analysis_fps
     gate = MotionGate(settings.motion)
     tracker = IouTracker(camera.id, settings.tracking)
     track_motion = Capability.MOTION in camera.capabilities or Capability.TRAFFIC in camera.capabilities
+    voter = None
+    if Capability.PLATES in camera.capabilities:
+        from safecity.analytics.plates.reader import PlateReader
+        from safecity.analytics.plates.voting import PlateVoter
+
+        plate_reader = plate_reader or PlateReader(settings.plates)
+        voter = PlateVoter(camera.id, settings.plates)
+    margin = settings.store.snapshot_margin
     analysed = with_motion = n_obs = 0
     source = FileSource(path, camera.id, start_time=start_time, sample_fps=fps)
     error: SourceError | None = None
 
-    def emit(tracks: Sequence[FinishedTrack]) -> None:
+    def emit(tracks: Sequence[FinishedTrack], voted: Sequence[VotedPlate]) -> None:
         nonlocal n_obs
+        observations: list[Observation] = []
         if tracks and track_motion:
-            observations = _to_observations(tracks, camera.id, snapshots, settings.store.snapshot_margin)
+            observations.extend(_to_observations(tracks, camera.id, snapshots, margin))
+        observations.extend(_plate_observations(voted, snapshots, settings.plates.snapshot_context))
+        if observations:
             sink.submit_many(observations)
             n_obs += len(observations)
 
@@ -100,12 +134,21 @@ def process_file(
                 result = gate.detect(frame)
                 if result.moving:
                     with_motion += 1
-                emit(tracker.update(frame.timestamp, result.blobs, frame.image if result.moving else None))
+                finished = tracker.update(
+                    frame.timestamp, result.blobs, frame.image if result.moving else None
+                )
+                voted: list[VotedPlate] = []
+                if voter is not None and plate_reader is not None:
+                    if result.moving:
+                        candidates = plate_reader.read_regions(frame.image, result.blobs)
+                        voter.add(frame.timestamp, candidates, tracker.current_boxes(), frame.image)
+                    voted = voter.close_tracks(tracker.ended_track_ids, frame.timestamp)
+                emit(finished, voted)
                 if progress is not None:
                     progress(source.decoded_frames, total)
     except SourceError as exc:
         error = exc
-    emit(tracker.finish())
+    emit(tracker.finish(), voter.finish() if voter is not None else [])
     stats = RunStats(
         id=new_id(),
         camera_id=camera.id,
