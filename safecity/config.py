@@ -72,6 +72,9 @@ class PlateSettings(_Section):
         0.6, gt=0, le=1, description="Confidence multiplier for reads that match no known country format."
     )
     min_votes: int = Field(2, ge=1, description="Reads of one passage needed before a plate is stored.")
+    min_passage_confidence: float = Field(
+        0.3, ge=0, le=1, description="A voted passage less sure than this is noise and is not stored."
+    )
     snapshot_context: float = Field(
         1.0, ge=0, description="Context kept around a plate in its snapshot, as a share of the plate size."
     )

@@ -5,7 +5,10 @@ A single frame's read is often wrong by one character (motion blur, a bolt read 
 grouped by the motion track they fall in; a read outside every track joins an open group whose
 text is within one OCR-confusion edit of it and that was seen recently, else starts its own.
 When a group closes (its track ended, or it went quiet for `group_gap_s`), the string with the
-highest summed confidence wins; every candidate string is kept with its share of the votes.
+highest summed confidence wins, among the strings that match a country format when any does (a
+distant plate is often read without its city code, and those partial reads can outnumber the
+full ones); every candidate string is kept with its share of the votes. A passage whose result
+is less sure than `min_passage_confidence` is noise (a caption, a sign) and is not stored.
 """
 
 from __future__ import annotations
@@ -33,6 +36,8 @@ class PlateCandidateLike(Protocol):
     def country(self) -> str: ...
     @property
     def confidence(self) -> float: ...
+    @property
+    def valid(self) -> bool: ...
 
 
 @dataclass
@@ -125,18 +130,22 @@ class PlateVoter:
             totals[cand.normalised] = totals.get(cand.normalised, 0.0) + cand.confidence
         grand_total = sum(totals.values())
         ranked = sorted(totals.items(), key=lambda item: (-item[1], item[0]))
-        winner = ranked[0][0]
+        valid = {c.normalised for _, c in group.reads if c.valid}
+        winner, winner_total = next(((t, v) for t, v in ranked if t in valid), ranked[0])
         when, best = max(
             ((t, c) for t, c in group.reads if c.normalised == winner), key=lambda tc: tc[1].confidence
         )
         agreeing = sum(1 for _, c in group.reads if c.normalised == winner)
+        # Mean confidence of the winning reads, scaled by the share of votes they carry.
+        confidence = round(winner_total / agreeing * (winner_total / grand_total), 4)
+        if confidence < self.settings.min_passage_confidence:
+            return None
         read = PlateRead(
             id=new_id(),
             camera_id=self.camera_id,
             timestamp=when,
             bbox=best.bbox,
-            # Mean confidence of the winning reads, scaled by the share of votes they carry.
-            confidence=round(ranked[0][1] / agreeing * (ranked[0][1] / grand_total), 4),
+            confidence=confidence,
             text=best.text,
             normalised=winner,
             country=best.country,

@@ -23,6 +23,7 @@ class Read:
     confidence: float = 0.9
     bbox: BBox = PLATE
     country: str = "RS"
+    valid: bool = True
 
     @property
     def text(self) -> str:
@@ -105,3 +106,27 @@ def test_winning_read_keeps_its_frame_for_the_snapshot() -> None:
         voter.add(at(i), [read], {1: CAR}, frame)  # type: ignore[arg-type]
     (voted,) = voter.finish()
     assert voted.image is frames[1] and voted.read.timestamp == at(1)
+
+
+def test_a_valid_plate_beats_more_numerous_partial_reads() -> None:
+    voter = PlateVoter("cam-1", PlateSettings())
+    partial = [Read("123AB", 0.8, valid=False) for _ in range(3)]
+    feed(voter, [*partial, Read("BG123AB", 0.9), Read("BG123AB", 0.9)])
+    (voted,) = voter.finish()
+    assert voted.read.normalised == "BG123AB" and voted.read.candidates[0][0] == "123AB"
+
+
+def test_an_unsure_passage_is_not_stored() -> None:
+    voter = PlateVoter("cam-1", PlateSettings(min_passage_confidence=0.5))
+    feed(
+        voter,
+        [Read("CAM03", 0.55, valid=False), Read("073016", 0.55, valid=False), Read("3019", 0.5, valid=False)],
+    )
+    assert voter.finish() == []
+
+
+def test_an_unknown_format_read_consistently_is_kept() -> None:
+    voter = PlateVoter("cam-1", PlateSettings())
+    feed(voter, [Read("GOBEARS", 0.55, valid=False) for _ in range(4)])
+    (voted,) = voter.finish()
+    assert voted.read.normalised == "GOBEARS"
