@@ -97,3 +97,23 @@ def test_truncated_file_keeps_what_was_analysed_before_the_cut(
         run(registered, clip, settings)
     assert exc.value.stats.observations > 0
     assert len(ObservationQueries(registered).motion_tracks("cam-1")) == exc.value.stats.observations
+
+
+def test_plate_camera_stores_voted_plate_reads_of_sim_vehicles(tmp_path: Path, sqlite_db: Database) -> None:
+    from safecity.config import SimSettings
+    from safecity.eval.sim_plates import score_sim_plates
+    from safecity.sim import render_city
+
+    city = render_city(tmp_path / "sim", SimSettings(), cameras=1, seconds=8, seed=2)
+    cam = city.cameras[0]
+    assert Capability.PLATES in cam.capabilities
+    CameraStore(sqlite_db).save(list(city.sites), [cam])
+    settings = Settings(data_dir=tmp_path / "var")
+    with ObservationWriter(sqlite_db, settings.store) as writer:
+        process_file(
+            city.clips[cam.id], cam, settings, sink=writer, snapshots=None, start_time=city.start_time
+        )
+    reads = ObservationQueries(sqlite_db).plate_reads(cam.id)
+    score = score_sim_plates(city.truth(), reads)[cam.id]
+    assert score.readable > 0 and score.read_exactly >= score.readable // 2
+    assert all(r.candidates and r.candidates[0][1] > 0 for r in reads)
