@@ -496,5 +496,267 @@ def demo() -> None:
     run_demo(settings(), out)
 
 
+# ---------------------------------------------------------------- hotlist / search
+
+hotlist_app = typer.Typer(
+    help="Plate hotlists: plates and patterns that raise an alert whenever a camera reads them.",
+    no_args_is_help=True,
+)
+search_app = typer.Typer(help="Retrospective search of stored observations.", no_args_is_help=True)
+app.add_typer(hotlist_app, name="hotlist")
+app.add_typer(search_app, name="search")
+
+
+def _aware_time(option: str, value: str | None) -> datetime | None:
+    """An ISO 8601 time with a UTC offset, in UTC; exits 2 naming the option otherwise."""
+    if value is None:
+        return None
+    try:
+        parsed = datetime.fromisoformat(value)
+    except ValueError:
+        fail(f"{option} {value!r} is not an ISO 8601 time; write e.g. 2026-03-02T08:30:00+01:00")
+    if parsed.tzinfo is None:
+        fail(f"{option} {value} has no UTC offset; write e.g. {value}+01:00")
+    return parsed.astimezone(UTC)
+
+
+def _shown_time(value: datetime | None) -> str:
+    """A time for tables: UTC to the second ("2026-03-02 07:30:00"); JSON output keeps full ISO 8601."""
+    return "never" if value is None else value.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S")
+
+
+@hotlist_app.command("add")
+def hotlist_add(
+    plate: Annotated[
+        str,
+        typer.Argument(
+            metavar="PLATE_OR_PATTERN", help="Plate (BG 123-AB) or pattern: * any run, ? one character."
+        ),
+    ],
+    reason: Annotated[str, typer.Option(help="Why the plate is wanted; shown with every alert.")],
+    owner: Annotated[str, typer.Option(help="Who answers for the entry (person or unit).")],
+    expires: Annotated[
+        str | None,
+        typer.Option(help="When the entry lapses, ISO 8601 with offset (2026-04-01T00:00:00+02:00)."),
+    ] = None,
+    days: Annotated[int | None, typer.Option(help="Lapse after this many days.")] = None,
+) -> None:
+    """Put a plate or pattern on the hotlist (default expiry: hotlists.default_expiry_days)."""
+    from datetime import timedelta
+
+    from safecity.store.hotlists import HotlistError, HotlistStore, default_expiry
+    from safecity.store.models import utcnow
+
+    s = settings()
+    now = utcnow()
+    if expires is not None and days is not None:
+        fail("give --expires or --days, not both")
+    if days is not None and days < 1:
+        fail(f"--days must be at least 1, got {days}")
+    expires_at = _aware_time("--expires", expires)
+    if days is not None:
+        expires_at = now + timedelta(days=days)
+    elif expires is None:
+        expires_at = default_expiry(now, s.hotlists)
+    store = HotlistStore(open_db(s), s.hotlists)
+    try:
+        entry = store.add(plate, reason=reason, owner=owner, expires_at=expires_at, now=now)
+    except HotlistError as exc:
+        fail(str(exc))
+    # audit: record the hotlist change (who, what, justification) here once governance lands.
+    kind = "pattern" if entry.is_pattern else "plate"
+    out.print(f"hotlisted {kind} {entry.plate} as {entry.id}, expires {_shown_time(entry.expires_at)}")
+
+
+def _hotlist_status(active: bool, in_force: bool) -> str:
+    if not active:
+        return "removed"
+    return "active" if in_force else "expired"
+
+
+@hotlist_app.command("list")
+def hotlist_list(
+    show_all: Annotated[bool, typer.Option("--all", help="Also expired and removed entries.")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON lines.")] = False,
+) -> None:
+    """List the hotlist entries in force (with --all: every entry ever added)."""
+    from safecity.store.hotlists import HotlistStore
+    from safecity.store.models import utcnow
+
+    s = settings()
+    store = HotlistStore(open_db(s), s.hotlists)
+    now = utcnow()
+    entries = store.all() if show_all else store.in_force(now)
+    if as_json:
+        for e in entries:
+            row = {
+                "id": e.id,
+                "plate": e.plate,
+                "pattern": e.is_pattern,
+                "reason": e.reason,
+                "owner": e.owner,
+                "created_at": e.created_at.isoformat(),
+                "expires_at": None if e.expires_at is None else e.expires_at.isoformat(),
+                "removed_at": None if e.removed_at is None else e.removed_at.isoformat(),
+                "status": _hotlist_status(e.active, e.in_force(now)),
+            }
+            print(json.dumps(row, ensure_ascii=False))
+        return
+    table = Table(title=f"{len(entries)} hotlist entr{'y' if len(entries) == 1 else 'ies'}")
+    table.add_column("id", no_wrap=True)
+    for col in ("plate", "reason", "owner", "created (UTC)", "expires (UTC)", "status"):
+        table.add_column(col)
+    for e in entries:
+        table.add_row(
+            e.id,
+            e.plate,
+            e.reason,
+            e.owner,
+            _shown_time(e.created_at),
+            _shown_time(e.expires_at),
+            _hotlist_status(e.active, e.in_force(now)),
+        )
+    out.print(table)
+
+
+@hotlist_app.command("remove")
+def hotlist_remove(entry_id: Annotated[str, typer.Argument(metavar="ID")]) -> None:
+    """Take an entry off the hotlist: it stops matching at once and stays on record for its alerts."""
+    from safecity.store.hotlists import HotlistError, HotlistStore
+
+    s = settings()
+    try:
+        entry = HotlistStore(open_db(s), s.hotlists).remove(entry_id)
+    except HotlistError as exc:
+        fail(str(exc))
+    # audit: record the hotlist change (who, what, justification) here once governance lands.
+    out.print(f"removed hotlist entry {entry.id} ({entry.plate})")
+
+
+@search_app.command("plate")
+def search_plate(
+    query: Annotated[
+        str, typer.Argument(metavar="QUERY", help="Plate (BG 123-AB) or pattern (BG*AB, ?G12?AB).")
+    ],
+    mode: Annotated[
+        str | None,
+        typer.Option(
+            help="exact, wildcard or fuzzy (OCR confusions, one edit); default: wildcard if * or ? in QUERY."
+        ),
+    ] = None,
+    camera: Annotated[
+        list[str] | None, typer.Option("--camera", help="Only this camera (repeatable).")
+    ] = None,
+    site: Annotated[str | None, typer.Option("--site", help="Only cameras at this site.")] = None,
+    since: Annotated[str | None, typer.Option(help="Reads at or after, ISO 8601 with offset.")] = None,
+    until: Annotated[str | None, typer.Option(help="Reads before, ISO 8601 with offset.")] = None,
+    limit: Annotated[int | None, typer.Option(help="Most results (default search.default_limit).")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON lines.")] = False,
+) -> None:
+    """Search stored plate reads, newest first (fuzzy: closest first)."""
+    from safecity.store.plate_search import PlateQuery, SearchMode, search_plates
+
+    s = settings()
+    modes = [m.value for m in SearchMode]
+    if mode is not None and mode not in modes:
+        fail(f"--mode {mode!r}: choose one of {', '.join(modes)}")
+    limit = limit if limit is not None else s.search.default_limit
+    if not 1 <= limit <= s.search.max_limit:
+        fail(f"--limit must be between 1 and {s.search.max_limit} (search.max_limit), got {limit}")
+    try:
+        plate_query = PlateQuery.parse(
+            query,
+            SearchMode(mode) if mode is not None else None,
+            camera_ids=camera or (),
+            site_id=site,
+            since=_aware_time("--since", since),
+            until=_aware_time("--until", until),
+            limit=limit,
+        )
+    except ValueError as exc:
+        fail(str(exc))
+    db = open_db(s)
+    store = CameraStore(db)
+    for camera_id in plate_query.camera_ids:
+        try:
+            store.get(camera_id)
+        except CameraStoreError as exc:
+            fail(f"--camera: {exc}")
+    if site is not None and site not in {x.id for x in store.sites()}:
+        fail(f"--site: no site with id {site!r}")
+    # audit: record the search (who, query, filters, justification) here once governance lands.
+    hits = search_plates(db, plate_query)
+    if as_json:
+        for h in hits:
+            row = {
+                "id": h.id,
+                "timestamp": h.timestamp.isoformat(),
+                "camera_id": h.camera_id,
+                "site_id": h.site_id,
+                "text": h.text,
+                "normalised": h.normalised,
+                "country": h.country,
+                "confidence": h.confidence,
+                "match": h.match.value,
+                "snapshot": h.snapshot,
+            }
+            print(json.dumps(row, ensure_ascii=False))
+        return
+    table = Table(title=f"{len(hits)} read(s) for {plate_query.plate} ({plate_query.mode.value})")
+    if len(hits) == plate_query.limit:
+        table.caption = f"first {limit} shown; narrow the search or raise --limit"
+    # The snapshot path is in --json; the table keeps to what fits a terminal.
+    for col in ("time (UTC)", "camera", "site", "plate", "cc", "conf.", "match", "id"):
+        table.add_column(col, no_wrap=col in ("time (UTC)", "plate", "id"))
+    for h in hits:
+        table.add_row(
+            _shown_time(h.timestamp),
+            h.camera_id,
+            h.site_id,
+            h.normalised,
+            h.country,
+            f"{h.confidence:.2f}",
+            h.match.value,
+            h.id,
+        )
+    out.print(table)
+
+
+# ---------------------------------------------------------------- eval
+
+eval_app = typer.Typer(help="Accuracy evaluation on labelled data.", no_args_is_help=True)
+app.add_typer(eval_app, name="eval")
+
+
+@eval_app.command("plates")
+def eval_plates(
+    directory: Annotated[
+        Path, typer.Argument(help="Folder with images and labels.csv (file,plate_text,x,y,w,h).")
+    ],
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Also print one JSON object as the last line of stdout.")
+    ] = False,
+) -> None:
+    """Run the plate reader on every labelled image (one thread; labels never used to read)."""
+    from safecity.eval.plates import evaluate_plates, report_json, report_table
+
+    s = settings()
+    with Progress(
+        TextColumn("eval {task.description}"), BarColumn(), MofNCompleteColumn(), console=err
+    ) as bar:
+        task = bar.add_task(directory.name, total=None)
+        try:
+            report = evaluate_plates(
+                directory,
+                s.plates.model_copy(update={"ocr_threads": 1}),
+                progress=lambda done, total, _name: bar.update(task, completed=done, total=total),
+            )
+        except ValueError as exc:
+            fail(_about(directory, exc))
+    out.print(report_table(report))
+    if as_json:
+        print(json.dumps(report_json(report)))
+
+
 def main() -> None:
     app()

@@ -219,3 +219,48 @@ class RunStats:
     frames_with_motion: int
     observations: int
     error: str = ""
+
+
+class PlateMatchKind(enum.StrEnum):
+    """How a plate read matched a query or a hotlist entry, best first."""
+
+    EXACT = "exact"
+    """The normalised text equals the plate, or fits the pattern, character for character."""
+    CONFUSABLE = "confusable"
+    """Equal once OCR-confusable characters (O/0, I/1, B/8, ...) are treated as the same."""
+    ONE_EDIT = "one_edit"
+    """Within one substitution, insertion or deletion of that, e.g. one character misread or lost."""
+
+
+@dataclass(frozen=True, slots=True)
+class HotlistEntry:
+    """A plate (or a pattern with `*` and `?`) that raises an alert whenever a camera reads it."""
+
+    id: str
+    plate: str
+    """Normalised plate ("BG123AB") or pattern ("BG*AB", "?G12?AB")."""
+    reason: str
+    owner: str
+    created_at: datetime
+    expires_at: datetime | None = None
+    active: bool = True
+    """False once removed; removed entries are kept because alerts refer to them."""
+    removed_at: datetime | None = None
+
+    @property
+    def is_pattern(self) -> bool:
+        return "*" in self.plate or "?" in self.plate
+
+    def in_force(self, now: datetime) -> bool:
+        """Active and not yet expired at `now`: only such entries match reads."""
+        return self.active and (self.expires_at is None or now < self.expires_at)
+
+
+@dataclass(frozen=True, slots=True)
+class HotlistHit:
+    """A plate read that matched a hotlist entry: the alert to raise and the evidence behind it."""
+
+    alert: Alert
+    entry: HotlistEntry
+    read: PlateRead
+    kind: PlateMatchKind

@@ -304,3 +304,31 @@ def test_camera_show_lists_the_latest_runs_with_errors(tmp_path: Path) -> None:
     code, output = run("camera", "show", "cam-1")
     (latest,) = json.loads(output)["recent_runs"]
     assert code == 0 and "truncated or corrupt" in latest["error"]
+
+
+def test_eval_plates_prints_json_summary_last(tmp_path: Path) -> None:
+    import cv2
+    import numpy as np
+
+    from safecity.sim.plates import render_plate
+
+    data = tmp_path / "plates"
+    data.mkdir()
+    rows = ["file,plate_text,x,y,w,h"]
+    for i, text in enumerate(["BG 123-AB", "NS 4567-CD"]):
+        plate = render_plate(text)
+        canvas = np.full((plate.shape[0] + 200, plate.shape[1] + 200, 3), 90, np.uint8)
+        canvas[100 : 100 + plate.shape[0], 100 : 100 + plate.shape[1]] = plate
+        cv2.imwrite(str(data / f"{i}.jpg"), canvas)
+        rows.append(
+            f"{i}.jpg,{text.replace(' ', '').replace('-', '')},100,100,{plate.shape[1]},{plate.shape[0]}"
+        )
+    (data / "labels.csv").write_text("\n".join(rows) + "\n")
+    code, output = run("eval", "plates", str(data), "--json")
+    summary = json.loads(output.strip().splitlines()[-1])
+    assert code == 0 and summary["n"] == 2 and summary["exact"] == 1.0
+
+
+def test_eval_plates_without_labels_exits_2(tmp_path: Path) -> None:
+    code, output = run("eval", "plates", str(tmp_path))
+    assert code == 2 and "labels.csv" in output

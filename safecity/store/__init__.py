@@ -1,1 +1,2 @@
-"""Persistence: SQLAlchemy models, Alembic migrations, the batch observation writer, and the media store."""
+"""Persistence: SQLAlchemy models, Alembic migrations, the batch observation writer, the media store,
+plate search (with its indexes) and hotlist entries and alerts."""

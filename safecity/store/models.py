@@ -1,4 +1,4 @@
-"""SQLAlchemy 2 table models: sites, cameras, the four observation tables, alerts, watchlists, users, audit.
+"""SQLAlchemy 2 table models: sites, cameras, observations (one table per kind), alerts, lists, users, audit.
 
 One table per observation kind: each kind has its own columns and its own queries (plates are
 searched by text, faces by vector, tracks by path), so a shared wide table would be mostly NULLs.
@@ -133,8 +133,20 @@ class MotionTrackRow(_ObservationColumns, Base):
 class PlateReadRow(_ObservationColumns, Base):
     __tablename__ = "plate_reads"
 
+    # Plate search (store/plate_index.py): (normalised, ts) answers an exact search newest first
+    # without sorting a frequent plate's reads; (confusion_key, normalised) serves fuzzy search.
+    __table_args__ = (
+        Index("ix_plate_reads_camera_ts", "camera_id", "ts"),
+        Index("ix_plate_reads_ts", "ts"),
+        Index("ix_plate_reads_normalised_ts", "normalised", "ts"),
+        Index("ix_plate_reads_confusion_key_normalised", "confusion_key", "normalised"),
+    )
+
     text: Mapped[str] = mapped_column(String(32))
-    normalised: Mapped[str] = mapped_column(String(32), index=True)
+    normalised: Mapped[str] = mapped_column(String(32))
+    # `normalised` with OCR-confusable characters folded together: fuzzy search and hotlist
+    # matching look plates up by it. Filled by the writer.
+    confusion_key: Mapped[str] = mapped_column(String(32), server_default="")
     country: Mapped[str] = mapped_column(String(8), default="")
     candidates: Mapped[list[list[Any]]] = mapped_column(JSON)
 
@@ -168,6 +180,12 @@ class AlertRow(Base):
     status: Mapped[str] = mapped_column(String(20), default="new")
     handled_by: Mapped[str | None] = mapped_column(String(100), nullable=True)
     handled_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    hotlist_entry_id: Mapped[str | None] = mapped_column(
+        ForeignKey("hotlist_entries.id"), nullable=True, index=True
+    )
+    # What the operator needs to judge the alert without another query: the read's text,
+    # snapshot and confidence, how it matched, and the entry's plate, reason and owner.
+    evidence: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
 
 
 class WatchlistRow(Base):
@@ -191,6 +209,21 @@ class WatchlistEntryRow(Base):
     plate_normalised: Mapped[str | None] = mapped_column(String(32), nullable=True, index=True)
     note: Mapped[str] = mapped_column(Text, default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class HotlistEntryRow(Base):
+    """A plate or pattern on the hotlist; removal only deactivates it, since alerts refer to it."""
+
+    __tablename__ = "hotlist_entries"
+
+    id: Mapped[str] = mapped_column(String(OBS_ID_LEN), primary_key=True)
+    plate: Mapped[str] = mapped_column(String(32))
+    reason: Mapped[str] = mapped_column(Text)
+    owner: Mapped[str] = mapped_column(String(100))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    removed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
 
 
 class UserRow(Base):

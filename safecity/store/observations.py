@@ -8,6 +8,7 @@ from datetime import datetime
 import numpy as np
 from sqlalchemy import func, select
 
+from safecity.analytics.plates.confusion import confusion_key
 from safecity.store.database import Database
 from safecity.store.models import (
     OBSERVATION_TABLES,
@@ -46,6 +47,7 @@ def to_row(obs: Observation) -> tuple[ObservationTable, dict[str, object]]:
             values.update(
                 text=obs.text,
                 normalised=obs.normalised,
+                confusion_key=confusion_key(obs.normalised),
                 country=obs.country,
                 candidates=[[t, c] for t, c in obs.candidates],
             )
