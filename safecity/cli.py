@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import os
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated, NoReturn
@@ -27,7 +27,10 @@ from safecity.registry.geojson import cameras_from_geojson, cameras_to_geojson, 
 from safecity.registry.validation import parse_capabilities, validate_camera, validate_site
 from safecity.store.cameras import CameraStore, CameraStoreError
 from safecity.store.database import Database, StoreError
-from safecity.types import Camera, Capability, Site
+from safecity.store.hotlists import HotlistStore
+from safecity.store.writer import ObservationWriter
+from safecity.types import Alert, Camera, Capability, Observation, PlateRead, Site
+from safecity.watch.hotlists import HotlistAlerter
 
 app = typer.Typer(help="Open Safe City: open, accountable city video analytics.", no_args_is_help=True)
 config_app = typer.Typer(help="Show the effective configuration.", no_args_is_help=True)
@@ -434,7 +437,6 @@ def process(
     from safecity.sources.probe import guess_start_time
     from safecity.store.media import MediaStore
     from safecity.store.runs import list_runs, save_run
-    from safecity.store.writer import ObservationWriter
 
     s = settings()
     db = open_db(s)
@@ -455,6 +457,7 @@ def process(
         err.print(f"note: {camera} has no motion or traffic capability, so no motion tracks are stored")
     start_time = start.astimezone(UTC) if start is not None else guess_start_time(video)
     media = MediaStore(s.effective_media_dir, s.store.snapshot_jpeg_quality)
+    alerter = HotlistAlerter(HotlistStore(db, s.hotlists))
     with (
         ObservationWriter(db, s.store) as writer,
         Progress(
@@ -466,12 +469,13 @@ def process(
         ) as bar,
     ):
         task = bar.add_task(f"{camera}", total=None)
+        sink = _PlateCollectingSink(writer)
         try:
             stats = process_file(
                 video,
                 cam,
                 s,
-                sink=writer,
+                sink=sink,
                 snapshots=media,
                 start_time=start_time,
                 progress=lambda done, total: bar.update(task, completed=done, total=total),
@@ -479,13 +483,33 @@ def process(
         except ProcessingError as exc:
             writer.flush()
             save_run(db, exc.stats)
+            _print_alerts(alerter.check(sink.plate_reads))
             kept = exc.stats.observations
             fail(_about(video, f"{exc} ({kept} observation(s) analysed before the error were kept)"))
+        writer.flush()
     save_run(db, stats)
     out.print(
         f"{camera}: {stats.frames_decoded} frames decoded, {stats.frames_analysed} analysed, "
         f"{stats.frames_with_motion} with motion, {stats.observations} observation(s) stored"
     )
+    _print_alerts(alerter.check(sink.plate_reads))
+
+
+class _PlateCollectingSink:
+    """Passes observations to the writer and keeps the plate reads for hotlist matching."""
+
+    def __init__(self, writer: ObservationWriter) -> None:
+        self.writer = writer
+        self.plate_reads: list[PlateRead] = []
+
+    def submit_many(self, observations: Sequence[Observation]) -> None:
+        self.writer.submit_many(observations)
+        self.plate_reads.extend(o for o in observations if isinstance(o, PlateRead))
+
+
+def _print_alerts(alerts: Sequence[Alert]) -> None:
+    for alert in alerts:
+        out.print(f"[bold yellow]ALERT[/] {alert.timestamp.isoformat()} {alert.camera_id}: {alert.message}")
 
 
 @app.command("demo")

@@ -32,11 +32,13 @@ from safecity.registry.geojson import cameras_from_geojson, cameras_to_geojson
 from safecity.sim import SimCity, render_city
 from safecity.store.cameras import CameraStore
 from safecity.store.database import Database
+from safecity.store.hotlists import HotlistStore
 from safecity.store.media import MediaStore
 from safecity.store.observations import ObservationQueries
 from safecity.store.runs import save_run
 from safecity.store.writer import ObservationWriter
-from safecity.types import Camera, Capability, Observation, RunStats
+from safecity.types import Alert, Camera, Capability, Observation, RunStats
+from safecity.watch.hotlists import HotlistAlerter
 
 if TYPE_CHECKING:
     from safecity.analytics.plates.reader import PlateReader
@@ -141,11 +143,13 @@ def render_with_progress(
 
 def _analyse(
     city: SimCity, cameras: list[Camera], settings: Settings, db: Database, console: Console
-) -> list[RunStats]:
+) -> tuple[list[RunStats], list[Alert]]:
     media_dir = settings.effective_media_dir
     jobs = [_ClipJob(city.clips[c.id], c, settings, media_dir, city.start_time) for c in cameras]
     workers = max(1, min(len(jobs), os.cpu_count() or 1))
     results: list[RunStats] = []
+    alerts: list[Alert] = []
+    alerter = HotlistAlerter(HotlistStore(db, settings.hotlists))
     ctx = mp.get_context("spawn")
     with (
         ctx.Manager() as manager,
@@ -175,12 +179,27 @@ def _analyse(
                 pending.discard(fut)
                 stats, observations = fut.result()
                 writer.submit_many(observations)
+                writer.flush()  # alerts point at stored reads
+                alerts.extend(alerter.check(observations))
                 bar.update(tasks[stats.camera_id], completed=stats.frames_decoded, total=stats.frames_decoded)
                 results.append(stats)
         writer.flush()
     for stats in results:
         save_run(db, stats)
-    return sorted(results, key=lambda r: r.camera_id)
+    return sorted(results, key=lambda r: r.camera_id), alerts
+
+
+def _hotlist_a_sim_vehicle(city: SimCity, db: Database, settings: Settings) -> str | None:
+    """Put the first vehicle that passes a plate camera on the hotlist, as a city would a stolen car."""
+    plate_cameras = {c.id for c in city.cameras if Capability.PLATES in c.capabilities}
+    passages = sorted((p for p in city.truth().passages if p.camera in plate_cameras), key=lambda p: p.time)
+    if not passages:
+        return None
+    plate = passages[0].plate
+    HotlistStore(db, settings.hotlists).add(
+        plate, reason="Demo: reported stolen (synthetic vehicle)", owner="demo", expires_at=None
+    )
+    return plate
 
 
 def _plate_score_text(score: CameraPlateScore | None) -> str:
@@ -214,8 +233,11 @@ def run_demo(settings: Settings, console: Console) -> None:
     public.write_text(json.dumps(public_register, indent=2, ensure_ascii=False), encoding="utf-8")
     console.print(f"registered {len(cameras)} cameras at {len(sites)} sites from {register}")
 
+    hotlisted = _hotlist_a_sim_vehicle(city, db, demo_settings)
+    if hotlisted:
+        console.print(f"hotlisted {hotlisted} (a synthetic vehicle) to show a plate alert")
     t1 = time.perf_counter()
-    runs = _analyse(city, cameras, demo_settings, db, console)
+    runs, alerts = _analyse(city, cameras, demo_settings, db, console)
     t_analyse = time.perf_counter() - t1
 
     queries = ObservationQueries(db)
@@ -243,6 +265,8 @@ def run_demo(settings: Settings, console: Console) -> None:
     console.print(table)
     for r in failed:
         console.print(f"[red]{r.camera_id}: {r.error}[/]")
+    for alert in sorted(alerts, key=lambda a: a.timestamp):
+        console.print(f"[bold yellow]ALERT[/] {alert.timestamp:%H:%M:%S} {alert.camera_id}: {alert.message}")
     total = time.perf_counter() - t0
     console.print(
         f"render {t_render:.1f} s, analysis {t_analyse:.1f} s, total {total:.1f} s\n"

@@ -332,3 +332,29 @@ def test_eval_plates_prints_json_summary_last(tmp_path: Path) -> None:
 def test_eval_plates_without_labels_exits_2(tmp_path: Path) -> None:
     code, output = run("eval", "plates", str(tmp_path))
     assert code == 2 and "labels.csv" in output
+
+
+def test_process_raises_an_alert_for_a_hotlisted_plate(tmp_path: Path) -> None:
+    from safecity.config import SimSettings
+    from safecity.eval.sim_plates import score_sim_plates
+    from safecity.sim import render_city
+    from safecity.store.database import Database
+    from safecity.store.observations import ObservationQueries
+
+    city = render_city(tmp_path / "sim", SimSettings(), cameras=1, seconds=8, seed=2)
+    clip = city.clips["cam-01"]
+    assert run("camera", "import", str(_register(city, tmp_path)))[0] == 0
+    readable = {a.plate for a in city.truth().plates if a.camera == "cam-01"}
+    for plate in sorted(readable):
+        assert run("hotlist", "add", plate, "--reason", "stolen", "--owner", "police", "--days", "30")[0] == 0
+    code, output = run("process", str(clip), "--camera", "cam-01")
+    db = Database.open(f"sqlite:///{tmp_path / 'var' / 'safecity.db'}")
+    read_exactly = score_sim_plates(city.truth(), ObservationQueries(db).plate_reads())["cam-01"].read_exactly
+    assert code == 0 and read_exactly > 0
+    assert output.count("ALERT") >= read_exactly
+
+
+def _register(city: object, tmp_path: Path) -> Path:
+    from safecity.demo import write_register
+
+    return write_register(city, tmp_path / "cameras.geojson")  # type: ignore[arg-type]
