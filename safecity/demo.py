@@ -190,12 +190,15 @@ def _analyse(
 
 
 def _hotlist_a_sim_vehicle(city: SimCity, db: Database, settings: Settings) -> str | None:
-    """Put the first vehicle that passes a plate camera on the hotlist, as a city would a stolen car."""
+    """Hotlist the vehicle the plate cameras see best, as a city would a car reported stolen."""
     plate_cameras = {c.id for c in city.cameras if Capability.PLATES in c.capabilities}
-    passages = sorted((p for p in city.truth().passages if p.camera in plate_cameras), key=lambda p: p.time)
-    if not passages:
+    widths: dict[str, int] = {}
+    for a in city.truth().plates:
+        if a.camera in plate_cameras:
+            widths[a.plate] = widths.get(a.plate, 0) + a.box.w
+    if not widths:
         return None
-    plate = passages[0].plate
+    plate = max(sorted(widths), key=lambda p: widths[p])
     HotlistStore(db, settings.hotlists).add(
         plate, reason="Demo: reported stolen (synthetic vehicle)", owner="demo", expires_at=None
     )
