@@ -12,7 +12,7 @@ import enum
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy import (
     ColumnClause,
@@ -146,20 +146,32 @@ TRIGRAM_PAGE_FIRST = 64
 """SQLite: trigram candidates read in the first page (then doubled per page, up to the max)."""
 TRIGRAM_PAGE_MAX = 8192
 PG_RARE_ROWS = 2_000
+PG_WINDOW_CAP = 3_000
+"""PostgreSQL: a window with more matches than this is read off the time index instead (dense)."""
 """PostgreSQL: when the rest of the range is expected to hold fewer matches, one query reads them."""
 _MAX_DOCID = (1 << 63) - 1
 
 
-def _filters(query: PlateQuery) -> list[ColumnElement[bool]]:
+class _Columns(Protocol):
+    @property
+    def camera_id(self) -> ColumnElement[str]: ...
+    @property
+    def ts(self) -> ColumnElement[datetime]: ...
+
+
+def _filters(query: PlateQuery, cols: _Columns | None = None) -> list[ColumnElement[bool]]:
+    """The camera, site and time conditions of `query`, on `plate_reads` or on a subquery's columns."""
+    camera_id = _R.camera_id if cols is None else cols.camera_id
+    ts = _R.ts if cols is None else cols.ts
     out: list[ColumnElement[bool]] = []
     if query.camera_ids:
-        out.append(_R.camera_id.in_(query.camera_ids))
+        out.append(camera_id.in_(query.camera_ids))
     if query.site_id is not None:
-        out.append(_R.camera_id.in_(select(CameraRow.id).where(CameraRow.site_id == query.site_id)))
+        out.append(camera_id.in_(select(CameraRow.id).where(CameraRow.site_id == query.site_id)))
     if query.since is not None:
-        out.append(_R.ts >= query.since)
+        out.append(ts >= query.since)
     if query.until is not None:
-        out.append(_R.ts < query.until)
+        out.append(ts < query.until)
     return out
 
 
@@ -239,18 +251,50 @@ def _day_start(day: date) -> datetime:
     return datetime.combine(day, time.min, UTC)
 
 
+def _pg_window(session: Session, query: PlateQuery, days: list[date], left: int) -> list[Row[Any]]:
+    """The newest `left` matches within `days`: from the GIN index while they are few, else by a
+    walk of the time index over those days (a dense pattern fills `left` quickly there)."""
+    like = _R.normalised.like(like_pattern(query.plate))
+    # The GIN index on (trigrams, day) alone, at most PG_WINDOW_CAP rows: no time-index walk and
+    # no bitmap over a whole day of the time index (either costs far more than a sparse answer).
+    found = (
+        select(*_COLUMNS)
+        .where(like, cast(_R.ts, Date).in_(days))
+        .limit(PG_WINDOW_CAP)
+        .cte("window_matches")
+        .prefix_with("MATERIALIZED")
+    )
+    count = select(func.count()).select_from(found)
+    filters = _filters(query, found.c)
+    picked = (
+        select(*found.c, count.scalar_subquery().label("window_size"))
+        .where(*filters)
+        .order_by(found.c.ts.desc(), found.c.id.desc())
+        .limit(left)
+    )
+    rows: list[Row[Any]] = list(session.execute(picked).all())  # type: ignore[arg-type]
+    # Nothing passed the filters: ask whether the window held nothing, or too much to read.
+    unfiltered = session.scalar(count) if not rows and filters else 0
+    size = int(rows[0].window_size) if rows else int(unfiltered or 0)
+    if size < PG_WINDOW_CAP:
+        return rows
+    # Dense: `|| ''` hides the column from the trigram index, so the planner walks the time index.
+    walked = (_R.normalised + "").like(like_pattern(query.plate))
+    in_days = (_R.ts >= _day_start(days[-1]), _R.ts < _day_start(days[0] + timedelta(days=1)))
+    walk = _select(walked, *in_days, *_filters(query)).order_by(*_NEWEST_FIRST).limit(left)
+    return list(session.execute(walk).all())
+
+
 def _pg_wildcard_search(session: Session, query: PlateQuery) -> list[Row[Any]]:
     """PostgreSQL wildcard: day by day, newest day first, until the limit is reached.
 
     Each step asks for the newest matches within one day, then the next one, two, four... days
-    back; the GIN index on (trigrams, day) answers a sparse pattern with that window's matches
-    only, and the planner walks the time index instead for a dense one (both are bounded by the
-    window). Once the days read so far predict fewer than PG_RARE_ROWS matches in the rest of
-    the range, the rest is asked for in one query. So a pattern found in one read of a thousand
-    is never fetched whole to keep the newest 100 of its matches, and a frequent one is
-    answered from the newest reads.
+    back (`_pg_window`): the GIN index on (trigrams, day) gives a sparse pattern's matches of
+    those days only, and a dense pattern is read off the time index instead. Once the days read
+    so far predict fewer than PG_RARE_ROWS matches in the rest of the range, the rest is asked
+    for in one query. So a pattern found in one read of a thousand is never fetched whole to
+    keep the newest 100 of its matches, and a frequent one is answered from the newest reads.
     """
-    like = _R.normalised.like(like_pattern(query.plate))
     filters = _filters(query)
     oldest, newest = session.execute(select(func.min(_R.ts), func.max(_R.ts)).where(*filters)).one()
     if oldest is None or newest is None:
@@ -261,9 +305,7 @@ def _pg_wildcard_search(session: Session, query: PlateQuery) -> list[Row[Any]]:
     while day >= last_day and len(found) < query.limit:
         span = max(1, 2 * span)
         days = [day - timedelta(days=i) for i in range(span) if day - timedelta(days=i) >= last_day]
-        in_window = (_R.ts >= _day_start(days[-1]), _R.ts < _day_start(days[0] + timedelta(days=1)))
-        window = _select(like, cast(_R.ts, Date).in_(days), *in_window, *filters)
-        found.extend(session.execute(window.order_by(*_NEWEST_FIRST).limit(query.limit - len(found))).all())
+        found.extend(_pg_window(session, query, days, query.limit - len(found)))
         days_read += len(days)
         day = days[-1] - timedelta(days=1)
         remaining_days = (day - last_day).days + 1
@@ -272,6 +314,7 @@ def _pg_wildcard_search(session: Session, query: PlateQuery) -> list[Row[Any]]:
             and remaining_days > 0
             and len(found) * remaining_days <= PG_RARE_ROWS * days_read
         ):
+            like = _R.normalised.like(like_pattern(query.plate))
             rest = _select(like, _R.ts < _day_start(day + timedelta(days=1)), *filters)
             found.extend(session.execute(_materialized(rest, query.limit - len(found))).all())
             break
