@@ -26,7 +26,6 @@ from sqlalchemy import (
     literal_column,
     select,
     text,
-    union_all,
 )
 from sqlalchemy.orm import Session
 
@@ -145,10 +144,15 @@ _ROWID: ColumnClause[int] = literal_column(f"{_R.__tablename__}.rowid", Integer)
 TRIGRAM_PAGE_FIRST = 64
 """SQLite: trigram candidates read in the first page (then doubled per page, up to the max)."""
 TRIGRAM_PAGE_MAX = 8192
-PG_RARE_ROWS = 2_000
+FUZZY_PLATES_ONE_BY_ONE = 32
+"""Fuzzy: groups of up to this many plates are read plate by plate (each newest first, cheap)."""
+PG_RARE_ROWS = 200
+PG_RARE_FACTOR = 2
+"""PostgreSQL: when the rest of the range is expected to hold fewer matches than PG_RARE_ROWS, or
+than PG_RARE_FACTOR times the number still wanted, one query reads them all instead of going on
+day by day."""
 PG_WINDOW_CAP = 3_000
 """PostgreSQL: a window with more matches than this is read off the time index instead (dense)."""
-"""PostgreSQL: when the rest of the range is expected to hold fewer matches, one query reads them."""
 _MAX_DOCID = (1 << 63) - 1
 
 
@@ -291,7 +295,7 @@ def _pg_wildcard_search(session: Session, query: PlateQuery) -> list[Row[Any]]:
     Each step asks for the newest matches within one day, then the next one, two, four... days
     back (`_pg_window`): the GIN index on (trigrams, day) gives a sparse pattern's matches of
     those days only, and a dense pattern is read off the time index instead. Once the days read
-    so far predict fewer than PG_RARE_ROWS matches in the rest of the range, the rest is asked
+    so far predict few matches in the rest of the range (see PG_RARE_ROWS), the rest is asked
     for in one query. So a pattern found in one read of a thousand is never fetched whole to
     keep the newest 100 of its matches, and a frequent one is answered from the newest reads.
     """
@@ -309,11 +313,9 @@ def _pg_wildcard_search(session: Session, query: PlateQuery) -> list[Row[Any]]:
         days_read += len(days)
         day = days[-1] - timedelta(days=1)
         remaining_days = (day - last_day).days + 1
-        if (
-            len(found) < query.limit
-            and remaining_days > 0
-            and len(found) * remaining_days <= PG_RARE_ROWS * days_read
-        ):
+        left = query.limit - len(found)
+        expected_rest = len(found) * remaining_days / days_read
+        if left > 0 and remaining_days > 0 and expected_rest < max(PG_RARE_ROWS, PG_RARE_FACTOR * left):
             like = _R.normalised.like(like_pattern(query.plate))
             rest = _select(like, _R.ts < _day_start(day + timedelta(days=1)), *filters)
             found.extend(session.execute(_materialized(rest, query.limit - len(found))).all())
@@ -339,22 +341,24 @@ def _fuzzy_search(session: Session, query: PlateQuery) -> list[Row[Any]]:
     for group in groups:
         left = query.limit - len(found)
         if group and left > 0:
-            found.extend(session.execute(_newest_of(group, _filters(query), left)).all())
+            found.extend(_newest_of(session, group, _filters(query), left))
     return found
 
 
 def _newest_of(
-    plates: Sequence[str], filters: list[ColumnElement[bool]], limit: int
-) -> Select[*tuple[Any, ...]]:
+    session: Session, plates: Sequence[str], filters: list[ColumnElement[bool]], limit: int
+) -> list[Row[Any]]:
     """The newest `limit` reads of any of `plates`: each plate's newest off the (normalised, ts)
-    index, then merged, so a plate read ten thousand times costs no more than a rare one."""
-    per_plate = [
-        _select(_R.normalised == plate, *filters).order_by(*_NEWEST_FIRST).limit(limit) for plate in plates
-    ]
-    if len(per_plate) == 1:
-        return per_plate[0]
-    merged = union_all(*(select(*q.subquery().c) for q in per_plate)).subquery()
-    return select(*merged.c).order_by(merged.c.ts.desc(), merged.c.id.desc()).limit(limit)
+    index, merged here, so a plate read ten thousand times costs no more than a rare one."""
+    if len(plates) > FUZZY_PLATES_ONE_BY_ONE:
+        stmt = _select(_R.normalised.in_(plates), *filters).order_by(*_NEWEST_FIRST).limit(limit)
+        return list(session.execute(stmt).all())
+    rows: list[Row[Any]] = []
+    for plate in plates:
+        stmt = _select(_R.normalised == plate, *filters).order_by(*_NEWEST_FIRST).limit(limit)
+        rows.extend(session.execute(stmt).all())
+    rows.sort(key=lambda r: (r.ts, r.id), reverse=True)
+    return rows[:limit]
 
 
 def _kind(query: PlateQuery, normalised: str, key: str) -> PlateMatchKind:

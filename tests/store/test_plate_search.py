@@ -14,7 +14,12 @@ from safecity.store import plate_search
 from safecity.store.cameras import CameraStore
 from safecity.store.database import Database
 from safecity.store.models import PlateReadRow
-from safecity.store.plate_index import FTS_TABLE, pattern_regex, rebuild_search_index
+from safecity.store.plate_index import (
+    FTS_TABLE,
+    pattern_regex,
+    rebuild_search_index,
+    recompute_confusion_keys,
+)
 from safecity.store.plate_search import PlateQuery, SearchMode, build_search, search_plates
 from safecity.store.writer import write_batch
 from safecity.types import BBox, PlateMatchKind, PlateRead, new_id
@@ -258,7 +263,8 @@ def test_paged_wildcard_search_equals_brute_force(
 ) -> None:
     # SQLite: one trigram candidate per page; PostgreSQL: day by day to the end.
     monkeypatch.setattr(plate_search, "TRIGRAM_PAGE_FIRST", 1)
-    monkeypatch.setattr(plate_search, "PG_RARE_ROWS", 0)
+    monkeypatch.setattr(plate_search, "PG_RARE_ROWS", -1)
+    monkeypatch.setattr(plate_search, "PG_RARE_FACTOR", 0)
     query = PlateQuery.parse(raw, limit=limit, **filters)  # type: ignore[arg-type]
     assert [(h.timestamp, h.normalised) for h in search_plates(reads, query)] == brute_force(query)
 
@@ -267,23 +273,40 @@ def test_paged_wildcard_search_equals_brute_force(
 SPREAD = [(f"BG{100 + i}{'AB' if i % 3 else 'XY'}", i % 10, i % 24) for i in range(40)]
 
 
-@pytest.mark.parametrize("rare", [0, 3, 10**6])
-@pytest.mark.parametrize(("raw", "limit"), [("BG*AB", 5), ("BG*XY", 20), ("*12*", 3), ("BG13?AB", 2)])
+@pytest.mark.parametrize(
+    ("rare", "factor", "cap"), [(-1, 0, 10**6), (3, 0, 10**6), (10**6, 2, 10**6), (-1, 0, 1), (-1, 0, 2)]
+)
+@pytest.mark.parametrize(
+    ("raw", "limit", "camera_id"),
+    [("BG*AB", 5, None), ("BG*XY", 20, None), ("*12*", 3, None), ("BG13?AB", 2, None), ("BG*", 6, "cam-2")],
+)
 def test_day_by_day_wildcard_search_equals_brute_force(
-    db: Database, monkeypatch: pytest.MonkeyPatch, rare: int, raw: str, limit: int
+    db: Database,
+    monkeypatch: pytest.MonkeyPatch,
+    rare: int,
+    factor: int,
+    cap: int,
+    raw: str,
+    limit: int,
+    camera_id: str | None,
 ) -> None:
-    # PG_RARE_ROWS 0: every day on its own; 10**6: the rest in one query after the first day.
+    # PostgreSQL: PG_RARE_ROWS -1 (factor 0) reads every day on its own, 10**6 the rest in one
+    # query after the first day; a PG_WINDOW_CAP of 1 or 2 makes every window dense (time walk).
     monkeypatch.setattr(plate_search, "PG_RARE_ROWS", rare)
-    CameraStore(db).save([site()], [camera("cam-1")])
+    monkeypatch.setattr(plate_search, "PG_RARE_FACTOR", factor)
+    monkeypatch.setattr(plate_search, "PG_WINDOW_CAP", cap)
+    CameraStore(db).save([site()], [camera("cam-1"), camera("cam-2")])
     end = T0 + timedelta(days=10)
-    reads = [replace(plate(p, "cam-1", 0), timestamp=end - timedelta(days=d, hours=h)) for p, d, h in SPREAD]
+    reads = [
+        replace(plate(p, f"cam-{1 + i % 7 // 6}", 0), timestamp=end - timedelta(days=d, hours=h))
+        for i, (p, d, h) in enumerate(SPREAD)
+    ]
     write_batch(db, reads)
     regex = pattern_regex(PlateQuery.parse(raw).plate)
-    expected = sorted(
-        ((r.timestamp, r.normalised) for r in reads if regex.fullmatch(r.normalised)), reverse=True
-    )
-    found = search_plates(db, PlateQuery.parse(raw, limit=limit))
-    assert [(h.timestamp, h.normalised) for h in found] == expected[:limit]
+    matching = [r for r in reads if regex.fullmatch(r.normalised) and camera_id in (None, r.camera_id)]
+    expected = sorted(((r.timestamp, r.normalised) for r in matching), reverse=True)
+    query = PlateQuery.parse(raw, limit=limit, camera_ids=(camera_id,) if camera_id else ())
+    assert [(h.timestamp, h.normalised) for h in search_plates(db, query)] == expected[:limit]
 
 
 def test_reads_in_the_same_second_all_count(reads: Database) -> None:
@@ -293,3 +316,15 @@ def test_reads_in_the_same_second_all_count(reads: Database) -> None:
         [replace(plate("QQ777QQ", "cam-1", 0), timestamp=same + timedelta(microseconds=i)) for i in range(5)],
     )
     assert len(search_plates(reads, PlateQuery.parse("*777*", limit=4))) == 4
+
+
+def test_recompute_confusion_keys_repairs_stale_keys(reads: Database) -> None:
+    with reads.session() as s:
+        s.execute(
+            update(PlateReadRow).where(PlateReadRow.normalised == "8G120AB").values(confusion_key="stale")
+        )
+    with reads.engine.begin() as conn:
+        changed = recompute_confusion_keys(conn)
+    with reads.session() as s:
+        key = s.scalar(select(PlateReadRow.confusion_key).where(PlateReadRow.normalised == "8G120AB"))
+    assert (changed, key) == (1, "BGIZOAB")
