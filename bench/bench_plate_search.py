@@ -51,13 +51,12 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import create_engine, make_url, text
-from sqlalchemy.exc import OperationalError
 
 from safecity.analytics.plates.confusion import confusion_key, within_one_edit
 from safecity.store.cameras import CameraStore
 from safecity.store.database import MIGRATIONS_DIR, Database
 from safecity.store.plate_search import PlateQuery, SearchMode, search_plates
-from safecity.store.scratch import scratch_database
+from safecity.store.scratch import scratch_database, server_answers
 from safecity.types import Camera, Capability, Site
 
 PG_URL = os.environ.get(
@@ -369,17 +368,6 @@ def postgres_database(
         db.close()
 
 
-def postgres_available() -> bool:
-    engine = create_engine(PG_URL)
-    try:
-        with engine.connect():
-            return True
-    except OperationalError:
-        return False
-    finally:
-        engine.dispose()
-
-
 # ---------------------------------------------------------------- queries
 
 
@@ -488,7 +476,7 @@ def main() -> int:
     fleet = Fleet.make(args.reads, args.cameras, args.seed, args.shuffled)
     work = workloads(fleet, args.queries, args.seed)
     for backend in backends:
-        if backend == "postgresql" and not postgres_available():
+        if backend == "postgresql" and not server_answers(PG_URL):
             print(f"postgresql: skipped, no server at {make_url(PG_URL).render_as_string()}")
             continue
         opened = (

@@ -21,13 +21,12 @@ from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from sqlalchemy import create_engine, make_url
-from sqlalchemy.exc import OperationalError
+from sqlalchemy import make_url
 
 from safecity.store.cameras import CameraStore
 from safecity.store.database import Database
 from safecity.store.observations import to_row
-from safecity.store.scratch import scratch_database
+from safecity.store.scratch import scratch_database, server_answers
 from safecity.store.writer import write_batch
 from safecity.types import BBox, Camera, Capability, MotionTrack, PlateRead, Site, new_id
 
@@ -118,17 +117,6 @@ def postgres_db() -> Iterator[Database]:
         db.close()
 
 
-def postgres_available() -> bool:
-    engine = create_engine(PG_URL)
-    try:
-        with engine.connect():
-            return True
-    except OperationalError:
-        return False
-    finally:
-        engine.dispose()
-
-
 def rate(
     make_db: Callable[[], object],
     write: Callable[[Database, list[MotionTrack | PlateRead]], None],
@@ -152,7 +140,7 @@ def main() -> int:
     parser.add_argument("--repeat", type=int, default=5)
     args = parser.parse_args()
     backends: list[tuple[str, Callable[[], object]]] = [("sqlite (WAL)", sqlite_db)]
-    if postgres_available():
+    if server_answers(PG_URL):
         backends.append(("postgresql", postgres_db))
     else:
         print(f"postgresql: skipped, no server at {make_url(PG_URL).render_as_string()}")

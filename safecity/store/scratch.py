@@ -12,7 +12,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 from sqlalchemy import create_engine, make_url, text
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import DBAPIError, OperationalError
 
 DROP_ATTEMPTS = 40
 DROP_RETRY_S = 0.25
@@ -32,6 +32,18 @@ def scratch_database(admin_url: str, prefix: str = "safecity_scratch") -> Iterat
             _drop(admin_url, name)
     finally:
         admin.dispose()
+
+
+def server_answers(url: str) -> bool:
+    """True when a database server accepts a connection at `url` (benchmarks skip it otherwise)."""
+    engine = create_engine(url)
+    try:
+        with engine.connect():
+            return True
+    except OperationalError:
+        return False
+    finally:
+        engine.dispose()
 
 
 def _drop(admin_url: str, name: str) -> None:
