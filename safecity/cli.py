@@ -12,7 +12,7 @@ import sys
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Annotated, NoReturn
+from typing import TYPE_CHECKING, Annotated, NoReturn
 
 import tomli_w
 import typer
@@ -31,6 +31,10 @@ from safecity.store.hotlists import HotlistStore
 from safecity.store.writer import ObservationWriter
 from safecity.types import Alert, Camera, Capability, Observation, PlateRead, Site
 from safecity.watch.hotlists import HotlistAlerter
+
+if TYPE_CHECKING:
+    from safecity.pipeline.faces import FaceMatchEvent
+    from safecity.store.media import MediaStore
 
 app = typer.Typer(help="Open Safe City: open, accountable city video analytics.", no_args_is_help=True)
 config_app = typer.Typer(help="Show the effective configuration.", no_args_is_help=True)
@@ -112,6 +116,8 @@ def config_show(
     data["data_dir"] = str(s.data_dir.resolve())
     data["database_url"] = redact_url(s.effective_database_url)
     data["media_dir"] = str(s.effective_media_dir.resolve())
+    data["faces"]["model_cache_dir"] = str(s.effective_model_cache_dir.resolve())
+    data["faces"]["index_path"] = str(s.effective_face_index_path.resolve())
     if as_json:
         out.print_json(data=data)
     else:
@@ -223,6 +229,13 @@ def camera_add(
         str, typer.Option("--type", help="OSM camera:type (fixed, dome, panning).")
     ] = "fixed",
     disabled: Annotated[bool, typer.Option("--disabled", help="Register but do not analyse.")] = False,
+    retain_face_vectors: Annotated[
+        bool,
+        typer.Option(
+            "--retain-face-vectors",
+            help="Keep embeddings of faces that match no watchlist.",
+        ),
+    ] = False,
 ) -> None:
     """Register one camera."""
     s = settings()
@@ -247,6 +260,7 @@ def camera_add(
             enabled=not disabled,
             zone=zone,
             camera_type=camera_type,
+            retain_face_vectors=retain_face_vectors,
         )
         validate_camera(camera)
         validate_site(new_site)
@@ -295,6 +309,7 @@ def _camera_json(c: Camera) -> dict[str, object]:
         "enabled": c.enabled,
         "zone": c.zone,
         "camera_type": c.camera_type,
+        "retain_face_vectors": c.retain_face_vectors,
     }
 
 
@@ -458,6 +473,7 @@ def process(
     start_time = start.astimezone(UTC) if start is not None else guess_start_time(video)
     media = MediaStore(s.effective_media_dir, s.store.snapshot_jpeg_quality)
     alerter = HotlistAlerter(HotlistStore(db, s.hotlists))
+    faces = _FaceMatching(db, s, media) if Capability.FACES in cam.capabilities else None
     with (
         ObservationWriter(db, s.store) as writer,
         Progress(
@@ -479,11 +495,15 @@ def process(
                 snapshots=media,
                 start_time=start_time,
                 progress=lambda done, total: bar.update(task, completed=done, total=total),
+                face_matcher=faces.matcher if faces is not None else None,
+                matches=faces,
             )
         except ProcessingError as exc:
             writer.flush()
             save_run(db, exc.stats)
             _print_alerts(alerter.check(sink.plate_reads))
+            if faces is not None:
+                _print_alerts(faces.save())
             kept = exc.stats.observations
             fail(_about(video, f"{exc} ({kept} observation(s) analysed before the error were kept)"))
         writer.flush()
@@ -493,6 +513,30 @@ def process(
         f"{stats.frames_with_motion} with motion, {stats.observations} observation(s) stored"
     )
     _print_alerts(alerter.check(sink.plate_reads))
+    if faces is not None:
+        _print_alerts(faces.save())
+
+
+class _FaceMatching:
+    """The face templates in force for a run, and the matches it reports, saved as alerts afterwards."""
+
+    def __init__(self, db: Database, s: Settings, media: MediaStore) -> None:
+        from safecity.store.face_watchlists import FaceWatchlistStore
+        from safecity.watch.face_enrolment import FaceAlerter
+        from safecity.watch.faces import FaceMatcher
+
+        store = FaceWatchlistStore(db, media)
+        self.matcher = FaceMatcher(store.templates_in_force(), s.faces.match_threshold)
+        self.alerter = FaceAlerter(store)
+        self.events: list[FaceMatchEvent] = []
+
+    def submit_matches(self, events: Sequence[FaceMatchEvent]) -> None:
+        self.events.extend(events)
+
+    def save(self) -> list[Alert]:
+        """Alerts for the matches, once the writer has stored the sightings they point at."""
+        events, self.events = self.events, []
+        return self.alerter.save(events)
 
 
 class _PlateCollectingSink:
@@ -780,6 +824,82 @@ def eval_plates(
     out.print(report_table(report))
     if as_json:
         print(json.dumps(report_json(report)))
+
+
+@eval_app.command("faces")
+def eval_faces(
+    directory: Annotated[
+        Path, typer.Argument(help="Folder of <person>/<image>.jpg with pairs.csv and identities.csv.")
+    ],
+    detection: Annotated[
+        Path | None,
+        typer.Option(
+            "--detection", help="Folder of images with labels.csv (file,x,y,w,h) for detection recall."
+        ),
+    ] = None,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Also print one JSON object as the last line of stdout.")
+    ] = False,
+    detector: Annotated[
+        str | None, typer.Option(help="Override faces.detector for this run: hog or cnn.")
+    ] = None,
+    upsample: Annotated[int | None, typer.Option(help="Override faces.upsample for this run.")] = None,
+    backend: Annotated[
+        str | None, typer.Option(help="Override faces.embed_backend for this run: onnx or dlib.")
+    ] = None,
+) -> None:
+    """Score the face recogniser: verification, open-set identification, detection, speed (one thread)."""
+    from dataclasses import replace as dc_replace
+    from statistics import median
+
+    from safecity.analytics.faces.analyser import FaceAnalyser
+    from safecity.eval.face_recogniser import EvalRecogniser
+    from safecity.eval.faces import evaluate_faces, load_detection_set, load_face_set, render_table
+
+    s = settings()
+    update: dict[str, object] = {"embed_threads": 1}
+    if detector is not None:
+        update["detector"] = detector
+    if upsample is not None:
+        update["upsample"] = upsample
+    if backend is not None:
+        update["embed_backend"] = backend
+    try:
+        face_settings = type(s.faces).model_validate({**s.faces.model_dump(), **update})
+    except ValueError as exc:
+        fail(f"invalid option: {exc}")
+    try:
+        face_set = load_face_set(directory)
+        detection_set = load_detection_set(detection) if detection is not None else None
+    except ValueError as exc:
+        fail(str(exc))
+    recogniser = EvalRecogniser(FaceAnalyser(face_settings, s.effective_model_cache_dir))
+    with Progress(
+        TextColumn("eval {task.description}"), BarColumn(), MofNCompleteColumn(), console=err
+    ) as bar:
+        task = bar.add_task(directory.name, total=len(face_set.images))
+        report = evaluate_faces(
+            face_set,
+            recogniser.embed,
+            face_settings.match_threshold,
+            detection_set,
+            recogniser.detect if detection_set is not None else None,
+            progress=lambda done, total: bar.update(task, completed=done, total=total),
+        )
+    if recogniser.embed_ms:
+        # The embedding alone, per face: detection has its own figure (ms_detect).
+        report = dc_replace(report, ms_embed=median(recogniser.embed_ms))
+    out.print(render_table(report))
+    out.print(
+        f"detector {face_settings.detector} (upsample {face_settings.upsample}), "
+        f"embedding {face_settings.embed_backend}; {recogniser.retried} images needed the upsampled retry"
+    )
+    if as_json:
+        print(json.dumps(report.to_json_dict()))
+
+
+# Face commands (authorisation, watchlist, search face) live in their own module.
+from safecity import cli_faces  # noqa: E402, F401
 
 
 def main() -> None:

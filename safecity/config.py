@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 from pydantic_settings import (
@@ -224,6 +224,97 @@ class SearchSettings(_Section):
     max_limit: int = Field(10_000, ge=1, description="Most results one search may return.")
 
 
+class FaceSettings(_Section):
+    """Face detection, quality gate, embedding, per-passage aggregation, watchlist matching, face search."""
+
+    detector: Literal["hog", "cnn"] = Field(
+        "hog",
+        description="dlib detector: HOG (fast, frontal) or the CNN (MMOD; seconds per frame, batch use).",
+    )
+    upsample: int = Field(
+        0,
+        ge=0,
+        le=2,
+        description="Times the image is doubled before detection (1 finds ~35 px faces, 4x cost).",
+    )
+    min_detection_score: float = Field(
+        0.15,
+        description="Detector score below which a detection is dropped (HOG: a mission patch 0.04-0.12, "
+        "the weakest real face of the detection set 0.22).",
+    )
+    region_padding: float = Field(
+        0.25, ge=0, description="Moving regions are grown by this share of their size before face detection."
+    )
+    min_eye_distance_px: float = Field(
+        14.0,
+        gt=0,
+        description="Faces whose eye centres are closer than this (pixels) are too small to match.",
+    )
+    min_sharpness: float = Field(
+        12.0,
+        ge=0,
+        description="Variance of the Laplacian of the aligned 150 px chip below which a face is blurred.",
+    )
+    max_yaw: float = Field(
+        0.45,
+        gt=0,
+        description="Largest sideways offset of the nose from the eyes' midpoint, in eye distances.",
+    )
+    embed_backend: Literal["onnx", "dlib"] = Field(
+        "onnx",
+        description="Embedding runtime: onnxruntime from dlib's weights (fast) or dlib itself (reference).",
+    )
+    embed_threads: int = Field(1, ge=1, description="Threads one embedder uses.")
+    flip_average: bool = Field(
+        True,
+        description="Embed each chip and its mirror image and average the two (steadier; twice the cost).",
+    )
+    cnn_fallback: bool = Field(
+        True, description="Reference photos (enrolment, face search) with no HOG face are tried with the CNN."
+    )
+    model_cache_dir: Path | None = Field(
+        None, description="Where the ONNX form of dlib's network is cached; default <data_dir>/models."
+    )
+    max_embeddings_per_track: int = Field(
+        6, ge=1, description="Best-quality faces of one passage that are embedded and averaged."
+    )
+    track_iou: float = Field(
+        0.1, gt=0, lt=1, description="Overlap that continues a face track between frames."
+    )
+    track_gap_s: float = Field(1.5, gt=0, description="A face track unseen this long is closed and decided.")
+    min_track_faces: int = Field(
+        1, ge=1, description="Faces a passage needs (passing the gate) to be stored."
+    )
+    match_threshold: float = Field(
+        0.40,
+        gt=0,
+        description="Euclidean distance at or below which a face matches a watchlist template (calibrated).",
+    )
+    enrol_consistency: float = Field(
+        0.6, gt=0, description="Photos of one person further than this from the others' mean are refused."
+    )
+    enrol_max_photo_side: int = Field(
+        2000, ge=100, description="Enrolment photos are shrunk to this longest side before detection."
+    )
+    blur_unmatched: bool = Field(True, description="Store crops of faces that match nothing blurred.")
+    blur_kernel_fraction: float = Field(
+        0.25, gt=0, le=1, description="Blur kernel size as a share of the face crop's width."
+    )
+    index_path: Path | None = Field(
+        None, description="FAISS index of stored face vectors; default <data_dir>/face_index.faiss."
+    )
+    ivf_min_vectors: int = Field(
+        50_000, ge=1, description="Below this many vectors the index is exact (flat); above, IVF."
+    )
+    nprobe: int = Field(32, ge=1, description="IVF lists visited per face search.")
+    search_oversample: int = Field(
+        8, ge=1, description="Extra candidates fetched per hit when search filters."
+    )
+    search_default_k: int = Field(
+        10, ge=1, description="Results a face search returns unless told otherwise."
+    )
+
+
 class SimSettings(_Section):
     """The synthetic city used by the demo and by tests."""
 
@@ -254,6 +345,7 @@ class Settings(BaseSettings):
     store: StoreSettings = StoreSettings()
     hotlists: HotlistSettings = HotlistSettings()
     search: SearchSettings = SearchSettings()
+    faces: FaceSettings = FaceSettings()
     sim: SimSettings = SimSettings()
 
     @classmethod
@@ -280,6 +372,16 @@ class Settings(BaseSettings):
     @property
     def effective_media_dir(self) -> Path:
         return self.media_dir if self.media_dir is not None else self.data_dir / "media"
+
+    @property
+    def effective_model_cache_dir(self) -> Path:
+        cache = self.faces.model_cache_dir
+        return cache if cache is not None else self.data_dir / "models"
+
+    @property
+    def effective_face_index_path(self) -> Path:
+        path = self.faces.index_path
+        return path if path is not None else self.data_dir / "face_index.faiss"
 
 
 _config_file_in_use: Path | None = None

@@ -16,32 +16,40 @@ import time
 from collections.abc import Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from queue import Empty
 from typing import TYPE_CHECKING, Protocol
 
+import cv2
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from safecity.analytics.faces.analyser import FaceAnalyser
 from safecity.config import Settings
 from safecity.eval.sim_plates import CameraPlateScore, score_sim_plates
 from safecity.pipeline.process import ProcessingError, process_file
 from safecity.registry.geojson import cameras_from_geojson, cameras_to_geojson
 from safecity.sim import SimCity, render_city
+from safecity.sim.faces import GRACE_HOPPER, reference_image
+from safecity.store.authorisations import AuthorisationStore
 from safecity.store.cameras import CameraStore
 from safecity.store.database import Database
+from safecity.store.face_watchlists import FaceWatchlistStore
 from safecity.store.hotlists import HotlistStore
 from safecity.store.media import MediaStore
 from safecity.store.observations import ObservationQueries
 from safecity.store.runs import save_run
 from safecity.store.writer import ObservationWriter
-from safecity.types import Alert, Camera, Capability, Observation, RunStats
+from safecity.types import Alert, AlertKind, AuthorisationPurpose, Camera, Capability, Observation, RunStats
+from safecity.watch.face_enrolment import FaceAlerter, enrol_photos
+from safecity.watch.faces import FaceMatcher
 from safecity.watch.hotlists import HotlistAlerter
 
 if TYPE_CHECKING:
     from safecity.analytics.plates.reader import PlateReader
+    from safecity.pipeline.faces import FaceMatchEvent
 
 
 class _ListSink:
@@ -61,6 +69,7 @@ class _ClipJob:
     settings: Settings
     media_dir: Path
     start_time: datetime
+    face_matcher: FaceMatcher | None = None
 
 
 ProgressEvent = tuple[str, int, int | None]
@@ -86,8 +95,35 @@ def _plate_reader(job: _ClipJob) -> PlateReader | None:
     return _worker_reader
 
 
-def _process_clip(job: _ClipJob, progress_queue: _ProgressQueue) -> tuple[RunStats, list[Observation]]:
+_worker_faces: FaceAnalyser | None = None
+"""One face analyser per worker process (detector, landmarks and the embedding network)."""
+
+
+def _face_analyser(job: _ClipJob) -> FaceAnalyser | None:
+    global _worker_faces
+    if Capability.FACES not in job.camera.capabilities:
+        return None
+    if _worker_faces is None:
+        from safecity.analytics.faces.analyser import FaceAnalyser
+
+        _worker_faces = FaceAnalyser(job.settings.faces, job.settings.effective_model_cache_dir)
+    return _worker_faces
+
+
+class _ListMatches:
+    def __init__(self) -> None:
+        self.items: list[FaceMatchEvent] = []
+
+    def submit_matches(self, events: Sequence[FaceMatchEvent]) -> None:
+        self.items.extend(events)
+
+
+ClipResult = tuple[RunStats, list[Observation], list["FaceMatchEvent"]]
+
+
+def _process_clip(job: _ClipJob, progress_queue: _ProgressQueue) -> ClipResult:
     sink = _ListSink()
+    matches = _ListMatches()
     media = MediaStore(job.media_dir, job.settings.store.snapshot_jpeg_quality)
 
     def report(done: int, total: int | None) -> None:
@@ -104,10 +140,13 @@ def _process_clip(job: _ClipJob, progress_queue: _ProgressQueue) -> tuple[RunSta
             start_time=job.start_time,
             progress=report,
             plate_reader=_plate_reader(job),
+            face_analyser=_face_analyser(job),
+            face_matcher=job.face_matcher,
+            matches=matches,
         )
     except ProcessingError as exc:
         stats = exc.stats
-    return stats, sink.items
+    return stats, sink.items, matches.items
 
 
 def write_register(city: SimCity, path: Path) -> Path:
@@ -145,7 +184,10 @@ def _analyse(
     city: SimCity, cameras: list[Camera], settings: Settings, db: Database, console: Console
 ) -> tuple[list[RunStats], list[Alert]]:
     media_dir = settings.effective_media_dir
-    jobs = [_ClipJob(city.clips[c.id], c, settings, media_dir, city.start_time) for c in cameras]
+    face_store = FaceWatchlistStore(db, MediaStore(media_dir, settings.store.snapshot_jpeg_quality))
+    matcher = FaceMatcher(face_store.templates_in_force(), settings.faces.match_threshold)
+    face_alerter = FaceAlerter(face_store)
+    jobs = [_ClipJob(city.clips[c.id], c, settings, media_dir, city.start_time, matcher) for c in cameras]
     workers = max(1, min(len(jobs), os.cpu_count() or 1))
     results: list[RunStats] = []
     alerts: list[Alert] = []
@@ -165,9 +207,7 @@ def _analyse(
     ):
         queue = manager.Queue()
         tasks = {job.camera.id: bar.add_task(job.camera.id, total=None) for job in jobs}
-        futures: list[Future[tuple[RunStats, list[Observation]]]] = [
-            pool.submit(_process_clip, job, queue) for job in jobs
-        ]
+        futures: list[Future[ClipResult]] = [pool.submit(_process_clip, job, queue) for job in jobs]
         pending = set(futures)
         while pending:
             try:
@@ -177,10 +217,11 @@ def _analyse(
                 pass
             for fut in [f for f in pending if f.done()]:
                 pending.discard(fut)
-                stats, observations = fut.result()
+                stats, observations, face_matches = fut.result()
                 writer.submit_many(observations)
-                writer.flush()  # alerts point at stored reads
+                writer.flush()  # alerts point at stored reads and sightings
                 alerts.extend(alerter.check(observations))
+                alerts.extend(face_alerter.save(face_matches))
                 bar.update(tasks[stats.camera_id], completed=stats.frames_decoded, total=stats.frames_decoded)
                 results.append(stats)
         writer.flush()
@@ -203,6 +244,48 @@ def _hotlist_a_sim_vehicle(city: SimCity, db: Database, settings: Settings) -> s
         plate, reason="Demo: reported stolen (synthetic vehicle)", owner="demo", expires_at=None
     )
     return plate
+
+
+@dataclass(frozen=True, slots=True)
+class _DemoWatchlist:
+    label: str
+    allowed: tuple[str, ...]
+    outside: tuple[str, ...]
+
+
+def _watchlist_a_sim_person(city: SimCity, db: Database, settings: Settings) -> _DemoWatchlist | None:
+    """Enrol one of the sim's people under an authorisation that names some face cameras, not all.
+
+    As a court would authorise a search for a missing person on particular cameras: the person
+    walks past the others too, and there nothing may match.
+    """
+    face_cameras = sorted(c.id for c in city.cameras if Capability.FACES in c.capabilities)
+    if len(face_cameras) < 2:
+        return None
+    allowed, outside = tuple(face_cameras[1:]), tuple(face_cameras[:1])
+    start = city.start_time
+    auth = AuthorisationStore(db).create(
+        authority="Demo: Higher Court in Belgrade (synthetic)",
+        reference="Kpp-DEMO-1/2026",
+        purpose=AuthorisationPurpose.MISSING_PERSON,
+        camera_ids=allowed,
+        valid_from=start - timedelta(hours=1),
+        valid_until=start + timedelta(hours=1),
+        expires_at=datetime.now(UTC) + timedelta(days=1),
+        created_by="demo",
+        note="Synthetic authorisation for the demo: two of the three face cameras.",
+    )
+    media = MediaStore(settings.effective_media_dir, settings.store.snapshot_jpeg_quality)
+    store = FaceWatchlistStore(db, media)
+    watchlist = store.create(
+        "Demo: missing person", auth.id, description="The sim's Grace Hopper", created_by="demo"
+    )
+    photo = settings.data_dir / "enrol" / "grace_hopper.jpg"
+    photo.parent.mkdir(parents=True, exist_ok=True)
+    cv2.imwrite(str(photo), reference_image(GRACE_HOPPER.name))
+    analyser = FaceAnalyser(settings.faces, settings.effective_model_cache_dir)
+    enrol_photos(analyser, store, watchlist.id, GRACE_HOPPER.display_name, [photo], note="demo")
+    return _DemoWatchlist(GRACE_HOPPER.display_name, allowed, outside)
 
 
 def _plate_score_text(score: CameraPlateScore | None) -> str:
@@ -239,6 +322,12 @@ def run_demo(settings: Settings, console: Console) -> None:
     hotlisted = _hotlist_a_sim_vehicle(city, db, demo_settings)
     if hotlisted:
         console.print(f"hotlisted {hotlisted} (a synthetic vehicle) to show a plate alert")
+    enrolled = _watchlist_a_sim_person(city, db, demo_settings)
+    if enrolled:
+        console.print(
+            f"enrolled {enrolled.label} on a face watchlist authorised for {', '.join(enrolled.allowed)} "
+            f"(not {', '.join(enrolled.outside)})"
+        )
     t1 = time.perf_counter()
     runs, alerts = _analyse(city, cameras, demo_settings, db, console)
     t_analyse = time.perf_counter() - t1
@@ -270,6 +359,21 @@ def run_demo(settings: Settings, console: Console) -> None:
         console.print(f"[red]{r.camera_id}: {r.error}[/]")
     for alert in sorted(alerts, key=lambda a: a.timestamp):
         console.print(f"[bold yellow]ALERT[/] {alert.timestamp:%H:%M:%S} {alert.camera_id}: {alert.message}")
+    if enrolled:
+        face_alerts = [a for a in alerts if a.kind == AlertKind.FACE_WATCHLIST]
+        outside = [a for a in face_alerts if a.camera_id in enrolled.outside]
+        seen_outside = sorted(
+            {
+                f.camera
+                for f in city.truth().faces
+                if f.camera in enrolled.outside and f.identity == GRACE_HOPPER.name
+            }
+        )
+        console.print(
+            f"face watchlist: {len(face_alerts)} alerts on authorised cameras, {len(outside)} on "
+            f"{', '.join(enrolled.outside)} (outside the authorisation"
+            + (f"; {enrolled.label} walked past {', '.join(seen_outside)} too)" if seen_outside else ")")
+        )
     total = time.perf_counter() - t0
     console.print(
         f"render {t_render:.1f} s, analysis {t_analyse:.1f} s, total {total:.1f} s\n"

@@ -15,6 +15,8 @@ import numpy as np
 import numpy.typing as npt
 
 BGRImage = npt.NDArray[np.uint8]
+RGBImage = npt.NDArray[np.uint8]
+"""Frames handed to dlib: channels in red, green, blue order (OpenCV decodes to BGR)."""
 
 
 class Capability(enum.StrEnum):
@@ -61,6 +63,8 @@ class Camera:
     enabled: bool = True
     zone: str = "town"
     camera_type: str = "fixed"
+    retain_face_vectors: bool = False
+    """Keep the face embeddings of passers-by who match no watchlist (searchable later); off by default."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -264,3 +268,124 @@ class HotlistHit:
     entry: HotlistEntry
     read: PlateRead
     kind: PlateMatchKind
+
+
+FACE_EMBEDDING_DIM = 128
+"""Length of a face embedding (dlib's ResNet); stored as float32, compared by Euclidean distance."""
+
+
+class AuthorisationPurpose(enum.StrEnum):
+    """Why remote biometric identification may be used: the cases of EU AI Act Art. 5(1)(h).
+
+    Real-time remote biometric identification in public spaces for law enforcement is prohibited
+    except for these purposes, each under a prior authorisation by a judicial or independent
+    administrative authority. Anything else is not a purpose the store will record.
+    """
+
+    VICTIM_SEARCH = "victim_search"
+    """Targeted search for specific victims of abduction, trafficking or sexual exploitation."""
+    MISSING_PERSON = "missing_person"
+    """Search for a missing person."""
+    IMMINENT_THREAT = "imminent_threat"
+    """Prevention of a specific, substantial and imminent threat to life or of a terrorist attack."""
+    SERIOUS_CRIME_SUSPECT = "serious_crime_suspect"
+    """Locating or identifying a person suspected of a serious criminal offence (Annex II)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Authorisation:
+    """A legal authorisation for face matching: who granted it, why, where and when it applies.
+
+    Matching is allowed only on its cameras, for sightings inside [valid_from, valid_until], and
+    only while it has not expired: after `expires_at` nothing matches, whatever the window says.
+    """
+
+    id: str
+    authority: str
+    reference: str
+    purpose: AuthorisationPurpose
+    camera_ids: tuple[str, ...]
+    valid_from: datetime
+    valid_until: datetime
+    expires_at: datetime
+    created_by: str
+    created_at: datetime
+    status: str = "approved"
+    """Only "approved" authorisations match; the governance workflow adds pending and refused."""
+    note: str = ""
+
+    def covers(self, camera_id: str, ts: datetime, now: datetime) -> bool:
+        """Whether a sighting on `camera_id` at `ts` may be matched at `now` under this authorisation."""
+        return (
+            self.status == "approved"
+            and camera_id in self.camera_ids
+            and self.valid_from <= ts <= self.valid_until
+            and ts < self.expires_at
+            and now < self.expires_at
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class FaceWatchlist:
+    """A named face watchlist under one authorisation; `version` grows with every change to it."""
+
+    id: str
+    name: str
+    authorisation_id: str
+    description: str
+    version: int
+    created_by: str
+    created_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class EnrolledPhoto:
+    """One photo of an enrolled person: where the image is stored and where the face is in it."""
+
+    id: str
+    entry_id: str
+    media_ref: str
+    bbox: BBox
+    quality: float
+
+
+@dataclass(frozen=True, slots=True)
+class WatchlistPerson:
+    """A person enrolled on a face watchlist, with the photos their template was made from."""
+
+    id: str
+    watchlist_id: str
+    label: str
+    note: str
+    created_at: datetime
+    photos: tuple[EnrolledPhoto, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class FaceTemplate:
+    """What the matcher compares a sighting with: one enrolled person, their list and its authorisation."""
+
+    entry_id: str
+    watchlist_id: str
+    watchlist_name: str
+    watchlist_version: int
+    label: str
+    vector: tuple[float, ...]
+    """The template: the mean of the person's photo embeddings (FACE_EMBEDDING_DIM values)."""
+    photo_ref: str
+    """Media reference of the person's best enrolled photo, shown beside the probe in an alert."""
+    authorisation: Authorisation
+
+
+@dataclass(frozen=True, slots=True)
+class FaceSearchHit:
+    """A stored face sighting found by a retrospective search, nearest first."""
+
+    sighting_id: str
+    camera_id: str
+    timestamp: datetime
+    distance: float
+    """Euclidean distance between the query and the sighting's embedding."""
+    snapshot: str
+    bbox: BBox
+    track_id: int | None = None

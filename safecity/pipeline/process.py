@@ -14,6 +14,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
+import cv2
+import numpy as np
+
 from safecity.analytics.motion import MotionGate
 from safecity.analytics.tracking import FinishedTrack, IouTracker
 from safecity.config import Settings
@@ -22,8 +25,12 @@ from safecity.sources.file import FileSource
 from safecity.types import BBox, BGRImage, Camera, Capability, MotionTrack, Observation, RunStats, new_id
 
 if TYPE_CHECKING:
+    from safecity.analytics.faces.analyser import FaceAnalyser
+    from safecity.analytics.faces.passages import DecidedFace
     from safecity.analytics.plates.reader import PlateReader
     from safecity.analytics.plates.voting import VotedPlate
+    from safecity.pipeline.faces import FaceMatchEvent
+    from safecity.watch.faces import FaceMatcher
 
 ProgressFn = Callable[[int, int | None], None]
 """Called with (frames decoded so far, frames expected or None)."""
@@ -31,6 +38,10 @@ ProgressFn = Callable[[int, int | None], None]
 
 class ObservationSink(Protocol):
     def submit_many(self, observations: Sequence[Observation]) -> None: ...
+
+
+class MatchSink(Protocol):
+    def submit_matches(self, events: Sequence[FaceMatchEvent]) -> None: ...
 
 
 class SnapshotStore(Protocol):
@@ -91,13 +102,17 @@ def process_file(
     start_time: datetime,
     progress: ProgressFn | None = None,
     plate_reader: PlateReader | None = None,
+    face_analyser: FaceAnalyser | None = None,
+    face_matcher: FaceMatcher | None = None,
+    matches: MatchSink | None = None,
 ) -> RunStats:
     """Analyse a video file as camera `camera`; observations go to `sink` as tracks finish.
 
     A source error (missing, corrupt or truncated file) ends the run: what was analysed before
     it is kept and flushed, and the error is returned in the stats and re-raised to the caller.
     `plate_reader` lets a worker load the (costly) OCR models once for many files; a plate camera
-    without one gets a reader built here.
+    without one gets a reader built here; likewise `face_analyser` for a face camera. Face
+    passages are matched against `face_matcher`'s templates as they end; matches go to `matches`.
     """
     started = datetime.now(UTC)
     fps = settings.camera_defaults.analysis_fps
@@ -111,17 +126,39 @@ def process_file(
 
         plate_reader = plate_reader or PlateReader(settings.plates)
         voter = PlateVoter(camera.id, settings.plates)
+    passages = None
+    if Capability.FACES in camera.capabilities:
+        from safecity.analytics.faces.analyser import FaceAnalyser
+        from safecity.analytics.faces.passages import FacePassages
+
+        face_analyser = face_analyser or FaceAnalyser(settings.faces, settings.effective_model_cache_dir)
+        passages = FacePassages(camera.id, settings.faces, face_analyser)
     margin = settings.store.snapshot_margin
     analysed = with_motion = n_obs = 0
     source = FileSource(path, camera.id, start_time=start_time, sample_fps=fps)
     error: SourceError | None = None
 
-    def emit(tracks: Sequence[FinishedTrack], voted: Sequence[VotedPlate]) -> None:
+    def emit(
+        tracks: Sequence[FinishedTrack], voted: Sequence[VotedPlate], faces: Sequence[DecidedFace] = ()
+    ) -> None:
         nonlocal n_obs
         observations: list[Observation] = []
         if tracks and track_motion:
             observations.extend(_to_observations(tracks, camera.id, snapshots, margin))
         observations.extend(_plate_observations(voted, snapshots, settings.plates.snapshot_context))
+        if faces:
+            from safecity.pipeline.faces import face_observations
+
+            sightings, events = face_observations(
+                faces, camera, settings, matcher=face_matcher, snapshots=snapshots
+            )
+            observations.extend(sightings)
+            if events and matches is not None:
+                # Sightings first: an alert must point at a stored sighting.
+                sink.submit_many(observations)
+                n_obs += len(observations)
+                observations = []
+                matches.submit_matches(events)
         if observations:
             sink.submit_many(observations)
             n_obs += len(observations)
@@ -143,12 +180,21 @@ def process_file(
                         candidates = plate_reader.read_regions(frame.image, result.blobs)
                         voter.add(frame.timestamp, candidates, tracker.current_boxes(), frame.image)
                     voted = voter.close_tracks(tracker.ended_track_ids, frame.timestamp)
-                emit(finished, voted)
+                decided: list[DecidedFace] = []
+                if passages is not None and face_analyser is not None and result.moving:
+                    rgb = np.asarray(cv2.cvtColor(frame.image, cv2.COLOR_BGR2RGB), np.uint8)
+                    faces = face_analyser.analyse(rgb, result.blobs)
+                    decided = passages.add(frame.timestamp, faces, frame.image)
+                emit(finished, voted, decided)
                 if progress is not None:
                     progress(source.decoded_frames, total)
     except SourceError as exc:
         error = exc
-    emit(tracker.finish(), voter.finish() if voter is not None else [])
+    emit(
+        tracker.finish(),
+        voter.finish() if voter is not None else [],
+        passages.finish() if passages is not None else [],
+    )
     stats = RunStats(
         id=new_id(),
         camera_id=camera.id,

@@ -17,6 +17,7 @@ latitude]) tagged as OpenStreetMap maps cameras (https://wiki.openstreetmap.org/
 ``safecity:retention_days``  integer
 ``safecity:legal_basis``   text
 ``safecity:enabled``       boolean; disabled cameras stay in the public register
+``safecity:retain_face_vectors``  boolean; keep embeddings of faces matching no watchlist (default no)
 =========================  ==============================================================
 
 OSM tag values are written as text, as OSM stores them (``"camera:direction": "90"``); on import
@@ -82,6 +83,7 @@ STREAM_URL = "safecity:stream_url"
 RETENTION_DAYS = "safecity:retention_days"
 LEGAL_BASIS = "safecity:legal_basis"
 ENABLED = "safecity:enabled"
+RETAIN_FACE_VECTORS = "safecity:retain_face_vectors"
 GEOMETRY = "geometry"
 COORDINATES = "geometry.coordinates"
 
@@ -97,6 +99,7 @@ _SAFECITY_KEYS = frozenset(
         RETENTION_DAYS,
         LEGAL_BASIS,
         ENABLED,
+        RETAIN_FACE_VECTORS,
     }
 )
 _SURVEILLANCE_VALUES = ("public", "outdoor", "indoor")
@@ -116,6 +119,7 @@ _CAMERA_FIELD_KEYS = {
     "retention_days": RETENTION_DAYS,
     "legal_basis": LEGAL_BASIS,
     "enabled": ENABLED,
+    "retain_face_vectors": RETAIN_FACE_VECTORS,
     "zone": SURVEILLANCE_ZONE,
     "camera_type": CAMERA_TYPE,
 }
@@ -213,6 +217,9 @@ def _camera_feature(camera: Camera, site: Site, *, public: bool) -> dict[str, ob
     properties[RETENTION_DAYS] = camera.retention_days
     properties[LEGAL_BASIS] = camera.legal_basis
     properties[ENABLED] = camera.enabled
+    # Written only when on (absent means off), and in the public register too: it is policy.
+    if camera.retain_face_vectors:
+        properties[RETAIN_FACE_VECTORS] = True
     return {
         "type": "Feature",
         "id": camera.id,
@@ -417,7 +424,8 @@ class _FeatureReader:
             stream_url=self._text_or(STREAM_URL, ""),
             retention_days=self._retention_days(defaults.retention_days),
             legal_basis=self._text_or(LEGAL_BASIS, defaults.legal_basis),
-            enabled=self._enabled(),
+            enabled=self._flag(ENABLED, default=True),
+            retain_face_vectors=self._flag(RETAIN_FACE_VECTORS, default=False),
             zone=self._text_or(SURVEILLANCE_ZONE, "town"),
             camera_type=self._text_or(CAMERA_TYPE, "fixed"),
         )
@@ -548,10 +556,10 @@ class _FeatureReader:
                 return int(match.group(1))
         self.fail(RETENTION_DAYS, f"must be a whole number of days, got {value!r}")
 
-    def _enabled(self) -> bool:
-        value = self.props.get(ENABLED)
+    def _flag(self, key: str, *, default: bool) -> bool:
+        value = self.props.get(key)
         if value is None:
-            return True
+            return default
         if isinstance(value, bool):
             return value
         if isinstance(value, str):
@@ -561,7 +569,7 @@ class _FeatureReader:
                 return True
             if word in ("no", "false"):
                 return False
-        self.fail(ENABLED, f"must be true or false, got {value!r}")
+        self.fail(key, f"must be true or false, got {value!r}")
 
     def _site_position(self) -> tuple[float, float] | None:
         lat, lon = self.props.get(SITE_LATITUDE), self.props.get(SITE_LONGITUDE)

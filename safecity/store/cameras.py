@@ -40,6 +40,7 @@ def camera_from_row(row: CameraRow) -> Camera:
         enabled=row.enabled,
         zone=row.zone,
         camera_type=row.camera_type,
+        retain_face_vectors=row.retain_face_vectors,
     )
 
 
@@ -61,6 +62,7 @@ def _camera_values(camera: Camera) -> dict[str, object]:
         "enabled": camera.enabled,
         "zone": camera.zone,
         "camera_type": camera.camera_type,
+        "retain_face_vectors": camera.retain_face_vectors,
         "created_at": now,
         "updated_at": now,
     }

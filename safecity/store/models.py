@@ -1,4 +1,5 @@
-"""SQLAlchemy 2 table models: sites, cameras, observations (one table per kind), alerts, lists, users, audit.
+"""SQLAlchemy 2 table models: sites, cameras, observations (one table per kind), face vectors, alerts,
+authorisations, watch- and hotlists, users, audit.
 
 One table per observation kind: each kind has its own columns and its own queries (plates are
 searched by text, faces by vector, tracks by path), so a shared wide table would be mostly NULLs.
@@ -13,6 +14,7 @@ from typing import Any
 
 from sqlalchemy import (
     JSON,
+    BigInteger,
     Boolean,
     DateTime,
     Float,
@@ -24,6 +26,8 @@ from sqlalchemy import (
     String,
     Text,
     TypeDecorator,
+    UniqueConstraint,
+    false,
 )
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, declared_attr, mapped_column
@@ -96,6 +100,8 @@ class CameraRow(Base):
     enabled: Mapped[bool] = mapped_column(Boolean, default=True)
     zone: Mapped[str] = mapped_column(String(40), default="town")
     camera_type: Mapped[str] = mapped_column(String(40), default="fixed")
+    # Privacy by default: the embeddings of faces that match nothing are kept only where this is set.
+    retain_face_vectors: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
@@ -152,10 +158,39 @@ class PlateReadRow(_ObservationColumns, Base):
 
 
 class FaceSightingRow(_ObservationColumns, Base):
+    """A face seen by a camera; its embedding, when one is kept, is a `FaceVectorRow`."""
+
     __tablename__ = "face_sightings"
 
     quality: Mapped[float] = mapped_column(Float)
-    embedding: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True)
+
+
+class FaceVectorRow(Base):
+    """The embedding of a face sighting, kept only where the camera's policy retains vectors or it matched.
+
+    A table of its own rather than a column of `face_sightings`: the retrospective search index
+    (store/face_index.py) needs a monotonic integer key that is never reused (FAISS ids, and a
+    watermark to add new rows from), and most sightings carry no vector at all. `camera_id` and
+    `ts` are copied from the sighting so that a filtered search or a retention sweep needs no join.
+    """
+
+    __tablename__ = "face_vectors"
+    __table_args__ = (
+        Index("ix_face_vectors_camera_ts", "camera_id", "ts"),
+        Index("ix_face_vectors_ts", "ts"),
+        # AUTOINCREMENT: SQLite would otherwise reuse the key of a deleted last row, and the
+        # index would then take a new face for an old one.
+        {"sqlite_autoincrement": True},
+    )
+
+    key: Mapped[int] = mapped_column(
+        BigInteger().with_variant(Integer(), "sqlite"), primary_key=True, autoincrement=True
+    )
+    sighting_id: Mapped[str] = mapped_column(ForeignKey("face_sightings.id", ondelete="CASCADE"), unique=True)
+    camera_id: Mapped[str] = mapped_column(String(ID_LEN))
+    ts: Mapped[datetime] = mapped_column(UTCDateTime)
+    embedding: Mapped[bytes] = mapped_column(LargeBinary)
+    """FACE_EMBEDDING_DIM float32 values, little-endian."""
 
 
 class LineCrossingRow(_ObservationColumns, Base):
@@ -188,12 +223,34 @@ class AlertRow(Base):
     evidence: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
 
 
+class AuthorisationRow(Base):
+    """A legal authorisation for face matching (see `safecity.types.Authorisation`)."""
+
+    __tablename__ = "authorisations"
+    __table_args__ = (UniqueConstraint("authority", "reference"),)
+
+    id: Mapped[str] = mapped_column(String(ID_LEN), primary_key=True)
+    authority: Mapped[str] = mapped_column(String(200))
+    reference: Mapped[str] = mapped_column(String(200))
+    purpose: Mapped[str] = mapped_column(String(40))
+    camera_ids: Mapped[list[str]] = mapped_column(JSON)
+    valid_from: Mapped[datetime] = mapped_column(UTCDateTime)
+    valid_until: Mapped[datetime] = mapped_column(UTCDateTime)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    status: Mapped[str] = mapped_column(String(20), default="approved")
+    created_by: Mapped[str] = mapped_column(String(100), default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    note: Mapped[str] = mapped_column(Text, default="")
+
+
 class WatchlistRow(Base):
     __tablename__ = "watchlists"
 
     id: Mapped[str] = mapped_column(String(ID_LEN), primary_key=True)
     name: Mapped[str] = mapped_column(String(200), unique=True)
     kind: Mapped[str] = mapped_column(String(20))
+    # Nullable for plate watchlists; the face watchlist store refuses a face list without one.
+    authorisation_id: Mapped[str | None] = mapped_column(ForeignKey("authorisations.id"), nullable=True)
     description: Mapped[str] = mapped_column(Text, default="")
     version: Mapped[int] = mapped_column(Integer, default=1)
     created_by: Mapped[str] = mapped_column(String(100), default="")
@@ -208,6 +265,25 @@ class WatchlistEntryRow(Base):
     label: Mapped[str] = mapped_column(String(200))
     plate_normalised: Mapped[str | None] = mapped_column(String(32), nullable=True, index=True)
     note: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # Face entries: the mean of the photo embeddings (FACE_EMBEDDING_DIM float32, little-endian).
+    template: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True)
+
+
+class WatchlistPhotoRow(Base):
+    """One enrolled photo of a face watchlist entry: its stored image, face box and embedding."""
+
+    __tablename__ = "watchlist_photos"
+
+    id: Mapped[str] = mapped_column(String(OBS_ID_LEN), primary_key=True)
+    entry_id: Mapped[str] = mapped_column(ForeignKey("watchlist_entries.id", ondelete="CASCADE"), index=True)
+    media_ref: Mapped[str] = mapped_column(String(300))
+    embedding: Mapped[bytes] = mapped_column(LargeBinary)
+    x: Mapped[int] = mapped_column(Integer)
+    y: Mapped[int] = mapped_column(Integer)
+    w: Mapped[int] = mapped_column(Integer)
+    h: Mapped[int] = mapped_column(Integer)
+    quality: Mapped[float] = mapped_column(Float)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 

@@ -27,7 +27,11 @@ class WriterError(RuntimeError):
 
 
 def write_batch(db: Database, observations: Sequence[Observation]) -> int:
-    """Commit observations in one transaction; returns how many were written."""
+    """Commit observations in one transaction; returns how many were written.
+
+    One executemany per table; a face sighting's embedding goes to face_vectors in the same
+    transaction, after the sightings it refers to (see `group_rows`).
+    """
     if not observations:
         return 0
     grouped = group_rows(observations)

@@ -553,3 +553,29 @@ def test_load_rejects_a_file_over_the_size_limit(tmp_path: Path) -> None:
     path.write_text(json.dumps(_collection()), encoding="utf-8")
     with pytest.raises(RegistryError, match="larger than the limit of 10"):
         load_geojson_file(path, max_bytes=10)
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"), [(None, False), (True, True), ("yes", True), ("no", False), (False, False)]
+)
+def test_import_reads_the_face_vector_policy(value: object, expected: bool) -> None:
+    props = {} if value is None else {"safecity:retain_face_vectors": value}
+    _, (cam,) = cameras_from_geojson(_collection(_feature(**props)), CameraDefaults())
+    assert cam.retain_face_vectors is expected
+
+
+def test_import_rejects_a_face_vector_policy_that_is_not_boolean() -> None:
+    with pytest.raises(RegistryError, match="retain_face_vectors"):
+        cameras_from_geojson(
+            _collection(_feature(**{"safecity:retain_face_vectors": "maybe"})), CameraDefaults()
+        )
+
+
+def test_export_states_a_kept_face_vector_policy_in_the_public_register() -> None:
+    import dataclasses
+
+    kept = [dataclasses.replace(CAMERAS[0], retain_face_vectors=True), *CAMERAS[1:]]
+    data = cameras_to_geojson(kept, SITES, public=True)
+    assert _properties(data, 0)["safecity:retain_face_vectors"] is True
+    assert "safecity:retain_face_vectors" not in _properties(data, 1)
+    assert cameras_from_geojson(data, CameraDefaults())[1][0].retain_face_vectors

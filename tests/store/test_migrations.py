@@ -64,8 +64,10 @@ def test_migrations_match_models(db: Database) -> None:
 
 
 def _insert_read_at_0001(db: Database, plate: str) -> None:
-    """A plate read written with the 0001 columns only (no confusion key yet)."""
-    CameraStore(db).save([site()], [camera("cam-1")])
+    """A plate read written with the 0001 columns only (no confusion key yet).
+
+    The camera is registered at head, before the downgrade: the camera store writes today's columns.
+    """
     with db.engine.begin() as conn:
         conn.execute(
             text(
@@ -78,6 +80,7 @@ def _insert_read_at_0001(db: Database, plate: str) -> None:
 
 
 def test_upgrade_to_0002_backfills_the_confusion_key(db: Database) -> None:
+    CameraStore(db).save([site()], [camera("cam-1")])
     db.downgrade("0001")
     _insert_read_at_0001(db, "8G12OAB")
     db.upgrade()
@@ -86,6 +89,7 @@ def test_upgrade_to_0002_backfills_the_confusion_key(db: Database) -> None:
 
 
 def test_upgrade_to_0002_indexes_existing_reads_for_wildcards(db: Database) -> None:
+    CameraStore(db).save([site()], [camera("cam-1")])
     db.downgrade("0001")
     _insert_read_at_0001(db, "BG123AB")
     db.upgrade()

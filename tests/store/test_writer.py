@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+from datetime import timedelta
+
 import pytest
 from factories import camera, face_sighting, line_crossing, motion_track, plate_read, site
 from sqlalchemy import func, select
@@ -9,7 +12,7 @@ from sqlalchemy import func, select
 from safecity.config import StoreSettings
 from safecity.store.cameras import CameraStore
 from safecity.store.database import Database
-from safecity.store.models import OBSERVATION_TABLES, FaceSightingRow, PlateReadRow
+from safecity.store.models import OBSERVATION_TABLES, FaceVectorRow, PlateReadRow
 from safecity.store.observations import ObservationQueries
 from safecity.store.writer import ObservationWriter, WriterError, write_batch
 
@@ -52,9 +55,35 @@ def test_face_embedding_is_stored_as_float32(registered: Database) -> None:
     sighting = face_sighting()
     write_batch(registered, [sighting])
     with registered.session() as s:
-        row = s.get(FaceSightingRow, sighting.id)
-        assert row is not None and row.embedding is not None
-        assert len(row.embedding) == 128 * 4
+        embedding = s.scalar(select(FaceVectorRow.embedding).where(FaceVectorRow.sighting_id == sighting.id))
+        assert embedding is not None and len(embedding) == 128 * 4
+
+
+def test_face_sighting_with_an_embedding_writes_one_vector_row(registered: Database) -> None:
+    sighting = face_sighting()
+    write_batch(registered, [sighting, motion_track()])
+    with registered.session() as s:
+        rows = s.execute(select(FaceVectorRow.sighting_id, FaceVectorRow.camera_id, FaceVectorRow.ts)).all()
+    assert [tuple(r) for r in rows] == [(sighting.id, "cam-1", sighting.timestamp)]
+
+
+def test_face_sighting_without_an_embedding_writes_no_vector_row(registered: Database) -> None:
+    write_batch(registered, [replace(face_sighting(), embedding=None)])
+    with registered.session() as s:
+        assert s.scalar(select(func.count()).select_from(FaceVectorRow)) == 0
+
+
+def test_face_sightings_round_trip_with_and_without_embedding(registered: Database) -> None:
+    kept = face_sighting()
+    bare = replace(face_sighting(), embedding=None, timestamp=kept.timestamp + timedelta(seconds=1))
+    write_batch(registered, [bare, kept])
+    assert ObservationQueries(registered).face_sightings("cam-1") == [kept, bare]
+
+
+def test_a_malformed_embedding_rejects_the_whole_batch(registered: Database) -> None:
+    with pytest.raises(ValueError, match="128 values"):
+        write_batch(registered, [motion_track(), replace(face_sighting(), embedding=(0.1, 0.2, 0.3))])
+    assert total_rows(registered) == 0
 
 
 def test_batch_with_a_bad_row_lands_not_at_all(registered: Database) -> None:

@@ -1,0 +1,370 @@
+"""Command line for faces: authorisations, face watchlists (create, enrol, list, remove), face search.
+
+Registered on the main `safecity` app by `safecity.cli`; shares its settings, database and
+error conventions (bad input exits 2 with a message naming what was wrong, nothing written).
+"""
+
+from __future__ import annotations
+
+import getpass
+import json
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+from rich.table import Table
+
+from safecity.cli import _aware_time, _shown_time, app, fail, open_db, out, search_app, settings
+from safecity.types import AuthorisationPurpose
+
+if TYPE_CHECKING:
+    from safecity.analytics.faces.analyser import FaceAnalyser
+    from safecity.config import Settings
+    from safecity.store.database import Database
+
+authorisation_app = typer.Typer(
+    help="Legal authorisations that face watchlists run under.", no_args_is_help=True
+)
+watchlist_app = typer.Typer(
+    help="Face watchlists: enrolled persons under an authorisation.", no_args_is_help=True
+)
+app.add_typer(authorisation_app, name="authorisation")
+app.add_typer(watchlist_app, name="watchlist")
+
+_PURPOSES = ", ".join(p.value for p in AuthorisationPurpose)
+
+
+def _user(value: str | None) -> str:
+    return value or getpass.getuser()
+
+
+def _analyser(s: Settings) -> FaceAnalyser:
+    from safecity.analytics.faces.analyser import FaceAnalyser
+
+    return FaceAnalyser(s.faces, s.effective_model_cache_dir)
+
+
+def _watchlist_store(s: Settings, db: Database):  # type: ignore[no-untyped-def]
+    from safecity.store.face_watchlists import FaceWatchlistStore
+    from safecity.store.media import MediaStore
+
+    return FaceWatchlistStore(db, MediaStore(s.effective_media_dir, s.store.snapshot_jpeg_quality))
+
+
+@authorisation_app.command("add")
+def authorisation_add(
+    authority: Annotated[str, typer.Option(help="Court or independent authority that granted it.")],
+    reference: Annotated[str, typer.Option(help="The authority's reference number.")],
+    purpose: Annotated[str, typer.Option(help=f"One of: {_PURPOSES}.")],
+    camera: Annotated[list[str], typer.Option("--camera", help="Camera it allows (repeatable).")],
+    valid_from: Annotated[str, typer.Option("--from", help="Start of the window, ISO 8601 with offset.")],
+    valid_until: Annotated[str, typer.Option("--until", help="End of the window, ISO 8601 with offset.")],
+    expires: Annotated[
+        str | None,
+        typer.Option(help="When it lapses (default: end of the window), ISO 8601 with offset."),
+    ] = None,
+    note: Annotated[str, typer.Option(help="Free text: scope, persons, conditions.")] = "",
+    user: Annotated[str | None, typer.Option(help="Who records it (default: the OS user).")] = None,
+) -> None:
+    """Record an authorisation for face matching (authority, reference, purpose, cameras, window)."""
+    from safecity.governance.audit import AuditAction, AuditLog
+    from safecity.store.authorisations import AuthorisationError, AuthorisationStore
+
+    start = _aware_time("--from", valid_from)
+    end = _aware_time("--until", valid_until)
+    lapse = _aware_time("--expires", expires) if expires is not None else end
+    assert start is not None and end is not None and lapse is not None
+    db = open_db()
+    try:
+        auth = AuthorisationStore(db).create(
+            authority, reference, purpose, camera, start, end, lapse, created_by=_user(user), note=note
+        )
+    except AuthorisationError as exc:
+        fail(str(exc))
+    AuditLog(db).record(
+        AuditAction.AUTHORISATION_CHANGE,
+        username=_user(user),
+        role="cli",
+        target=auth.id,
+        justification=f"{auth.authority} {auth.reference}",
+        details={"change": "created", "purpose": auth.purpose.value, "cameras": list(auth.camera_ids)},
+    )
+    out.print(f"authorisation {auth.id} recorded: {auth.authority} {auth.reference} ({auth.purpose.value})")
+
+
+@authorisation_app.command("list")
+def authorisation_list(
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON lines.")] = False,
+) -> None:
+    """List authorisations with their scope and expiry."""
+    from safecity.store.authorisations import AuthorisationStore
+
+    auths = AuthorisationStore(open_db()).list()
+    if as_json:
+        for a in auths:
+            print(
+                json.dumps(
+                    {
+                        "id": a.id,
+                        "authority": a.authority,
+                        "reference": a.reference,
+                        "purpose": a.purpose.value,
+                        "cameras": list(a.camera_ids),
+                        "valid_from": a.valid_from.isoformat(),
+                        "valid_until": a.valid_until.isoformat(),
+                        "expires_at": a.expires_at.isoformat(),
+                        "status": a.status,
+                    }
+                )
+            )
+        return
+    table = Table(title=f"{len(auths)} authorisations")
+    for col in ("id", "authority", "reference", "purpose", "cameras", "window (UTC)", "expires", "status"):
+        table.add_column(col)
+    for a in auths:
+        table.add_row(
+            a.id,
+            a.authority,
+            a.reference,
+            a.purpose.value,
+            ", ".join(a.camera_ids),
+            f"{_shown_time(a.valid_from)} .. {_shown_time(a.valid_until)}",
+            _shown_time(a.expires_at),
+            a.status,
+        )
+    out.print(table)
+
+
+@watchlist_app.command("create")
+def watchlist_create(
+    name: Annotated[str, typer.Argument(help="Unique name of the watchlist.")],
+    authorisation: Annotated[
+        str, typer.Option(help="Authorisation id or reference it runs under (`safecity authorisation list`).")
+    ],
+    description: Annotated[str, typer.Option(help="What the list is for.")] = "",
+    user: Annotated[str | None, typer.Option(help="Who creates it (default: the OS user).")] = None,
+) -> None:
+    """Create an empty face watchlist bound to an authorisation."""
+    from safecity.governance.audit import AuditAction, AuditLog
+    from safecity.store.authorisations import AuthorisationError, AuthorisationStore
+    from safecity.store.face_watchlists import FaceWatchlistError
+
+    s = settings()
+    db = open_db(s)
+    auths = AuthorisationStore(db)
+    try:
+        auth = auths.get(authorisation)
+    except AuthorisationError:
+        try:
+            auth = auths.find(authorisation)
+        except AuthorisationError as exc:
+            fail(f"--authorisation {authorisation!r}: {exc}")
+    try:
+        wl = _watchlist_store(s, db).create(name, auth.id, description=description, created_by=_user(user))
+    except FaceWatchlistError as exc:
+        fail(str(exc))
+    AuditLog(db).record(
+        AuditAction.WATCHLIST_CHANGE,
+        username=_user(user),
+        role="cli",
+        target=wl.id,
+        justification=f"under {auth.authority} {auth.reference}",
+        details={"change": "created", "name": wl.name, "version": wl.version},
+    )
+    out.print(f"watchlist {wl.id} {wl.name!r} created under {auth.reference}")
+
+
+@watchlist_app.command("enrol")
+def watchlist_enrol(
+    watchlist: Annotated[str, typer.Argument(help="Watchlist id or name.")],
+    label: Annotated[str, typer.Option(help="Who the person is (name or case label).")],
+    photo: Annotated[list[Path], typer.Option("--photo", help="Photo of the person alone (repeatable).")],
+    note: Annotated[str, typer.Option(help="Free text kept with the person.")] = "",
+    user: Annotated[str | None, typer.Option(help="Who enrols (default: the OS user).")] = None,
+) -> None:
+    """Enrol a person from one or more photos (each must show exactly one usable face)."""
+    from safecity.analytics.faces.analyser import FacePhotoError
+    from safecity.governance.audit import AuditAction, AuditLog
+    from safecity.store.face_watchlists import FaceWatchlistError
+    from safecity.watch.face_enrolment import enrol_photos
+
+    s = settings()
+    db = open_db(s)
+    store = _watchlist_store(s, db)
+    try:
+        wl = store.get(watchlist)
+        person = enrol_photos(_analyser(s), store, wl.id, label, photo, note=note)
+    except (FacePhotoError, FaceWatchlistError) as exc:
+        fail(str(exc))
+    AuditLog(db).record(
+        AuditAction.WATCHLIST_CHANGE,
+        username=_user(user),
+        role="cli",
+        target=f"{wl.id}/{person.id}",
+        details={"change": "enrolled", "label": person.label, "photos": len(photo)},
+    )
+    out.print(f"enrolled {person.label!r} ({len(person.photos)} photos) on {wl.name!r} as {person.id}")
+
+
+@watchlist_app.command("list")
+def watchlist_list(
+    watchlist: Annotated[str | None, typer.Argument(help="Show the persons of this watchlist.")] = None,
+) -> None:
+    """List face watchlists, or the persons enrolled on one."""
+    from safecity.store.face_watchlists import FaceWatchlistError
+
+    s = settings()
+    store = _watchlist_store(s, open_db(s))
+    if watchlist is not None:
+        try:
+            wl = store.get(watchlist)
+            persons = store.persons(wl.id)
+        except FaceWatchlistError as exc:
+            fail(str(exc))
+        table = Table(title=f"{wl.name} (version {wl.version}): {len(persons)} persons")
+        for col in ("id", "label", "photos", "enrolled (UTC)", "note"):
+            table.add_column(col)
+        for p in persons:
+            table.add_row(p.id, p.label, str(len(p.photos)), _shown_time(p.created_at), p.note)
+        out.print(table)
+        return
+    lists = store.list_watchlists()
+    table = Table(title=f"{len(lists)} face watchlists")
+    for col in ("id", "name", "version", "authorisation", "persons", "created by"):
+        table.add_column(col)
+    for wl in lists:
+        table.add_row(
+            wl.id,
+            wl.name,
+            str(wl.version),
+            wl.authorisation_id,
+            str(len(store.persons(wl.id))),
+            wl.created_by,
+        )
+    out.print(table)
+
+
+@watchlist_app.command("remove")
+def watchlist_remove(
+    watchlist: Annotated[str, typer.Argument(help="Watchlist id or name.")],
+    person: Annotated[
+        str | None, typer.Option(help="Remove only this enrolled person (id from `watchlist list NAME`).")
+    ] = None,
+    user: Annotated[str | None, typer.Option(help="Who removes (default: the OS user).")] = None,
+) -> None:
+    """Delete a watchlist (persons, photos, templates, its alerts) or one person from it."""
+    from safecity.governance.audit import AuditAction, AuditLog
+    from safecity.store.face_watchlists import FaceWatchlistError
+
+    s = settings()
+    db = open_db(s)
+    store = _watchlist_store(s, db)
+    try:
+        wl = store.get(watchlist)
+        if person is not None:
+            if person not in {p.id for p in store.persons(wl.id)}:
+                fail(f"--person {person!r} is not enrolled on {wl.name!r}")
+            removed = store.remove_person(person)
+        else:
+            removed = store.remove(wl.id)
+    except FaceWatchlistError as exc:
+        fail(str(exc))
+    AuditLog(db).record(
+        AuditAction.WATCHLIST_CHANGE,
+        username=_user(user),
+        role="cli",
+        target=wl.id if person is None else f"{wl.id}/{person}",
+        details={
+            "change": "removed",
+            "persons": removed.persons,
+            "photos": removed.photos,
+            "alerts": removed.alerts,
+        },
+    )
+    what = f"person {person} of" if person is not None else "watchlist"
+    out.print(
+        f"removed {what} {wl.name!r}: {removed.persons} persons, {removed.photos} photos, "
+        f"{removed.alerts} alerts deleted"
+    )
+
+
+@search_app.command("face")
+def search_face_command(
+    photo: Annotated[Path, typer.Argument(help="Photo of the person sought (one face).")],
+    reason: Annotated[str, typer.Option(help="Why: case number and purpose. Recorded in the audit log.")],
+    camera: Annotated[
+        list[str] | None, typer.Option("--camera", help="Only this camera (repeatable).")
+    ] = None,
+    since: Annotated[str | None, typer.Option(help="Sightings at or after, ISO 8601 with offset.")] = None,
+    until: Annotated[str | None, typer.Option(help="Sightings before, ISO 8601 with offset.")] = None,
+    k: Annotated[int | None, typer.Option("--top", help="Results (default faces.search_default_k).")] = None,
+    user: Annotated[str | None, typer.Option(help="Who searches (default: the OS user).")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON lines.")] = False,
+) -> None:
+    """Find the stored face sightings nearest to a photo (only sightings whose vectors were kept)."""
+    from safecity.analytics.faces.analyser import FacePhotoError
+    from safecity.governance.audit import AuditLog
+    from safecity.store.face_index import FaceIndex
+    from safecity.watch.face_search import FaceSearchError, search_face
+
+    s = settings()
+    top = k if k is not None else s.faces.search_default_k
+    if not 1 <= top <= s.search.max_limit:
+        fail(f"--top must be between 1 and {s.search.max_limit}, got {top}")
+    start, end = _aware_time("--since", since), _aware_time("--until", until)
+    db = open_db(s)
+    index = FaceIndex(
+        db,
+        s.effective_face_index_path,
+        ivf_min_vectors=s.faces.ivf_min_vectors,
+        nprobe=s.faces.nprobe,
+        oversample=s.faces.search_oversample,
+    )
+    try:
+        result = search_face(
+            photo,
+            reason,
+            analyser=_analyser(s),
+            index=index,
+            audit=AuditLog(db),
+            username=_user(user),
+            role="cli",
+            k=top,
+            camera_ids=camera,
+            since=start,
+            until=end,
+        )
+    except (FacePhotoError, FaceSearchError) as exc:
+        fail(str(exc))
+    index.save()
+    if as_json:
+        for h in result.hits:
+            print(
+                json.dumps(
+                    {
+                        "sighting_id": h.sighting_id,
+                        "camera_id": h.camera_id,
+                        "time": h.timestamp.isoformat(),
+                        "distance": round(h.distance, 4),
+                        "match": h.distance <= s.faces.match_threshold,
+                        "snapshot": h.snapshot,
+                    }
+                )
+            )
+        return
+    table = Table(
+        title=f"{len(result.hits)} nearest of {result.searched_vectors} stored face vectors "
+        f"(audit entry {result.audit_seq}; match threshold {s.faces.match_threshold:g})"
+    )
+    for col in ("time (UTC)", "camera", "distance", "match", "sighting", "snapshot"):
+        table.add_column(col)
+    for h in result.hits:
+        table.add_row(
+            _shown_time(h.timestamp),
+            h.camera_id,
+            f"{h.distance:.3f}",
+            "yes" if h.distance <= s.faces.match_threshold else "",
+            h.sighting_id,
+            h.snapshot,
+        )
+    out.print(table)

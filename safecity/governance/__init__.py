@@ -1,0 +1,1 @@
+"""Accountability: the hash-chained audit log (more of governance — users, roles, retention — follows)."""

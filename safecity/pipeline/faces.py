@@ -1,0 +1,101 @@
+"""From decided face passages to stored sightings and watchlist matches, with the privacy rules applied.
+
+- A passage that matches a template in scope yields a sighting that keeps its embedding and an
+  unblurred snapshot (the probe crop an operator must judge), plus a `FaceMatchEvent` for the alert.
+- A passage that matches nothing keeps its embedding only when the camera's policy
+  `retain_face_vectors` says so (off by default: passers-by are not enrolled in a searchable
+  index by walking past), and its snapshot has the face blurred (`faces.blur_unmatched`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Protocol
+
+import cv2
+import numpy as np
+
+from safecity.analytics.faces.passages import DecidedFace
+from safecity.config import Settings
+from safecity.types import BBox, BGRImage, Camera, FaceSighting
+from safecity.watch.faces import FaceMatch, FaceMatcher
+
+CONFIDENCE_SCALE = 2.0
+"""dlib detector scores are margins (HOG ~0.5-3); score / this, capped at 1, is the stored confidence."""
+
+
+class SnapshotStore(Protocol):
+    def save_snapshot(
+        self, camera_id: str, timestamp: datetime, obs_id: str, image: BGRImage, crop: BBox | None = None
+    ) -> str: ...
+
+
+@dataclass(frozen=True, slots=True)
+class FaceMatchEvent:
+    """A sighting that matched a watchlist template: what the alert is raised from."""
+
+    sighting: FaceSighting
+    match: FaceMatch
+    probe_ref: str
+
+
+def context_box(box: BBox, shape: tuple[int, ...], margin: float) -> BBox:
+    dx, dy = int(box.w * margin), int(box.h * margin)
+    x0, y0 = max(0, box.x - dx), max(0, box.y - dy)
+    x1, y1 = min(shape[1], box.x + box.w + dx), min(shape[0], box.y + box.h + dy)
+    return BBox(x0, y0, max(0, x1 - x0), max(0, y1 - y0))
+
+
+def blur_face(image: BGRImage, face: BBox, kernel_fraction: float) -> BGRImage:
+    """A copy of `image` with the face box (grown a little, to take the hairline and chin) blurred."""
+    out = image.copy()
+    region = context_box(face, image.shape, 0.15)
+    if region.w == 0 or region.h == 0:
+        return out
+    k = max(3, int(region.w * kernel_fraction) | 1)
+    patch = out[region.y : region.y + region.h, region.x : region.x + region.w]
+    # Two passes: one wide Gaussian still lets a face be recognised by a network, two do not.
+    blurred = cv2.GaussianBlur(cv2.GaussianBlur(patch, (k, k), 0), (k, k), 0)
+    out[region.y : region.y + region.h, region.x : region.x + region.w] = blurred
+    return out
+
+
+def face_observations(
+    decided: Sequence[DecidedFace],
+    camera: Camera,
+    settings: Settings,
+    *,
+    matcher: FaceMatcher | None,
+    snapshots: SnapshotStore | None,
+    now: datetime | None = None,
+) -> tuple[list[FaceSighting], list[FaceMatchEvent]]:
+    sightings: list[FaceSighting] = []
+    events: list[FaceMatchEvent] = []
+    for d in decided:
+        at = now or datetime.now(UTC)
+        match = matcher.match(camera.id, d.timestamp, d.embedding, at) if matcher is not None else None
+        keep_vector = match is not None or camera.retain_face_vectors
+        snapshot = ""
+        if snapshots is not None:
+            image = d.frame
+            if match is None and settings.faces.blur_unmatched:
+                image = blur_face(image, d.bbox, settings.faces.blur_kernel_fraction)
+            crop = context_box(d.bbox, image.shape, settings.store.snapshot_margin + 0.5)
+            snapshot = snapshots.save_snapshot(camera.id, d.timestamp, d.sighting_id, image, crop)
+        sighting = FaceSighting(
+            id=d.sighting_id,
+            camera_id=camera.id,
+            timestamp=d.timestamp,
+            bbox=d.bbox,
+            confidence=float(np.clip(d.detection_score / CONFIDENCE_SCALE, 0.0, 1.0)),
+            quality=d.quality,
+            track_id=d.track_id,
+            embedding=tuple(float(v) for v in d.embedding) if keep_vector else None,
+            snapshot=snapshot,
+        )
+        sightings.append(sighting)
+        if match is not None:
+            events.append(FaceMatchEvent(sighting, match, snapshot))
+    return sightings, events

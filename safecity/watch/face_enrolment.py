@@ -1,0 +1,91 @@
+"""Enrolling a person on a face watchlist from photos, and turning face matches into stored alerts.
+
+Each photo must show exactly one usable face (`FaceAnalyser.single_face` says what is wrong with
+one that does not). With several photos the template is their mean, so one photo must not be of
+someone else: a photo further than `faces.enrol_consistency` from the mean of the others is
+refused, naming it, before anything is stored. What is stored per photo is the face with some
+context around it, not the whole picture: nobody else in the photo is enrolled by accident.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from safecity.analytics.faces.analyser import FaceAnalyser, FacePhotoError, read_photo
+from safecity.pipeline.faces import FaceMatchEvent, context_box
+from safecity.store.face_watchlists import FaceWatchlistStore, PhotoToEnrol, StoredFaceAlert, face_match_alert
+from safecity.types import Alert, BBox, RGBImage, WatchlistPerson
+
+PHOTO_CONTEXT = 0.6
+"""Share of the face size kept around it in the stored enrolment photo."""
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class PreparedPhoto:
+    name: str
+    photo: PhotoToEnrol
+
+
+def prepare_photo(analyser: FaceAnalyser, image: RGBImage, name: str) -> PreparedPhoto:
+    """The face of one reference photo, embedded and cropped with context (FacePhotoError if unusable)."""
+    ref = analyser.single_face(image, what=name)
+    box = context_box(ref.face.bbox, ref.image.shape, PHOTO_CONTEXT)
+    crop = ref.image[box.y : box.y + box.h, box.x : box.x + box.w]
+    face = ref.face.bbox
+    inside = BBox(face.x - box.x, face.y - box.y, face.w, face.h)
+    assert ref.face.embedding is not None
+    bgr = np.ascontiguousarray(cv2.cvtColor(crop, cv2.COLOR_RGB2BGR), dtype=np.uint8)
+    return PreparedPhoto(name, PhotoToEnrol(bgr, inside, ref.face.embedding, ref.face.quality.score))
+
+
+def check_consistency(photos: Sequence[PreparedPhoto], limit: float) -> None:
+    """Refuse a set of photos in which one is far from the mean of the others (another person?)."""
+    if len(photos) < 2:
+        return
+    vectors = np.stack([p.photo.embedding for p in photos])
+    for i, p in enumerate(photos):
+        others = np.delete(vectors, i, axis=0).mean(axis=0)
+        distance = float(np.linalg.norm(vectors[i] - others))
+        if distance > limit:
+            raise FacePhotoError(
+                f"{p.name}: the face is {distance:.2f} from the other photos' mean (limit {limit:g}); "
+                "is it the same person?"
+            )
+
+
+def enrol_photos(
+    analyser: FaceAnalyser,
+    store: FaceWatchlistStore,
+    watchlist: str,
+    label: str,
+    paths: Sequence[Path],
+    *,
+    note: str = "",
+) -> WatchlistPerson:
+    """Enrol `label` on `watchlist` from photo files; nothing is stored unless every photo is usable."""
+    if not paths:
+        raise FacePhotoError("give at least one photo")
+    prepared = [prepare_photo(analyser, read_photo(p), str(p)) for p in paths]
+    check_consistency(prepared, analyser.settings.enrol_consistency)
+    return store.enrol(watchlist, label, [p.photo for p in prepared], note=note)
+
+
+class FaceAlerter:
+    """Stores an alert, with its evidence, for each face match the pipeline reports."""
+
+    def __init__(self, store: FaceWatchlistStore) -> None:
+        self.store = store
+
+    def save(self, events: Sequence[FaceMatchEvent]) -> list[Alert]:
+        alerts: list[StoredFaceAlert] = [
+            face_match_alert(e.sighting, e.match.template, e.match.distance, e.match.threshold, e.probe_ref)
+            for e in events
+        ]
+        if alerts:
+            self.store.save_face_alerts(alerts)
+        return [a.alert for a in alerts]
