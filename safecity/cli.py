@@ -631,9 +631,33 @@ def hotlist_add(
         entry = store.add(plate, reason=reason, owner=owner, expires_at=expires_at, now=now)
     except HotlistError as exc:
         fail(str(exc))
-    # audit: record the hotlist change (who, what, justification) here once governance lands.
+    _audit(
+        s,
+        "hotlist_change",
+        target=entry.id,
+        justification=reason,
+        details={"change": "added", "plate": entry.plate, "owner": owner},
+    )
     kind = "pattern" if entry.is_pattern else "plate"
     out.print(f"hotlisted {kind} {entry.plate} as {entry.id}, expires {_shown_time(entry.expires_at)}")
+
+
+def _audit(
+    s: Settings, action: str, *, target: str, justification: str = "", details: dict[str, object]
+) -> None:
+    """Record a CLI action in the audit chain, as the OS user (users and roles come with governance)."""
+    import getpass
+
+    from safecity.governance.audit import AuditLog
+
+    AuditLog(open_db(s)).record(
+        action,
+        username=getpass.getuser(),
+        role="cli",
+        target=target,
+        justification=justification,
+        details=details,
+    )
 
 
 def _hotlist_status(active: bool, in_force: bool) -> str:
@@ -697,7 +721,7 @@ def hotlist_remove(entry_id: Annotated[str, typer.Argument(metavar="ID")]) -> No
         entry = HotlistStore(open_db(s), s.hotlists).remove(entry_id)
     except HotlistError as exc:
         fail(str(exc))
-    # audit: record the hotlist change (who, what, justification) here once governance lands.
+    _audit(s, "hotlist_change", target=entry.id, details={"change": "removed", "plate": entry.plate})
     out.print(f"removed hotlist entry {entry.id} ({entry.plate})")
 
 
@@ -720,8 +744,9 @@ def search_plate(
     until: Annotated[str | None, typer.Option(help="Reads before, ISO 8601 with offset.")] = None,
     limit: Annotated[int | None, typer.Option(help="Most results (default search.default_limit).")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON lines.")] = False,
+    reason: Annotated[str, typer.Option(help="Why (case number); recorded in the audit log.")] = "",
 ) -> None:
-    """Search stored plate reads, newest first (fuzzy: closest first)."""
+    """Search stored plate reads, newest first (fuzzy: closest first); the search is audited."""
     from safecity.store.plate_search import PlateQuery, SearchMode, search_plates
 
     s = settings()
@@ -752,8 +777,22 @@ def search_plate(
             fail(f"--camera: {exc}")
     if site is not None and site not in {x.id for x in store.sites()}:
         fail(f"--site: no site with id {site!r}")
-    # audit: record the search (who, query, filters, justification) here once governance lands.
     hits = search_plates(db, plate_query)
+    _audit(
+        s,
+        "search_plate",
+        target=",".join(h.id for h in hits[:100]),
+        justification=reason,
+        details={
+            "query": query,
+            "mode": mode,
+            "cameras": list(camera or []),
+            "site": site,
+            "since": since,
+            "until": until,
+            "results": len(hits),
+        },
+    )
     if as_json:
         for h in hits:
             row = {
@@ -843,7 +882,9 @@ def eval_faces(
     detector: Annotated[
         str | None, typer.Option(help="Override faces.detector for this run: hog or cnn.")
     ] = None,
-    upsample: Annotated[int | None, typer.Option(help="Override faces.upsample for this run.")] = None,
+    upsample: Annotated[
+        int | None, typer.Option(help="Override faces.photo_upsample (the still-photo path) for this run.")
+    ] = None,
     backend: Annotated[
         str | None, typer.Option(help="Override faces.embed_backend for this run: onnx or dlib.")
     ] = None,
@@ -861,7 +902,7 @@ def eval_faces(
     if detector is not None:
         update["detector"] = detector
     if upsample is not None:
-        update["upsample"] = upsample
+        update["photo_upsample"] = upsample
     if backend is not None:
         update["embed_backend"] = backend
     try:
@@ -891,8 +932,9 @@ def eval_faces(
         report = dc_replace(report, ms_embed=median(recogniser.embed_ms))
     out.print(render_table(report))
     out.print(
-        f"detector {face_settings.detector} (upsample {face_settings.upsample}), "
-        f"embedding {face_settings.embed_backend}; {recogniser.retried} images needed the upsampled retry"
+        f"detector {face_settings.detector} (photo upsample {face_settings.photo_upsample}), embedding "
+        f"{face_settings.embed_backend}, flip average {face_settings.flip_average}; "
+        f"{recogniser.retried} images found only by the CNN fallback"
     )
     if as_json:
         print(json.dumps(report.to_json_dict()))

@@ -237,6 +237,18 @@ class FaceSettings(_Section):
         le=2,
         description="Times the image is doubled before detection (1 finds ~35 px faces, 4x cost).",
     )
+    photo_upsample: int = Field(
+        1,
+        ge=0,
+        le=2,
+        description="Upsampling for still photos (enrolment, face search, evaluation).",
+    )
+    photo_relative_score: float = Field(
+        0.25,
+        ge=0,
+        le=1,
+        description="In a reference photo, detections scoring below this share of the best one are ignored.",
+    )
     min_detection_score: float = Field(
         0.15,
         description="Detector score below which a detection is dropped (HOG: a mission patch 0.04-0.12, "

@@ -209,3 +209,23 @@ def test_search_plate_table() -> None:
 def test_search_plate_bad_input_exits_2(args: tuple[str, ...], message: str) -> None:
     code, output = run("search", "plate", *args)
     assert code == 2 and message in output
+
+
+def test_plate_search_is_recorded_in_the_audit_chain(reads: None, tmp_path: Path) -> None:
+    from safecity.governance.audit import AuditAction, AuditLog
+
+    code, _ = run("search", "plate", "BG123AB", "--reason", "case K-9/2026")
+    assert code == 0
+    db = Database.open(f"sqlite:///{tmp_path / 'var' / 'safecity.db'}")
+    (entry,) = AuditLog(db).entries(AuditAction.SEARCH_PLATE)
+    assert entry.justification == "case K-9/2026" and entry.details["query"] == "BG123AB"
+    assert AuditLog(db).verify().ok
+
+
+def test_hotlist_changes_are_recorded_in_the_audit_chain(tmp_path: Path) -> None:
+    from safecity.governance.audit import AuditAction, AuditLog
+
+    run("hotlist", "add", "BG123AB", "--reason", "stolen", "--owner", "traffic police")
+    db = Database.open(f"sqlite:///{tmp_path / 'var' / 'safecity.db'}")
+    (entry,) = AuditLog(db).entries(AuditAction.HOTLIST_CHANGE)
+    assert entry.justification == "stolen" and entry.details["change"] == "added"

@@ -1,10 +1,11 @@
 """The recogniser `safecity eval faces` scores: the production analyser, choosing one face per image.
 
 Evaluation photos (LFW) are centred on the labelled person but can show others behind them, so
-the face scored is the detected face nearest the image centre. When the detector finds nothing,
-it looks again at twice the resolution (faces in small photos fall under HOG's ~60 px minimum),
-then with the CNN detector (as enrolment does), before giving up; images with no face are
-counted by the metrics, never replaced by a fixed crop.
+the face scored is the detected face nearest the image centre. Evaluation images are still photos,
+so they go through the photo path that enrolment and face search use: HOG at `photo_upsample`
+(faces down to ~35 px), then the CNN detector when HOG finds nothing; images with no face are
+counted by the metrics, never replaced by a fixed crop. Detection recall is measured with the
+same photo detector.
 The quality gate is not applied: verification needs an embedding for every pair, and the gate's
 effect on watchlist matching is a separate question (passages are gated in the pipeline).
 Embedding time is measured here, per face, apart from detection.
@@ -18,24 +19,20 @@ import numpy as np
 import numpy.typing as npt
 
 from safecity.analytics.faces.analyser import AnalysedFace, FaceAnalyser
-from safecity.analytics.faces.detector import FaceDetector
 from safecity.types import RGBImage
 
 
 class EvalRecogniser:
     def __init__(self, analyser: FaceAnalyser) -> None:
         self.analyser = analyser
-        settings = analyser.settings
-        self._retry = FaceDetector(settings.model_copy(update={"upsample": settings.upsample + 1}))
         self.embed_ms: list[float] = []
         self.retried = 0
 
     def _primary(self, image: RGBImage) -> AnalysedFace | None:
-        faces = self.analyser.analyse(image)
-        for retry in (self._retry, self.analyser.fallback_detector()):
-            if faces or retry is None:
-                break
-            faces = self.analyser.analyse_with(retry, image)
+        faces = self.analyser.analyse_with(self.analyser.photo_detector, image)
+        fallback = self.analyser.fallback_detector() if not faces else None
+        if fallback is not None:
+            faces = self.analyser.analyse_with(fallback, image)
             self.retried += bool(faces)
         if not faces:
             return None
@@ -57,5 +54,5 @@ class EvalRecogniser:
         return embedded.embedding
 
     def detect(self, image: npt.NDArray[np.uint8]) -> list[tuple[int, int, int, int]]:
-        found = self.analyser.detector.detect(np.ascontiguousarray(image))
+        found = self.analyser.photo_detector.detect(np.ascontiguousarray(image))
         return [(d.bbox.x, d.bbox.y, d.bbox.w, d.bbox.h) for d in found]

@@ -657,10 +657,9 @@ class FaceIndex:
             best = np.asarray(found[0], np.int64)
             return table.keys[rows[best[best >= 0]]]
         if self._kind == "flat":
-            bitmap = np.zeros(int(table.keys[-1]) + 1, bool)
-            bitmap[table.keys[rows]] = True
-            packed = np.packbits(bitmap, bitorder="little")
-            selector = faiss.IDSelectorBitmap(len(packed), faiss.swig_ptr(packed))
+            # A hash set of the passing keys; the scan skips every other vector without scoring it.
+            passing = np.ascontiguousarray(table.keys[rows])
+            selector = faiss.IDSelectorBatch(len(passing), faiss.swig_ptr(passing))
             _, ids = self._index.search(query[None, :], min(k, len(rows)), params=_selector_params(selector))
             return np.asarray(ids[0][ids[0] >= 0], np.int64)
         return self._ivf_filtered(query, k, mask)

@@ -65,6 +65,11 @@ class FaceAnalyser:
         models = models or face_model_files()
         self.settings = settings
         self.detector = FaceDetector(settings, models)
+        self.photo_detector = (
+            self.detector
+            if settings.photo_upsample == settings.upsample
+            else FaceDetector(settings.model_copy(update={"upsample": settings.photo_upsample}), models)
+        )
         self.aligner = FaceAligner(models)
         self._cnn: FaceDetector | None = None
         self.embedder = embedder or make_embedder(
@@ -121,12 +126,16 @@ class FaceAnalyser:
     def single_face(self, image: RGBImage, *, gate: bool = True, what: str = "photo") -> ReferenceFace:
         """The one face of a reference photo, embedded; FacePhotoError if there is not exactly one."""
         image = _shrink(image, self.settings.enrol_max_photo_side)
-        faces = self.analyse(image)
+        faces = self.analyse_with(self.photo_detector, image)
         fallback = self.fallback_detector() if not faces else None
         if fallback is not None:
             faces = self.analyse_with(fallback, image)
         if not faces:
             raise FacePhotoError(f"{what}: no face found")
+        # A badge, print or patch can look like a weak face beside the strong real one; a second
+        # person in the photo scores like the first.
+        best = max(f.detection_score for f in faces)
+        faces = [f for f in faces if f.detection_score >= self.settings.photo_relative_score * best]
         if len(faces) > 1:
             boxes = ", ".join(f"{f.bbox.w}x{f.bbox.h} at ({f.bbox.x},{f.bbox.y})" for f in faces)
             raise FacePhotoError(f"{what}: {len(faces)} faces found ({boxes}); use a photo of one person")
