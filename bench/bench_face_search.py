@@ -26,6 +26,11 @@ ours against the exact top 10 of the same filter, over all queries.
     .venv/bin/python bench/bench_face_search.py [--sizes 100k,1M] [--backends sqlite,postgresql]
         [--queries 200] [--naive-queries 3] [--people 20000] [--cameras 100]
         [--ivf-min 50000] [--nprobe 32] [--oversample 8]
+
+On the 2-core development machine 1 M faces load in ~45 s on either backend; the index is built
+from the database in ~20 s (reading the rows, training and filling the IVF) and saved as 1 GB
+(the IVF and the exact table each hold every vector). Quoted figures are medians of one run;
+other work on the machine shows up in p95.
 """
 
 from __future__ import annotations

@@ -279,12 +279,13 @@ def watchlist_remove(
             "persons": removed.persons,
             "photos": removed.photos,
             "alerts": removed.alerts,
+            "vectors": removed.vectors,
         },
     )
     what = f"person {person} of" if person is not None else "watchlist"
     out.print(
         f"removed {what} {wl.name!r}: {removed.persons} persons, {removed.photos} photos, "
-        f"{removed.alerts} alerts deleted"
+        f"{removed.alerts} alerts and {removed.vectors} face vectors kept for them deleted"
     )
 
 

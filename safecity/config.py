@@ -316,7 +316,7 @@ class FaceSettings(_Section):
         None, description="FAISS index of stored face vectors; default <data_dir>/face_index.faiss."
     )
     ivf_min_vectors: int = Field(
-        50_000, ge=1, description="Below this many vectors the index is exact (flat); above, IVF."
+        100_000, ge=1, description="Below this many vectors the index is exact (flat); above, IVF."
     )
     nprobe: int = Field(32, ge=1, description="IVF lists visited per face search.")
     search_oversample: int = Field(

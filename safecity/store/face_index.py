@@ -8,7 +8,7 @@ What is held in memory
     - the FAISS index: below `ivf_min_vectors` an exact `IndexFlatL2` in an `IndexIDMap2`; from
       there on an `IndexIVFFlat` (nlist ~ 4 sqrt(n), at most `nlist_max` = 1024, k-means on a
       sample of 40 vectors per list, 10 iterations). The cap keeps building 1 M vectors from the
-      database at ~30 s on 2 cores (assigning each vector costs nlist distances); with nprobe 32
+      database at ~20 s on 2 cores (assigning each vector costs nlist distances); with nprobe 32
       a query then reads ~3% of the vectors. It serves unfiltered searches.
     - a table in key order: key, camera (as a small code), time (µs since 1970) and the vector.
       It serves filtered searches and exact distances. For the IVF index this holds every vector

@@ -28,7 +28,7 @@ from typing import Any
 
 import numpy as np
 import numpy.typing as npt
-from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy import delete, insert, select, update
 from sqlalchemy.orm import Session
 
 from safecity.store.authorisations import authorisation_from_row
@@ -37,6 +37,8 @@ from safecity.store.media import MediaStore
 from safecity.store.models import (
     AlertRow,
     AuthorisationRow,
+    CameraRow,
+    FaceVectorRow,
     WatchlistEntryRow,
     WatchlistPhotoRow,
     WatchlistRow,
@@ -113,6 +115,8 @@ class Removal:
     photos: int = 0
     media_files: int = 0
     alerts: int = 0
+    vectors: int = 0
+    """Face vectors that were kept only because they matched the removed list or person."""
 
 
 def face_match_alert(
@@ -280,13 +284,20 @@ class FaceWatchlistStore:
             )
             refs = self._photo_refs(session, entry_ids)
             of_list = (AlertRow.watchlist_id == wl.id, AlertRow.kind == AlertKind.FACE_WATCHLIST.value)
-            alerts = session.scalar(select(func.count()).select_from(AlertRow).where(*of_list)) or 0
+            alert_ids = list(session.scalars(select(AlertRow.id).where(*of_list)))
+            vectors = self._forget_match_vectors(session, alert_ids)
             session.execute(delete(AlertRow).where(*of_list))
             self._delete_entries(session, entry_ids)
             session.delete(wl)
         # Files go once the rows are gone for good: a failed transaction leaves both in place.
         files = sum(self.media.delete(ref) for ref in refs)
-        return Removal(persons=len(entry_ids), photos=len(refs), media_files=files, alerts=int(alerts))
+        return Removal(
+            persons=len(entry_ids),
+            photos=len(refs),
+            media_files=files,
+            alerts=len(alert_ids),
+            vectors=vectors,
+        )
 
     # ------------------------------------------------------------ persons
 
@@ -349,12 +360,52 @@ class FaceWatchlistStore:
                 )
             ).all()
             alert_ids = [a for a, ev in alert_rows if (ev or {}).get("entry_id") == entry.id]
+            vectors = self._forget_match_vectors(session, alert_ids)
             if alert_ids:
                 session.execute(delete(AlertRow).where(AlertRow.id.in_(alert_ids)))
             self._delete_entries(session, [entry.id])
             self._bump_version(session, wl.id)
         files = sum(self.media.delete(ref) for ref in refs)
-        return Removal(persons=1, photos=len(refs), media_files=files, alerts=len(alert_ids))
+        return Removal(persons=1, photos=len(refs), media_files=files, alerts=len(alert_ids), vectors=vectors)
+
+    @staticmethod
+    def _forget_match_vectors(session: Session, alert_ids: Sequence[str]) -> int:
+        """Delete the vectors of sightings that were kept only because of these (removed) matches.
+
+        A sighting's vector is kept when it matched or when its camera's policy retains vectors;
+        once the match is gone, and no other alert points at the sighting, the first reason is
+        gone too. The sighting itself (time, place, blurred crop) stays, as for any passer-by.
+        """
+        if not alert_ids:
+            return 0
+        sightings = set(
+            session.scalars(
+                select(AlertRow.observation_id).where(
+                    AlertRow.id.in_(alert_ids), AlertRow.observation_id.is_not(None)
+                )
+            )
+        )
+        if not sightings:
+            return 0
+        still_matched = set(
+            session.scalars(
+                select(AlertRow.observation_id).where(
+                    AlertRow.observation_id.in_(sightings), AlertRow.id.not_in(alert_ids)
+                )
+            )
+        )
+        policy_kept = set(
+            session.scalars(
+                select(FaceVectorRow.sighting_id)
+                .join(CameraRow, CameraRow.id == FaceVectorRow.camera_id)
+                .where(FaceVectorRow.sighting_id.in_(sightings), CameraRow.retain_face_vectors.is_(True))
+            )
+        )
+        drop = sightings - still_matched - policy_kept
+        if not drop:
+            return 0
+        result = session.execute(delete(FaceVectorRow).where(FaceVectorRow.sighting_id.in_(drop)))
+        return int(getattr(result, "rowcount", 0) or 0)
 
     # ------------------------------------------------------------ matching
 

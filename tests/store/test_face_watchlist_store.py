@@ -264,3 +264,23 @@ def test_list_watchlists_shows_face_lists_only(store: FaceWatchlistStore) -> Non
             WatchlistRow(id="plates", name="plates", kind="plate", description="", version=1, created_by="")
         )
     assert [w.id for w in store.list_watchlists()] == [wl_id]
+
+
+@pytest.mark.parametrize(("retain", "kept"), [(False, False), (True, True)], ids=["match", "policy"])
+def test_removing_a_list_forgets_vectors_kept_only_for_its_matches(
+    store: FaceWatchlistStore, retain: bool, kept: bool
+) -> None:
+    from safecity.store.observations import ObservationQueries
+    from safecity.store.writer import write_batch
+
+    CameraStore(store.db).save([], [camera("cam-1", retain_face_vectors=retain)], replace=True)
+    wl_id = new_list(store)
+    store.enrol(wl_id, "Ana", [photo(1)], now=NOW)
+    [template] = store.templates_in_force(NOW)
+    matched = replace(sighting(), embedding=tuple(template.vector))
+    write_batch(store.db, [matched])
+    store.save_face_alerts([face_match_alert(matched, template, 0.1, 0.4)])
+    removal = store.remove(wl_id)
+    (stored,) = ObservationQueries(store.db).face_sightings("cam-1")
+    assert (stored.embedding is not None) is kept
+    assert removal.vectors == (0 if kept else 1)
