@@ -1,4 +1,6 @@
-"""Command line (typer): config, db, camera, sim, process and demo.
+"""Command line (typer): config, db, camera, sim, process, demo, hotlist, search plate, eval.
+
+Face commands (authorisation, watchlist, search face) are in `cli_faces`, registered at import.
 
 Bad input exits with code 2 and a message on stderr that names what was wrong; nothing is
 written in that case. Unexpected failures exit with code 1.

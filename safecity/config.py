@@ -313,7 +313,7 @@ class FaceSettings(_Section):
         0.25, gt=0, le=1, description="Blur kernel size as a share of the face crop's width."
     )
     index_path: Path | None = Field(
-        None, description="FAISS index of stored face vectors; default <data_dir>/face_index.faiss."
+        None, description="Face search index (FAISS in a .npz archive); default <data_dir>/face_index.npz."
     )
     ivf_min_vectors: int = Field(
         100_000, ge=1, description="Below this many vectors the index is exact (flat); above, IVF."
@@ -393,7 +393,7 @@ class Settings(BaseSettings):
     @property
     def effective_face_index_path(self) -> Path:
         path = self.faces.index_path
-        return path if path is not None else self.data_dir / "face_index.faiss"
+        return path if path is not None else self.data_dir / "face_index.npz"
 
 
 _config_file_in_use: Path | None = None

@@ -1,2 +1,3 @@
 """Persistence: SQLAlchemy models, Alembic migrations, the batch observation writer, the media store,
-plate search (with its indexes) and hotlist entries and alerts."""
+plate search (with its indexes), hotlist entries and alerts, authorisations, face watchlists and
+their alerts, and the FAISS index of kept face vectors."""
