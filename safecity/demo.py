@@ -382,6 +382,8 @@ def run_demo(settings: Settings, console: Console) -> None:
         f"clips:        {city.out_dir}\n"
         f"ground truth: {city.truth_path}\n"
         f"register:     {register} (public: {public})\n"
-        f"explore:      SAFECITY_DATA_DIR={demo_dir} safecity camera list"
+        f"explore:      SAFECITY_DATA_DIR={demo_dir} .venv/bin/safecity camera list\n"
+        f"face search:  SAFECITY_DATA_DIR={demo_dir} .venv/bin/safecity search face "
+        f"{demo_settings.data_dir / 'enrol' / 'grace_hopper.jpg'} --reason 'demo: find the missing person'"
     )
     db.close()
