@@ -22,13 +22,23 @@ from safecity.analytics.tracking import FinishedTrack, IouTracker
 from safecity.config import Settings
 from safecity.sources.errors import SourceError
 from safecity.sources.file import FileSource
-from safecity.types import BBox, BGRImage, Camera, Capability, MotionTrack, Observation, RunStats, new_id
+from safecity.types import (
+    BBox,
+    BGRImage,
+    Camera,
+    Capability,
+    Frame,
+    MotionTrack,
+    Observation,
+    RunStats,
+    new_id,
+)
 
 if TYPE_CHECKING:
     from safecity.analytics.faces.analyser import FaceAnalyser
-    from safecity.analytics.faces.passages import DecidedFace
+    from safecity.analytics.faces.passages import DecidedFace, FacePassages
     from safecity.analytics.plates.reader import PlateReader
-    from safecity.analytics.plates.voting import VotedPlate
+    from safecity.analytics.plates.voting import PlateVoter, VotedPlate
     from safecity.pipeline.faces import FaceMatchEvent
     from safecity.watch.faces import FaceMatcher
 
@@ -92,6 +102,119 @@ def _to_observations(
     return out
 
 
+class CameraPipeline:
+    """One camera's stages after the source: motion gate, tracker, and the analysers its capabilities ask for.
+
+    `feed` takes frames one at a time, from a file or a live stream alike; observations go to
+    `sink` as tracks and passages end, face matches to `matches`. `finish` decides whatever is
+    still open (end of a file, a camera removed, shutdown). Not thread-safe: one thread feeds it.
+    """
+
+    def __init__(
+        self,
+        camera: Camera,
+        settings: Settings,
+        *,
+        sink: ObservationSink,
+        snapshots: SnapshotStore | None,
+        plate_reader: PlateReader | None = None,
+        face_analyser: FaceAnalyser | None = None,
+        face_matcher: FaceMatcher | None = None,
+        matches: MatchSink | None = None,
+    ) -> None:
+        self.camera = camera
+        self.settings = settings
+        self.sink = sink
+        self.snapshots = snapshots
+        self.face_matcher = face_matcher
+        self.matches = matches
+        self.gate = MotionGate(settings.motion)
+        self.tracker = IouTracker(camera.id, settings.tracking)
+        self.track_motion = (
+            Capability.MOTION in camera.capabilities or Capability.TRAFFIC in camera.capabilities
+        )
+        self.plate_reader = plate_reader
+        self.voter: PlateVoter | None = None
+        if Capability.PLATES in camera.capabilities:
+            from safecity.analytics.plates.reader import PlateReader
+            from safecity.analytics.plates.voting import PlateVoter
+
+            self.plate_reader = plate_reader or PlateReader(settings.plates)
+            self.voter = PlateVoter(camera.id, settings.plates)
+        self.face_analyser = face_analyser
+        self.passages: FacePassages | None = None
+        if Capability.FACES in camera.capabilities:
+            from safecity.analytics.faces.analyser import FaceAnalyser
+            from safecity.analytics.faces.passages import FacePassages
+
+            self.face_analyser = face_analyser or FaceAnalyser(
+                settings.faces, settings.effective_model_cache_dir
+            )
+            self.passages = FacePassages(camera.id, settings.faces, self.face_analyser)
+        self.analysed = 0
+        self.with_motion = 0
+        self.observations = 0
+
+    def set_face_matcher(self, matcher: FaceMatcher | None) -> None:
+        """New templates (a watchlist changed) apply from the next passage that ends."""
+        self.face_matcher = matcher
+
+    def feed(self, frame: Frame) -> None:
+        self.analysed += 1
+        result = self.gate.detect(frame)
+        if result.moving:
+            self.with_motion += 1
+        finished = self.tracker.update(frame.timestamp, result.blobs, frame.image if result.moving else None)
+        voted: list[VotedPlate] = []
+        if self.voter is not None and self.plate_reader is not None:
+            if result.moving:
+                candidates = self.plate_reader.read_regions(frame.image, result.blobs)
+                self.voter.add(frame.timestamp, candidates, self.tracker.current_boxes(), frame.image)
+            voted = self.voter.close_tracks(self.tracker.ended_track_ids, frame.timestamp)
+        decided: list[DecidedFace] = []
+        if self.passages is not None and self.face_analyser is not None and result.moving:
+            rgb = np.asarray(cv2.cvtColor(frame.image, cv2.COLOR_BGR2RGB), np.uint8)
+            faces = self.face_analyser.analyse(rgb, result.blobs)
+            decided = self.passages.add(frame.timestamp, faces, frame.image)
+        self._emit(finished, voted, decided)
+
+    def finish(self) -> None:
+        self._emit(
+            self.tracker.finish(),
+            self.voter.finish() if self.voter is not None else [],
+            self.passages.finish() if self.passages is not None else [],
+        )
+
+    def _emit(
+        self, tracks: Sequence[FinishedTrack], voted: Sequence[VotedPlate], faces: Sequence[DecidedFace]
+    ) -> None:
+        settings, camera, snapshots = self.settings, self.camera, self.snapshots
+        observations: list[Observation] = []
+        if tracks and self.track_motion:
+            observations.extend(
+                _to_observations(tracks, camera.id, snapshots, settings.store.snapshot_margin)
+            )
+        observations.extend(_plate_observations(voted, snapshots, settings.plates.snapshot_context))
+        if faces:
+            from safecity.pipeline.faces import face_observations
+
+            sightings, events = face_observations(
+                faces, camera, settings, matcher=self.face_matcher, snapshots=snapshots
+            )
+            observations.extend(sightings)
+            if events and self.matches is not None:
+                # Sightings first: an alert must point at a stored sighting.
+                self._submit(observations)
+                observations = []
+                self.matches.submit_matches(events)
+        self._submit(observations)
+
+    def _submit(self, observations: list[Observation]) -> None:
+        if observations:
+            self.sink.submit_many(observations)
+            self.observations += len(observations)
+
+
 def process_file(
     path: Path,
     camera: Camera,
@@ -115,86 +238,30 @@ def process_file(
     passages are matched against `face_matcher`'s templates as they end; matches go to `matches`.
     """
     started = datetime.now(UTC)
-    fps = settings.camera_defaults.analysis_fps
-    gate = MotionGate(settings.motion)
-    tracker = IouTracker(camera.id, settings.tracking)
-    track_motion = Capability.MOTION in camera.capabilities or Capability.TRAFFIC in camera.capabilities
-    voter = None
-    if Capability.PLATES in camera.capabilities:
-        from safecity.analytics.plates.reader import PlateReader
-        from safecity.analytics.plates.voting import PlateVoter
-
-        plate_reader = plate_reader or PlateReader(settings.plates)
-        voter = PlateVoter(camera.id, settings.plates)
-    passages = None
-    if Capability.FACES in camera.capabilities:
-        from safecity.analytics.faces.analyser import FaceAnalyser
-        from safecity.analytics.faces.passages import FacePassages
-
-        face_analyser = face_analyser or FaceAnalyser(settings.faces, settings.effective_model_cache_dir)
-        passages = FacePassages(camera.id, settings.faces, face_analyser)
-    margin = settings.store.snapshot_margin
-    analysed = with_motion = n_obs = 0
-    source = FileSource(path, camera.id, start_time=start_time, sample_fps=fps)
+    pipeline = CameraPipeline(
+        camera,
+        settings,
+        sink=sink,
+        snapshots=snapshots,
+        plate_reader=plate_reader,
+        face_analyser=face_analyser,
+        face_matcher=face_matcher,
+        matches=matches,
+    )
+    source = FileSource(
+        path, camera.id, start_time=start_time, sample_fps=settings.camera_defaults.analysis_fps
+    )
     error: SourceError | None = None
-
-    def emit(
-        tracks: Sequence[FinishedTrack], voted: Sequence[VotedPlate], faces: Sequence[DecidedFace] = ()
-    ) -> None:
-        nonlocal n_obs
-        observations: list[Observation] = []
-        if tracks and track_motion:
-            observations.extend(_to_observations(tracks, camera.id, snapshots, margin))
-        observations.extend(_plate_observations(voted, snapshots, settings.plates.snapshot_context))
-        if faces:
-            from safecity.pipeline.faces import face_observations
-
-            sightings, events = face_observations(
-                faces, camera, settings, matcher=face_matcher, snapshots=snapshots
-            )
-            observations.extend(sightings)
-            if events and matches is not None:
-                # Sightings first: an alert must point at a stored sighting.
-                sink.submit_many(observations)
-                n_obs += len(observations)
-                observations = []
-                matches.submit_matches(events)
-        if observations:
-            sink.submit_many(observations)
-            n_obs += len(observations)
-
     try:
         with source:
             total = source.frame_count
             for frame in source:
-                analysed += 1
-                result = gate.detect(frame)
-                if result.moving:
-                    with_motion += 1
-                finished = tracker.update(
-                    frame.timestamp, result.blobs, frame.image if result.moving else None
-                )
-                voted: list[VotedPlate] = []
-                if voter is not None and plate_reader is not None:
-                    if result.moving:
-                        candidates = plate_reader.read_regions(frame.image, result.blobs)
-                        voter.add(frame.timestamp, candidates, tracker.current_boxes(), frame.image)
-                    voted = voter.close_tracks(tracker.ended_track_ids, frame.timestamp)
-                decided: list[DecidedFace] = []
-                if passages is not None and face_analyser is not None and result.moving:
-                    rgb = np.asarray(cv2.cvtColor(frame.image, cv2.COLOR_BGR2RGB), np.uint8)
-                    faces = face_analyser.analyse(rgb, result.blobs)
-                    decided = passages.add(frame.timestamp, faces, frame.image)
-                emit(finished, voted, decided)
+                pipeline.feed(frame)
                 if progress is not None:
                     progress(source.decoded_frames, total)
     except SourceError as exc:
         error = exc
-    emit(
-        tracker.finish(),
-        voter.finish() if voter is not None else [],
-        passages.finish() if passages is not None else [],
-    )
+    pipeline.finish()
     stats = RunStats(
         id=new_id(),
         camera_id=camera.id,
@@ -202,9 +269,9 @@ def process_file(
         started_at=started,
         finished_at=datetime.now(UTC),
         frames_decoded=source.decoded_frames,
-        frames_analysed=analysed,
-        frames_with_motion=with_motion,
-        observations=n_obs,
+        frames_analysed=pipeline.analysed,
+        frames_with_motion=pipeline.with_motion,
+        observations=pipeline.observations,
         error=str(error) if error else "",
     )
     if error is not None:
