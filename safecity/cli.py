@@ -1,6 +1,7 @@
 """Command line (typer): config, db, camera, sim, process, demo, hotlist, search plate, eval.
 
-Face commands (authorisation, watchlist, search face) are in `cli_faces`, registered at import.
+Face commands (authorisation, watchlist, search face) are in `cli_faces`, `serve` and `status` in
+`cli_serve`; both register on import.
 
 Bad input exits with code 2 and a message on stderr that names what was wrong; nothing is
 written in that case. Unexpected failures exit with code 1.
@@ -943,7 +944,7 @@ def eval_faces(
 
 
 # Face commands (authorisation, watchlist, search face) live in their own module.
-from safecity import cli_faces  # noqa: E402, F401
+from safecity import cli_faces, cli_serve  # noqa: E402, F401
 
 
 def main() -> None:

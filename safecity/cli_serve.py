@@ -1,0 +1,143 @@
+"""Command line for the live runtime: `safecity serve` (analyse live cameras) and `safecity status`.
+
+Registered on the main `safecity` app by `safecity.cli`; shares its settings, database and error
+conventions.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from safecity.cli import app, err, fail, open_db, out, settings
+from safecity.store.cameras import CameraStore
+
+
+@app.command("serve")
+def serve(
+    workers: Annotated[int | None, typer.Option(help="Analysis processes (default streams.workers).")] = None,
+    port: Annotated[
+        int | None, typer.Option(help="Port of /metrics and /status (default streams.http_port).")
+    ] = None,
+    duration: Annotated[
+        float | None, typer.Option(help="Stop after this many seconds (default: until SIGTERM or Ctrl-C).")
+    ] = None,
+) -> None:
+    """Analyse every enabled live camera (rtsp://, http(s)://) until stopped; serve /metrics and /status."""
+    import signal
+    import threading
+    import time
+
+    from safecity.pipeline.metrics import StatusServer
+    from safecity.pipeline.runtime import Runtime, is_live
+
+    s = settings()
+    db = open_db(s)
+    live = [c for c in CameraStore(db).all() if is_live(c)]
+    if not live:
+        err.print(
+            "note: no enabled camera has an rtsp:// or http(s):// stream URL yet; watching the register"
+        )
+    runtime = Runtime(s, db, workers=workers)
+    stop = threading.Event()
+
+    def on_signal(signum: int, _frame: object) -> None:
+        stop.set()
+
+    signal.signal(signal.SIGTERM, on_signal)
+    signal.signal(signal.SIGINT, on_signal)
+    try:
+        server = StatusServer(
+            s.streams.http_host, s.streams.http_port if port is None else port, runtime.health
+        )
+    except OSError as exc:
+        fail(f"cannot listen on {s.streams.http_host}:{port or s.streams.http_port}: {exc}", code=1)
+    runtime.start()
+    out.print(f"serving {len(live)} live cameras; health at {server.url}/status and {server.url}/metrics")
+    try:
+        runtime.run_until(stop, None if duration is None else time.monotonic() + duration)
+    finally:
+        out.print("stopping: finishing open tracks and flushing observations")
+        runtime.stop()
+        server.close()
+    for alert in runtime.alerts:
+        out.print(f"[bold yellow]ALERT[/] {alert.timestamp.isoformat()} {alert.camera_id}: {alert.message}")
+    out.print(f"stopped; {sum(h.observations for h in runtime.health())} observations from this run")
+
+
+@app.command("status")
+def status(
+    url: Annotated[
+        str | None, typer.Option(help="Base URL of a running `safecity serve` (default from streams.*).")
+    ] = None,
+    watch: Annotated[bool, typer.Option("--watch", help="Refresh every second until Ctrl-C.")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the JSON the server returns.")] = False,
+) -> None:
+    """Per-camera health of a running `safecity serve`: state, fps, queue, drops, reconnects, lag."""
+    import time
+    import urllib.error
+    import urllib.request
+
+    from rich.live import Live
+
+    s = settings()
+    base = url or f"http://{s.streams.http_host}:{s.streams.http_port}"
+
+    def fetch() -> list[dict[str, object]]:
+        try:
+            with urllib.request.urlopen(f"{base}/status", timeout=5) as response:
+                data: list[dict[str, object]] = json.loads(response.read())
+                return data
+        except (urllib.error.URLError, OSError) as exc:
+            fail(f"no `safecity serve` answers at {base}: {exc}", code=1)
+
+    if as_json:
+        print(json.dumps(fetch()))
+        return
+    if not watch:
+        out.print(_status_table(fetch()))
+        return
+    with Live(_status_table(fetch()), console=out, refresh_per_second=2) as live:
+        try:
+            while True:
+                time.sleep(1)  # a display refresh, not a wait for an event
+                live.update(_status_table(fetch()))
+        except KeyboardInterrupt:
+            pass
+
+
+def _status_table(rows: list[dict[str, object]]) -> Table:
+    table = Table(title=f"{len(rows)} live cameras")
+    for col in (
+        "camera",
+        "state",
+        "since",
+        "in fps",
+        "analysed fps",
+        "queue",
+        "drops",
+        "reconnects",
+        "lag s",
+    ):
+        table.add_column(col, justify="left" if col in ("camera", "state", "since") else "right")
+    table.add_column("last error")
+    colours = {"live": "green", "connecting": "yellow", "stalled": "yellow", "failed": "red"}
+    for r in rows:
+        lag = r.get("lag_s")
+        state = str(r["state"])
+        table.add_row(
+            str(r["camera_id"]),
+            f"[{colours.get(state, 'white')}]{state}[/]",
+            str(r["since"])[11:19],
+            f"{float(r['input_fps']):.1f}",  # type: ignore[arg-type]
+            f"{float(r['analysed_fps']):.1f}",  # type: ignore[arg-type]
+            str(r["queue_depth"]),
+            str(r["dropped"]),
+            str(r["reconnects"]),
+            "-" if lag is None else f"{float(lag):.1f}",  # type: ignore[arg-type]
+            str(r.get("last_error") or ""),
+        )
+    return table

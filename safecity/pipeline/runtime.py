@@ -1,0 +1,406 @@
+"""`safecity serve`: every enabled live camera decoded, gated and analysed, observations stored, health shown.
+
+Process layout. Cameras are spread over worker processes (one per core by default: the GIL
+would serialise analysers in threads). In a worker, each camera has a reader thread (its
+`LiveSource`: PyAV decodes with the GIL released) feeding a bounded drop-oldest queue, and an
+analysis thread that takes the newest frames through the camera's `CameraPipeline`. A frame is
+decoded, analysed and dropped in the same process, so it is never copied between processes;
+only observations, face matches and health reports cross to the main process, which holds the
+single database writer, raises alerts and serves /metrics and /status. Analysis in a worker
+runs one camera at a time (the models are shared and not all thread-safe); decoding never
+waits for it, and a camera whose analysis falls behind loses its oldest frames, counted.
+
+The main process re-reads the camera register every `streams.reload_interval_s`: cameras
+added, enabled, disabled, removed or changed are started or stopped in their worker without
+touching the others; the face templates in force are re-read as well. `stop()` (SIGTERM in the
+CLI) stops every camera, decides its open tracks and passages, and flushes the writer.
+"""
+
+from __future__ import annotations
+
+import logging
+import multiprocessing as mp
+import os
+import queue
+import threading
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
+
+from safecity.config import Settings
+from safecity.pipeline.health import CameraHealth, OfflineWatch, RateMeter
+from safecity.sources.backoff import Backoff
+from safecity.types import Alert, Camera, Capability, Observation, PlateRead
+
+if TYPE_CHECKING:
+    from multiprocessing.synchronize import Event as EventType
+
+    from safecity.pipeline.faces import FaceMatchEvent
+    from safecity.store.database import Database
+    from safecity.watch.faces import FaceMatcher
+
+log = logging.getLogger(__name__)
+
+LIVE_SCHEMES = ("rtsp://", "rtsps://", "http://", "https://")
+_POLL_S = 0.2
+
+
+def is_live(camera: Camera) -> bool:
+    return camera.enabled and camera.stream_url.lower().startswith(LIVE_SCHEMES)
+
+
+# ------------------------------------------------------------------ worker process side
+
+
+@dataclass(frozen=True)
+class _Add:
+    camera: Camera
+
+
+@dataclass(frozen=True)
+class _Remove:
+    camera_id: str
+
+
+@dataclass(frozen=True)
+class _Matcher:
+    matcher: FaceMatcher | None
+
+
+@dataclass(frozen=True)
+class _Stop:
+    pass
+
+
+class _QueueSink:
+    def __init__(self, out: Any) -> None:
+        self.out = out
+
+    def submit_many(self, observations: Sequence[Observation]) -> None:
+        self.out.put(("obs", list(observations)))
+
+    def submit_matches(self, events: Sequence[FaceMatchEvent]) -> None:
+        self.out.put(("match", list(events)))
+
+
+class _Models:
+    """Analysers shared by the cameras of one worker, loaded on first use, used under one lock."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.lock = threading.Lock()
+        self._plates: Any = None
+        self._faces: Any = None
+
+    def plate_reader(self) -> Any:
+        if self._plates is None:
+            from safecity.analytics.plates.reader import PlateReader
+
+            self._plates = PlateReader(self.settings.plates)
+        return self._plates
+
+    def face_analyser(self) -> Any:
+        if self._faces is None:
+            from safecity.analytics.faces.analyser import FaceAnalyser
+
+            self._faces = FaceAnalyser(self.settings.faces, self.settings.effective_model_cache_dir)
+        return self._faces
+
+
+class _CameraRun:
+    """One camera in a worker: its live source and the thread that analyses what it decodes."""
+
+    def __init__(
+        self, camera: Camera, settings: Settings, worker: int, models: _Models, sink: _QueueSink, matcher: Any
+    ) -> None:
+        from safecity.pipeline.process import CameraPipeline
+        from safecity.sources.live import LiveSource
+        from safecity.store.media import MediaStore
+
+        s = settings.streams
+        self.camera = camera
+        self.worker = worker
+        self.source = LiveSource(
+            camera.id,
+            camera.stream_url,
+            sample_fps=settings.camera_defaults.analysis_fps,
+            transport=s.transport,
+            queue_size=s.queue_size,
+            stall_timeout_s=s.stall_timeout_s,
+            open_timeout_s=s.open_timeout_s,
+            backoff=Backoff(s.backoff_initial_s, s.backoff_factor, s.backoff_cap_s, s.backoff_jitter),
+        )
+        with models.lock:
+            self.pipeline = CameraPipeline(
+                camera,
+                settings,
+                sink=sink,
+                snapshots=MediaStore(settings.effective_media_dir, settings.store.snapshot_jpeg_quality),
+                plate_reader=models.plate_reader() if Capability.PLATES in camera.capabilities else None,
+                face_analyser=models.face_analyser() if Capability.FACES in camera.capabilities else None,
+                face_matcher=matcher,
+                matches=sink,
+            )
+        self.models = models
+        self.analysed = RateMeter()
+        self.decoded = RateMeter()
+        self._decoded_before = 0
+        self.last_ts: datetime | None = None
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name=f"analyse-{camera.id}", daemon=True)
+
+    def start(self) -> None:
+        self.source.start()
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        self.source.request_stop()
+        self._thread.join(timeout=30)
+        self.source.stop(timeout=10)
+        with self.models.lock:
+            self.pipeline.finish()
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            frame = self.source.get(timeout=_POLL_S)
+            if frame is None:
+                continue
+            try:
+                with self.models.lock:
+                    self.pipeline.feed(frame)
+            except Exception:  # one bad frame must not end a camera: log it and go on
+                log.exception("camera %s: analysis failed on a frame", self.camera.id)
+            self.analysed.add()
+            self.last_ts = frame.timestamp
+
+    def health(self) -> CameraHealth:
+        st = self.source.status
+        self.decoded.add(st.frames_decoded - self._decoded_before)
+        self._decoded_before = st.frames_decoded
+        now = datetime.now(UTC)
+        return CameraHealth(
+            camera_id=self.camera.id,
+            worker=self.worker,
+            state=st.state.value,
+            since=st.since,
+            url=st.url,
+            last_error=st.last_error,
+            input_fps=self.decoded.rate(),
+            analysed_fps=self.analysed.rate(),
+            queue_depth=st.queue_depth,
+            dropped=st.dropped,
+            reconnects=st.reconnects,
+            decode_errors=st.decode_errors,
+            frames_analysed=self.pipeline.analysed,
+            observations=self.pipeline.observations,
+            # Stream clocks are anchored at the first frame's arrival, so jitter can put a frame a
+            # little "in the future"; lag is how far behind real time analysis is, never below 0.
+            lag_s=max(0.0, (now - self.last_ts).total_seconds()) if self.last_ts is not None else None,
+            last_frame_at=st.last_frame_at,
+        )
+
+
+def _worker_main(worker: int, settings: Settings, control: Any, out: Any) -> None:
+    logging.basicConfig(level=logging.WARNING)
+    models = _Models(settings)
+    sink = _QueueSink(out)
+    runs: dict[str, _CameraRun] = {}
+    matcher: Any = None
+    next_status = 0.0
+    while True:
+        try:
+            message = control.get(timeout=_POLL_S)
+        except queue.Empty:
+            message = None
+        if isinstance(message, _Stop):
+            break
+        if isinstance(message, _Add):
+            if message.camera.id in runs:
+                runs.pop(message.camera.id).stop()
+            try:
+                run = _CameraRun(message.camera, settings, worker, models, sink, matcher)
+                run.start()
+                runs[message.camera.id] = run
+            except Exception as exc:  # a camera that cannot start is reported, the others go on
+                out.put(("error", message.camera.id, str(exc)))
+        elif isinstance(message, _Remove) and message.camera_id in runs:
+            runs.pop(message.camera_id).stop()
+            out.put(("removed", message.camera_id))
+        elif isinstance(message, _Matcher):
+            matcher = message.matcher
+            for run in runs.values():
+                run.pipeline.set_face_matcher(matcher)
+        if time.monotonic() >= next_status:
+            out.put(("status", [r.health() for r in runs.values()]))
+            next_status = time.monotonic() + settings.streams.status_interval_s
+    for run in runs.values():
+        run.stop()
+    out.put(("status", [r.health() for r in runs.values()]))
+    out.put(("bye", worker))
+
+
+# ------------------------------------------------------------------ main process side
+
+
+class Runtime:
+    """Starts the workers, keeps cameras assigned, stores what they send, serves health."""
+
+    def __init__(self, settings: Settings, db: Database, *, workers: int | None = None) -> None:
+        from safecity.store.face_watchlists import FaceWatchlistStore
+        from safecity.store.hotlists import HotlistStore
+        from safecity.store.media import MediaStore
+        from safecity.store.writer import ObservationWriter
+        from safecity.watch.face_enrolment import FaceAlerter
+        from safecity.watch.hotlists import HotlistAlerter
+
+        self.settings = settings
+        self.db = db
+        n = workers or settings.streams.workers or os.cpu_count() or 1
+        self._ctx = mp.get_context("spawn")
+        self._out: Any = self._ctx.Queue()
+        self._controls: list[Any] = [self._ctx.Queue() for _ in range(n)]
+        self._procs = [
+            self._ctx.Process(
+                target=_worker_main,
+                args=(i, settings, self._controls[i], self._out),
+                name=f"safecity-worker-{i}",
+            )
+            for i in range(n)
+        ]
+        self._assigned: dict[str, tuple[int, Camera]] = {}
+        self._health: dict[str, CameraHealth] = {}
+        self._lock = threading.Lock()
+        self._writer = ObservationWriter(db, settings.store)
+        self._faces = FaceWatchlistStore(db, MediaStore(settings.effective_media_dir))
+        self._face_alerter = FaceAlerter(self._faces)
+        self._hotlists = HotlistAlerter(HotlistStore(db, settings.hotlists))
+        self._offline = OfflineWatch(settings.streams.offline_alert_s)
+        self._pending_matches: list[FaceMatchEvent] = []
+        self.alerts: list[Alert] = []
+        self.errors: dict[str, str] = {}
+        self._next_reload = 0.0
+        self._templates_seen: tuple[Any, ...] | None = None
+
+    # -- lifecycle
+
+    def start(self) -> None:
+        for p in self._procs:
+            p.start()
+        self.reload()
+
+    def health(self) -> list[CameraHealth]:
+        with self._lock:
+            return sorted(self._health.values(), key=lambda h: h.camera_id)
+
+    def run_until(self, stop: threading.Event | EventType, deadline: float | None = None) -> None:
+        """Store and watch until `stop` is set (or the monotonic `deadline` passes)."""
+        while not stop.is_set() and (deadline is None or time.monotonic() < deadline):
+            self.step()
+
+    def step(self, wait_s: float = _POLL_S) -> None:
+        try:
+            self._handle(self._out.get(timeout=wait_s))
+            while True:
+                self._handle(self._out.get_nowait())
+        except queue.Empty:
+            pass
+        self._flush_matches()
+        if time.monotonic() >= self._next_reload:
+            self.reload()
+
+    def stop(self) -> None:
+        for control in self._controls:
+            control.put(_Stop())
+        alive = {i for i, p in enumerate(self._procs)}
+        deadline = time.monotonic() + 60
+        while alive and time.monotonic() < deadline:
+            try:
+                item = self._out.get(timeout=_POLL_S)
+            except queue.Empty:
+                alive = {i for i in alive if self._procs[i].is_alive()}
+                continue
+            if item[0] == "bye":
+                alive.discard(item[1])
+            else:
+                self._handle(item)
+        self._flush_matches()
+        self._writer.close()
+        for p in self._procs:
+            p.join(timeout=10)
+            if p.is_alive():
+                p.terminate()
+
+    # -- register and watchlists
+
+    def reload(self) -> None:
+        from safecity.store.cameras import CameraStore
+        from safecity.watch.faces import FaceMatcher
+
+        self._next_reload = time.monotonic() + self.settings.streams.reload_interval_s
+        wanted = {c.id: c for c in CameraStore(self.db).all() if is_live(c)}
+        for camera_id, (worker, camera) in list(self._assigned.items()):
+            if wanted.get(camera_id) != camera:
+                self._controls[worker].put(_Remove(camera_id))
+                del self._assigned[camera_id]
+                with self._lock:
+                    self._health.pop(camera_id, None)
+                self._offline.forget(camera_id)
+        templates = tuple(self._faces.templates_in_force())
+        if templates != self._templates_seen:
+            self._templates_seen = templates
+            matcher = FaceMatcher(templates, self.settings.faces.match_threshold) if templates else None
+            for control in self._controls:
+                control.put(_Matcher(matcher))
+        for camera_id, camera in wanted.items():
+            if camera_id not in self._assigned:
+                worker = self._least_loaded()
+                self._assigned[camera_id] = (worker, camera)
+                self._controls[worker].put(_Add(camera))
+
+    def _least_loaded(self) -> int:
+        load = [0] * len(self._controls)
+        for worker, _ in self._assigned.values():
+            load[worker] += 1
+        return load.index(min(load))
+
+    # -- what workers send
+
+    def _handle(self, item: tuple[Any, ...]) -> None:
+        kind = item[0]
+        if kind == "obs":
+            observations: list[Observation] = item[1]
+            self._writer.submit_many(observations)
+            plates = [o for o in observations if isinstance(o, PlateRead)]
+            if plates:
+                self._writer.flush()  # alerts point at stored reads
+                self.alerts.extend(self._hotlists.check(plates))
+        elif kind == "match":
+            self._pending_matches.extend(item[1])
+        elif kind == "status":
+            from safecity.store.alerts import save_alerts
+
+            health: list[CameraHealth] = item[1]
+            raised = []
+            with self._lock:
+                for h in health:
+                    if h.camera_id in self._assigned:
+                        self._health[h.camera_id] = h
+            for h in health:
+                alert = self._offline.check(h)
+                if alert is not None:
+                    raised.append(alert)
+            if raised:
+                save_alerts(self.db, raised)
+                self.alerts.extend(raised)
+        elif kind == "error":
+            self.errors[item[1]] = item[2]
+            log.error("camera %s could not start: %s", item[1], item[2])
+
+    def _flush_matches(self) -> None:
+        if self._pending_matches:
+            self._writer.flush()  # the sightings the alerts point at
+            events, self._pending_matches = self._pending_matches, []
+            self.alerts.extend(self._face_alerter.save(events))

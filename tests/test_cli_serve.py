@@ -1,0 +1,98 @@
+"""`safecity serve` and `safecity status` as an operator runs them: live status, SIGTERM stops cleanly."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from conftest import need_service
+from factories import camera, site
+from rtsp import RtspServer, unavailable_reason
+from videos import square_frames, write_video
+
+from safecity.store.cameras import CameraStore
+from safecity.store.database import Database
+from safecity.store.observations import ObservationQueries
+from safecity.types import Capability
+
+SAFECITY = Path(sys.executable).with_name("safecity")
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture
+def clip(tmp_path: Path) -> Path:
+    if reason := unavailable_reason():
+        need_service(reason)
+    path = tmp_path / "slow.mp4"
+    images, _ = square_frames(frames=250, speed=1)
+    write_video(path, images)
+    return path
+
+
+def status_json(env: dict[str, str], deadline: float) -> list[dict[str, object]]:
+    """`safecity status --json` once the server answers with a live camera (or the deadline passes)."""
+    while True:
+        result = subprocess.run(
+            [str(SAFECITY), "status", "--json"], env=env, capture_output=True, text=True, check=False
+        )
+        if result.returncode == 0:
+            rows: list[dict[str, object]] = json.loads(result.stdout)
+            if rows and rows[0]["state"] == "live" and int(str(rows[0]["frames_analysed"])) > 12:
+                return rows
+        if time.monotonic() > deadline:
+            raise AssertionError(f"no live camera in time: {result.stdout or result.stderr}")
+        time.sleep(0.5)  # polling another process's HTTP endpoint: there is no event to await
+
+
+def test_serve_reports_live_status_and_stops_cleanly_on_sigterm(clip: Path, tmp_path: Path) -> None:
+    port = free_port()
+    env = dict(
+        os.environ,
+        SAFECITY_DATA_DIR=str(tmp_path / "var"),
+        SAFECITY_STREAMS__HTTP_PORT=str(port),
+        SAFECITY_STREAMS__WORKERS="1",
+    )
+    env.pop("SAFECITY_DATABASE_URL", None)
+    db = Database.open(f"sqlite:///{tmp_path / 'var' / 'safecity.db'}")
+    with RtspServer({"/cam": clip}) as server:
+        url = server.url("/cam", user="op", password="s3cret")
+        CameraStore(db).save(
+            [site()], [camera("cam-1", capabilities=frozenset({Capability.MOTION}), stream_url=url)]
+        )
+        proc = subprocess.Popen(
+            [str(SAFECITY), "serve"], env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+        )
+        try:
+            rows = status_json(env, time.monotonic() + 60)
+            table = subprocess.run(
+                [str(SAFECITY), "status"], env=env, capture_output=True, text=True, check=True
+            ).stdout
+            proc.send_signal(signal.SIGTERM)
+            output, _ = proc.communicate(timeout=60)
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+    assert proc.returncode == 0, output
+    assert rows[0]["camera_id"] == "cam-1" and "s3cret" not in json.dumps(rows)
+    assert "cam-1" in table and "live" in table
+    assert "flushing observations" in output
+    assert ObservationQueries(db).motion_tracks("cam-1"), "the track open at SIGTERM is stored"
+
+
+def test_status_without_a_server_says_so(tmp_path: Path) -> None:
+    env = dict(os.environ, SAFECITY_DATA_DIR=str(tmp_path), SAFECITY_STREAMS__HTTP_PORT=str(free_port()))
+    result = subprocess.run([str(SAFECITY), "status"], env=env, capture_output=True, text=True, check=False)
+    assert result.returncode == 1
+    assert "no `safecity serve` answers" in result.stderr
