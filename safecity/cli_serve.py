@@ -1,4 +1,4 @@
-"""Command line for the live runtime: `safecity serve` (analyse live cameras) and `safecity status`.
+"""Command line for live cameras: `safecity serve`, `safecity status`, `safecity sim rtsp`.
 
 Registered on the main `safecity` app by `safecity.cli`; shares its settings, database and error
 conventions.
@@ -7,12 +7,13 @@ conventions.
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import Annotated
 
 import typer
 from rich.table import Table
 
-from safecity.cli import app, err, fail, open_db, out, settings
+from safecity.cli import app, err, fail, open_db, out, settings, sim_app
 from safecity.store.cameras import CameraStore
 
 
@@ -141,3 +142,53 @@ def _status_table(rows: list[dict[str, object]]) -> Table:
             str(r.get("last_error") or ""),
         )
     return table
+
+
+@sim_app.command("rtsp")
+def sim_rtsp(
+    directory: Annotated[Path, typer.Argument(help="Folder of a rendered city (`safecity sim render`).")],
+    port: Annotated[int, typer.Option(help="RTSP port on 127.0.0.1.")] = 8554,
+) -> None:
+    """Serve a rendered city's clips as looping RTSP cameras (GStreamer; Debian's python3-gi).
+
+    Writes DIRECTORY/cameras-rtsp.geojson, the city's register with each camera's rtsp:// URL, for
+    `safecity camera import` and `safecity serve`. Runs until Ctrl-C.
+    """
+    import signal
+    import subprocess
+
+    from safecity.registry.geojson import STREAM_URL
+
+    register = directory / "cameras.geojson"
+    if not register.is_file():
+        fail(f"{register}: no such file; render the city first with `safecity sim render {directory}`")
+    data = json.loads(register.read_text("utf-8"))
+    mounts: list[str] = []
+    for feature in data.get("features", []):
+        ref = str(feature.get("properties", {}).get("ref", ""))
+        clip = directory / f"{ref}.mp4"
+        if not clip.is_file():
+            fail(f"{clip}: no clip for camera {ref!r}")
+        mounts.append(f"/{ref}={clip.resolve()}")
+        feature["properties"][STREAM_URL] = f"rtsp://127.0.0.1:{port}/{ref}"
+    python = Path("/usr/bin/python3")
+    script = Path(__file__).resolve().parent / "sim" / "rtsp_server.py"
+    if not python.is_file():
+        fail(f"{python} is needed (with Debian's python3-gi and gir1.2-gst-rtsp-server-1.0)", code=1)
+    proc = subprocess.Popen([str(python), str(script), str(port), *mounts], stdout=subprocess.PIPE, text=True)
+    assert proc.stdout is not None
+    first = proc.stdout.readline()
+    if not first.startswith("READY"):
+        proc.wait(timeout=10)
+        fail(f"the RTSP server did not start (exit {proc.returncode}); see its messages above", code=1)
+    target = directory / "cameras-rtsp.geojson"
+    target.write_text(json.dumps(data, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    out.print(f"serving {len(mounts)} cameras at rtsp://127.0.0.1:{port}/<camera id>; register: {target}")
+    out.print(f"next: safecity camera import {target} --replace && safecity serve")
+    # The server is a child process: stopping this command (Ctrl-C, SIGTERM) must stop it too.
+    signal.signal(signal.SIGTERM, lambda _signum, _frame: proc.terminate())
+    try:
+        proc.wait()
+    except KeyboardInterrupt:
+        proc.terminate()
+        proc.wait(timeout=10)

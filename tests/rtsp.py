@@ -27,7 +27,7 @@ from typing import Self
 from urllib.parse import quote
 
 SYSTEM_PYTHON = Path("/usr/bin/python3")
-SERVER_SCRIPT = Path(__file__).with_name("rtsp_server.py")
+SERVER_SCRIPT = Path(__file__).resolve().parents[1] / "safecity" / "sim" / "rtsp_server.py"
 DEBIAN_PACKAGES = (
     "python3-gi gir1.2-gst-rtsp-server-1.0 gstreamer1.0-plugins-base gstreamer1.0-plugins-good "
     "gstreamer1.0-plugins-bad"

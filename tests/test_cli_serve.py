@@ -96,3 +96,48 @@ def test_status_without_a_server_says_so(tmp_path: Path) -> None:
     result = subprocess.run([str(SAFECITY), "status"], env=env, capture_output=True, text=True, check=False)
     assert result.returncode == 1
     assert "no `safecity serve` answers" in result.stderr
+
+
+def test_sim_rtsp_serves_a_rendered_city_and_writes_its_register(tmp_path: Path) -> None:
+    from safecity.registry.geojson import cameras_to_geojson
+    from safecity.sources.live import LiveSource
+
+    if reason := unavailable_reason():
+        need_service(reason)
+    images, _ = square_frames(frames=50)
+    write_video(tmp_path / "cam-1.mp4", images)
+    register = cameras_to_geojson([camera("cam-1")], [site()])
+    (tmp_path / "cameras.geojson").write_text(json.dumps(register))
+    port = free_port()
+    proc = subprocess.Popen(
+        [str(SAFECITY), "sim", "rtsp", str(tmp_path), "--port", str(port)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+        assert proc.stdout is not None
+        first = proc.stdout.readline()
+        assert first.startswith("serving 1 cameras"), first
+        written = json.loads((tmp_path / "cameras-rtsp.geojson").read_text())
+        url = written["features"][0]["properties"]["safecity:stream_url"]
+        assert url == f"rtsp://127.0.0.1:{port}/cam-1"
+        with LiveSource("cam-1", url, sample_fps=5.0, open_timeout_s=10) as source:
+            assert source.get(timeout=20) is not None
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+    assert not servers_on(port), "the RTSP server stops with the command"
+
+
+def servers_on(port: int) -> list[str]:
+    """Command lines of running RTSP test servers on `port` (read from /proc)."""
+    found = []
+    for cmdline in Path("/proc").glob("[0-9]*/cmdline"):
+        try:
+            args = cmdline.read_bytes().split(b"\0")
+        except OSError:
+            continue
+        if any(a.endswith(b"rtsp_server.py") for a in args) and str(port).encode() in args:
+            found.append(b" ".join(args).decode(errors="replace"))
+    return found

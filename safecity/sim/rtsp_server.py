@@ -1,10 +1,10 @@
-"""A real RTSP server for tests: serves H.264 mp4 files over RTSP, each looping forever.
+"""An RTSP server for the synthetic city and for tests: serves H.264 mp4 files, each looping forever.
 
 Run with the *system* Python, which has GStreamer's introspection bindings (Debian packages
 python3-gi, gir1.2-gst-rtsp-server-1.0 and the GStreamer plugins; see .ci/run); the project's
 virtualenv has no ``gi``:
 
-    /usr/bin/python3 tests/rtsp_server.py PORT /cam1=/tmp/a.mp4 [/cam2=/tmp/b.mp4 ...]
+    /usr/bin/python3 safecity/sim/rtsp_server.py PORT /cam1=/tmp/a.mp4 [/cam2=/tmp/b.mp4 ...]
 
 It prints ``READY rtsp://127.0.0.1:PORT`` on stdout once it listens, and runs until killed.
 
@@ -49,7 +49,8 @@ class Clip:
 def frame_ns(caps: Gst.Caps) -> int:
     """One frame interval from the caps' framerate (25 fps when they name none)."""
     ok, num, den = caps.get_structure(0).get_fraction("framerate")
-    return Gst.SECOND * den // num if ok and num > 0 else Gst.SECOND // 25
+    second = int(Gst.SECOND)
+    return second * int(den) // int(num) if ok and num > 0 else second // 25
 
 
 def load_clip(path: str) -> Clip:
