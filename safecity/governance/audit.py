@@ -13,9 +13,11 @@ from __future__ import annotations
 import enum
 import hashlib
 import json
-from collections.abc import Mapping
+import os
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import select, text
@@ -64,7 +66,7 @@ class Verification:
 
     @property
     def ok(self) -> bool:
-        return self.first_bad is None
+        return self.first_bad is None and not self.problem
 
 
 def entry_hash(
@@ -166,28 +168,126 @@ class AuditLog:
             return [_entry(r) for r in session.scalars(query)]
 
     def verify(self) -> Verification:
-        prev = GENESIS
-        count = 0
+        """Recompute the whole chain from the genesis hash; names the first entry that does not fit."""
         with self.db.session() as session:
-            for row in session.scalars(select(AuditEntryRow).order_by(AuditEntryRow.seq)):
-                count += 1
-                if row.prev_hash != prev:
-                    return Verification(count, prev, row.seq, "does not follow the entry before it")
-                expected = entry_hash(
-                    prev,
-                    row.ts,
-                    row.username,
-                    row.role,
-                    row.action,
-                    row.target,
-                    row.justification,
-                    row.recipients,
-                    row.details,
+            rows = session.scalars(select(AuditEntryRow).order_by(AuditEntryRow.seq))
+            return verify_chain((_entry(r) for r in rows), GENESIS)
+
+    def head(self) -> tuple[int, str]:
+        """(sequence number, hash) of the last entry: the anchor to publish; (0, GENESIS) when empty."""
+        with self.db.session() as session:
+            last = session.scalars(select(AuditEntryRow).order_by(AuditEntryRow.seq.desc()).limit(1)).first()
+            return (last.seq, last.hash) if last is not None else (0, GENESIS)
+
+    def export(self, path: Path, since: datetime | None = None, until: datetime | None = None) -> int:
+        """Write the entries with since <= ts < until as a file `verify_file` checks offline.
+
+        The file is JSON lines: a header with the range, the hash the first entry must follow and
+        the database's head hash at export time, then one entry per line with every hashed field,
+        so a data-protection authority can recompute each hash without access to the system.
+        """
+        query = select(AuditEntryRow).order_by(AuditEntryRow.seq)
+        if since is not None:
+            query = query.where(AuditEntryRow.ts >= since)
+        if until is not None:
+            query = query.where(AuditEntryRow.ts < until)
+        with self.db.session() as session:
+            entries = [_entry(r) for r in session.scalars(query)]
+        seq, head_hash = self.head()
+        header = {
+            "format": EXPORT_FORMAT,
+            "since": since.isoformat() if since else None,
+            "until": until.isoformat() if until else None,
+            "exported_at": utcnow().isoformat(),
+            "entries": len(entries),
+            "first_prev_hash": entries[0].prev_hash if entries else None,
+            "head_seq": seq,
+            "head_hash": head_hash,
+        }
+        lines = [json.dumps(header, sort_keys=True)]
+        lines += [json.dumps(_entry_json(e), sort_keys=True, ensure_ascii=False) for e in entries]
+        tmp = path.with_name(f".{path.name}.tmp")
+        tmp.write_text("\n".join(lines) + "\n", encoding="utf-8")
+        os.replace(tmp, path)
+        return len(entries)
+
+
+EXPORT_FORMAT = "safecity-audit/1"
+
+
+class AuditFileError(ValueError):
+    """An export file that cannot be read as one (wrong format, broken line); names file and line."""
+
+
+def verify_chain(entries: Iterable[AuditEntry], prev: str) -> Verification:
+    count = 0
+    for e in entries:
+        count += 1
+        if e.prev_hash != prev:
+            return Verification(count, prev, e.seq, "does not follow the entry before it")
+        expected = entry_hash(
+            prev, e.ts, e.username, e.role, e.action, e.target, e.justification, e.recipients, e.details
+        )
+        if e.hash != expected:
+            return Verification(count, prev, e.seq, "its fields do not match its hash")
+        prev = e.hash
+    return Verification(count, prev, None)
+
+
+def verify_file(path: Path) -> Verification:
+    """Check an export offline: every entry's hash, and that each follows the one before it."""
+    lines = path.read_text(encoding="utf-8").splitlines()
+    if not lines:
+        raise AuditFileError(f"{path}: empty file")
+    try:
+        header = json.loads(lines[0])
+    except json.JSONDecodeError as exc:
+        raise AuditFileError(f"{path}:1: not a JSON header: {exc}") from exc
+    if not isinstance(header, dict) or header.get("format") != EXPORT_FORMAT:
+        raise AuditFileError(f"{path}:1: not a safecity audit export (format {EXPORT_FORMAT})")
+    entries = []
+    for number, line in enumerate(lines[1:], start=2):
+        try:
+            data = json.loads(line)
+            entries.append(
+                AuditEntry(
+                    seq=int(data["seq"]),
+                    ts=datetime.fromisoformat(data["ts"]),
+                    username=data["user"],
+                    role=data["role"],
+                    action=data["action"],
+                    target=data["target"],
+                    justification=data["justification"],
+                    recipients=data["recipients"],
+                    details=data["details"],
+                    prev_hash=data["prev_hash"],
+                    hash=data["hash"],
                 )
-                if row.hash != expected:
-                    return Verification(count, prev, row.seq, "its fields do not match its hash")
-                prev = row.hash
-        return Verification(count, prev, None)
+            )
+        except (json.JSONDecodeError, KeyError, TypeError, ValueError) as exc:
+            raise AuditFileError(f"{path}:{number}: not an audit entry: {exc}") from exc
+    if len(entries) != header.get("entries"):
+        return Verification(
+            len(entries), "", None, f"header says {header.get('entries')} entries, file has {len(entries)}"
+        )
+    start = header.get("first_prev_hash") or GENESIS
+    return verify_chain(entries, start)
+
+
+def _entry_json(e: AuditEntry) -> dict[str, Any]:
+    return {
+        "seq": e.seq,
+        "ts": e.ts.astimezone(UTC).isoformat(timespec="microseconds"),
+        "user": e.username,
+        "role": e.role,
+        "action": e.action,
+        "target": e.target,
+        "justification": e.justification,
+        "recipients": e.recipients,
+        "details": dict(e.details),
+        "prev_hash": e.prev_hash,
+        "hash": e.hash,
+    }
 
 
 def _entry(row: AuditEntryRow) -> AuditEntry:
