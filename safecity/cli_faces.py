@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import getpass
 import json
+from datetime import timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -65,6 +66,12 @@ def authorisation_add(
     ] = None,
     note: Annotated[str, typer.Option(help="Free text: scope, persons, conditions.")] = "",
     user: Annotated[str | None, typer.Option(help="Who records it (default: the OS user).")] = None,
+    urgent: Annotated[
+        bool, typer.Option("--urgent", help="Urgent use before approval: pending until approved in time.")
+    ] = False,
+    use: Annotated[
+        str, typer.Option(help="realtime or retrospective (sets the urgent deadline).")
+    ] = "realtime",
 ) -> None:
     """Record an authorisation for face matching (authority, reference, purpose, cameras, window)."""
     from safecity.governance.audit import AuditAction, AuditLog
@@ -74,10 +81,27 @@ def authorisation_add(
     end = _aware_time("--until", valid_until)
     lapse = _aware_time("--expires", expires) if expires is not None else end
     assert start is not None and end is not None and lapse is not None
-    db = open_db()
+    s = settings()
+    db = open_db(s)
+    hours = (
+        s.governance.urgent_deadline_realtime_h
+        if use == "realtime"
+        else s.governance.urgent_deadline_retrospective_h
+    )
     try:
         auth = AuthorisationStore(db).create(
-            authority, reference, purpose, camera, start, end, lapse, created_by=_user(user), note=note
+            authority,
+            reference,
+            purpose,
+            camera,
+            start,
+            end,
+            lapse,
+            created_by=_user(user),
+            note=note,
+            urgent=urgent,
+            use=use,
+            approval_window=timedelta(hours=hours) if urgent else None,
         )
     except AuthorisationError as exc:
         fail(str(exc))
@@ -90,6 +114,84 @@ def authorisation_add(
         details={"change": "created", "purpose": auth.purpose.value, "cameras": list(auth.camera_ids)},
     )
     out.print(f"authorisation {auth.id} recorded: {auth.authority} {auth.reference} ({auth.purpose.value})")
+    if auth.approval_deadline is not None:
+        out.print(
+            f"[yellow]urgent use: pending; unless approved by {_shown_time(auth.approval_deadline)} UTC, "
+            "matching stops and everything collected under it is deleted[/]"
+        )
+
+
+def _decide(authorisation: str, state: str, reason: str, user: str | None) -> None:
+    from safecity.governance.audit import AuditAction, AuditLog
+    from safecity.governance.authorisations import enforce
+    from safecity.store.authorisations import AuthorisationError, AuthorisationStore
+    from safecity.store.media import MediaStore
+
+    s = settings()
+    db = open_db(s)
+    store = AuthorisationStore(db)
+    try:
+        auth = store.get(authorisation)
+    except AuthorisationError:
+        try:
+            auth = store.find(authorisation)
+        except AuthorisationError as exc:
+            fail(str(exc))
+    try:
+        decided = store.decide(auth.id, state, _user(user))
+    except AuthorisationError as exc:
+        fail(str(exc))
+    AuditLog(db).record(
+        AuditAction.AUTHORISATION_CHANGE,
+        username=_user(user),
+        role="cli",
+        target=decided.id,
+        justification=reason,
+        details={"change": state, "reference": decided.reference},
+    )
+    out.print(f"authorisation {decided.reference}: {state}")
+    for done in enforce(db, MediaStore(s.effective_media_dir), by=_user(user)):
+        out.print(
+            f"deleted under {done.reference} ({done.status}): {done.watchlists} watchlists, "
+            f"{done.removal.persons} persons, {done.removal.alerts} alerts, {done.removal.vectors} vectors"
+        )
+
+
+@authorisation_app.command("approve")
+def authorisation_approve(
+    authorisation: Annotated[str, typer.Argument(help="Authorisation id or reference.")],
+    user: Annotated[str | None, typer.Option(help="Who records the approval (default: the OS user).")] = None,
+) -> None:
+    """Record the authority's approval of a pending (urgent) authorisation, before its deadline."""
+    _decide(authorisation, "approved", "approved by the authority", user)
+
+
+@authorisation_app.command("refuse")
+def authorisation_refuse(
+    authorisation: Annotated[str, typer.Argument(help="Authorisation id or reference.")],
+    reason: Annotated[str, typer.Option(help="The authority's decision (reference, grounds).")],
+    user: Annotated[str | None, typer.Option(help="Who records the refusal (default: the OS user).")] = None,
+) -> None:
+    """Record a refusal: matching stops and every watchlist under it, with its matches, is deleted."""
+    _decide(authorisation, "refused", reason, user)
+
+
+@authorisation_app.command("enforce")
+def authorisation_enforce(
+    user: Annotated[str | None, typer.Option(help="Who runs it (default: the OS user).")] = None,
+) -> None:
+    """End lapsed and expired authorisations and delete what was collected under them (for cron)."""
+    from safecity.governance.authorisations import enforce
+    from safecity.store.media import MediaStore
+
+    s = settings()
+    done = enforce(open_db(s), MediaStore(s.effective_media_dir), by=_user(user))
+    for d in done:
+        out.print(
+            f"{d.reference}: {d.status}; deleted {d.watchlists} watchlists, {d.removal.persons} persons, "
+            f"{d.removal.alerts} alerts, {d.removal.vectors} vectors"
+        )
+    out.print(f"{len(done)} authorisations enforced")
 
 
 @authorisation_app.command("list")

@@ -356,6 +356,17 @@ class StreamSettings(_Section):
     )
 
 
+class GovernanceSettings(_Section):
+    """Accountability rules a city may tune within the law."""
+
+    urgent_deadline_realtime_h: float = Field(
+        24.0, gt=0, description="Urgent real-time use must be approved within this many hours, or data goes."
+    )
+    urgent_deadline_retrospective_h: float = Field(
+        48.0, gt=0, description="Urgent retrospective use must be approved within this many hours."
+    )
+
+
 class SimSettings(_Section):
     """The synthetic city used by the demo and by tests."""
 
@@ -388,6 +399,7 @@ class Settings(BaseSettings):
     search: SearchSettings = SearchSettings()
     faces: FaceSettings = FaceSettings()
     streams: StreamSettings = StreamSettings()
+    governance: GovernanceSettings = GovernanceSettings()
     sim: SimSettings = SimSettings()
 
     @classmethod

@@ -311,17 +311,37 @@ class Authorisation:
     created_by: str
     created_at: datetime
     status: str = "approved"
-    """Only "approved" authorisations match; the governance workflow adds pending and refused."""
+    """approved; pending (urgent use before approval); refused, lapsed (not approved in time) or
+    expired: the last three match nothing and their watchlists are deleted."""
     note: str = ""
+    urgent: bool = False
+    """Urgent use: matching may start before approval, until `approval_deadline`."""
+    use: str = "realtime"
+    """realtime or retrospective: sets the approval deadline of urgent use (24 h / 48 h by default)."""
+    approval_deadline: datetime | None = None
+    decided_by: str = ""
+    decided_at: datetime | None = None
+
+    def in_force(self, now: datetime) -> bool:
+        """Approved, or urgent and still inside its approval deadline; and not expired."""
+        if now >= self.expires_at:
+            return False
+        if self.status == "approved":
+            return True
+        return (
+            self.status == "pending"
+            and self.urgent
+            and self.approval_deadline is not None
+            and now < self.approval_deadline
+        )
 
     def covers(self, camera_id: str, ts: datetime, now: datetime) -> bool:
         """Whether a sighting on `camera_id` at `ts` may be matched at `now` under this authorisation."""
         return (
-            self.status == "approved"
+            self.in_force(now)
             and camera_id in self.camera_ids
             and self.valid_from <= ts <= self.valid_until
             and ts < self.expires_at
-            and now < self.expires_at
         )
 
 

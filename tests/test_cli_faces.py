@@ -280,3 +280,36 @@ def test_eval_faces_prints_the_metrics_as_json(tmp_path: Path) -> None:
     report = json.loads(output.strip().splitlines()[-1])
     assert report["pairs_accuracy"] == 1.0 and report["rank1"] == 1.0
     assert report["detect_recall"] is None and report["ms_embed"] > 0
+
+
+def test_urgent_authorisation_is_pending_and_can_be_approved(cameras: None) -> None:
+    args = [
+        "authorisation",
+        "add",
+        "--authority",
+        "Court",
+        "--reference",
+        "U-1",
+        "--purpose",
+        "imminent_threat",
+    ]
+    args += [
+        "--camera",
+        "cam-1",
+        "--from",
+        "2026-03-01T00:00:00+00:00",
+        "--until",
+        "2099-01-01T00:00:00+00:00",
+    ]
+    code, output = cli(*args, "--urgent")
+    assert code == 0 and "pending" in output
+    code, output = cli("authorisation", "approve", "U-1")
+    assert code == 0 and "approved" in output
+    assert json.loads(cli("authorisation", "list", "--json")[1])["status"] == "approved"
+
+
+def test_refusal_deletes_the_watchlists_under_it(watchlist: str, photos: dict[str, Path]) -> None:
+    cli("watchlist", "enrol", watchlist, "--label", "A", "--photo", str(photos["hopper"]))
+    code, output = cli("authorisation", "refuse", "Kpp 12/2026", "--reason", "court refused: no grounds")
+    assert code == 0 and "1 watchlists, 1 persons" in output
+    assert "0 face watchlists" in cli("watchlist", "list")[1]

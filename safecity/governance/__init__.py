@@ -1,1 +1,2 @@
-"""Accountability: the hash-chained audit log (more of governance — users, roles, retention — follows)."""
+"""Accountability: users and roles, the hash-chained audit log, authorisation enforcement,
+the public register, the egress guard."""

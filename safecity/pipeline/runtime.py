@@ -336,10 +336,17 @@ class Runtime:
     # -- register and watchlists
 
     def reload(self) -> None:
+        from safecity.governance.authorisations import enforce
         from safecity.store.cameras import CameraStore
+        from safecity.store.media import MediaStore
         from safecity.watch.faces import FaceMatcher
 
         self._next_reload = time.monotonic() + self.settings.streams.reload_interval_s
+        # Lapsed, refused or expired authorisations: matching stops and their data goes now.
+        for done in enforce(self.db, MediaStore(self.settings.effective_media_dir)):
+            log.warning(
+                "authorisation %s %s: its watchlists and matches were deleted", done.reference, done.status
+            )
         wanted = {c.id: c for c in CameraStore(self.db).all() if is_live(c)}
         for camera_id, (worker, camera) in list(self._assigned.items()):
             if wanted.get(camera_id) != camera:

@@ -13,7 +13,7 @@ governance work adds pending and refused states; `status` is stored for that.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -24,6 +24,12 @@ from safecity.types import Authorisation, AuthorisationPurpose, new_id
 
 MAX_TEXT_LEN = 200
 MAX_CREATOR_LEN = 100
+
+
+USES = ("realtime", "retrospective")
+DECISIONS = ("approved", "refused", "lapsed", "expired")
+ENDED = ("refused", "lapsed", "expired")
+"""States after which an authorisation's watchlists and matches are gone for good."""
 
 
 class AuthorisationError(ValueError):
@@ -44,6 +50,11 @@ def authorisation_from_row(row: AuthorisationRow) -> Authorisation:
         created_at=row.created_at,
         status=row.status,
         note=row.note,
+        urgent=row.urgent,
+        use=row.use,
+        approval_deadline=row.approval_deadline,
+        decided_by=row.decided_by,
+        decided_at=row.decided_at,
     )
 
 
@@ -91,9 +102,23 @@ class AuthorisationStore:
         created_by: str,
         note: str = "",
         now: datetime | None = None,
+        *,
+        urgent: bool = False,
+        use: str = "realtime",
+        approval_window: timedelta | None = None,
     ) -> Authorisation:
-        """Record an approved authorisation; AuthorisationError says why one cannot be recorded."""
+        """Record an authorisation; AuthorisationError says why one cannot be recorded.
+
+        A normal authorisation is recorded once granted (approved). An urgent one is recorded
+        pending: matching may start at once, but unless it is approved within `approval_window`
+        (24 h for real-time use, 48 h for retrospective use, from `governance.*`) it lapses and
+        everything matched under it is deleted (`governance.authorisations.enforce`).
+        """
         now = now or utcnow()
+        if use not in USES:
+            raise AuthorisationError(f"use must be one of {', '.join(USES)}, got {use!r}")
+        if urgent and approval_window is None:
+            raise AuthorisationError("urgent use needs an approval window (governance settings)")
         authority = _text("an authority", authority, MAX_TEXT_LEN)
         reference = _text("a reference", reference, MAX_TEXT_LEN)
         chosen = _purpose(purpose)
@@ -130,6 +155,10 @@ class AuthorisationStore:
             created_by=created_by,
             created_at=now,
             note=note.strip(),
+            status="pending" if urgent else "approved",
+            urgent=urgent,
+            use=use,
+            approval_deadline=now + approval_window if urgent and approval_window is not None else None,
         )
         try:
             with self.db.session() as session:
@@ -148,6 +177,31 @@ class AuthorisationStore:
         except IntegrityError as exc:  # recorded by another process between the check and the insert
             raise AuthorisationError(_duplicate_message(authority, reference, "?")) from exc
         return auth
+
+    def decide(
+        self, authorisation_id: str, status: str, by: str, now: datetime | None = None
+    ) -> Authorisation:
+        """Record a decision: approved (a pending one, before its deadline), refused, lapsed or expired."""
+        now = now or utcnow()
+        if status not in DECISIONS:
+            raise AuthorisationError(f"decision must be one of {', '.join(DECISIONS)}, got {status!r}")
+        with self.db.session() as session:
+            row = session.get(AuthorisationRow, authorisation_id)
+            if row is None:
+                raise AuthorisationError(f"no authorisation with id {authorisation_id!r}")
+            if status == "approved":
+                if row.status != "pending":
+                    raise AuthorisationError(f"authorisation {row.reference} is {row.status}, not pending")
+                if row.approval_deadline is not None and now >= row.approval_deadline:
+                    raise AuthorisationError(
+                        f"authorisation {row.reference}: the approval deadline "
+                        f"{row.approval_deadline.isoformat()} has passed; its data is deleted"
+                    )
+            elif row.status in ENDED:
+                raise AuthorisationError(f"authorisation {row.reference} is already {row.status}")
+            row.status, row.decided_by, row.decided_at = status, by.strip(), now
+            session.flush()
+            return authorisation_from_row(row)
 
     def get(self, authorisation_id: str) -> Authorisation:
         with self.db.session() as session:
@@ -198,4 +252,9 @@ def _row(auth: Authorisation) -> AuthorisationRow:
         created_by=auth.created_by,
         created_at=auth.created_at,
         note=auth.note,
+        urgent=auth.urgent,
+        use=auth.use,
+        approval_deadline=auth.approval_deadline,
+        decided_by=auth.decided_by,
+        decided_at=auth.decided_at,
     )

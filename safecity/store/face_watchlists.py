@@ -28,7 +28,7 @@ from typing import Any
 
 import numpy as np
 import numpy.typing as npt
-from sqlalchemy import delete, insert, select, update
+from sqlalchemy import and_, delete, insert, or_, select, update
 from sqlalchemy.orm import Session
 
 from safecity.store.authorisations import authorisation_from_row
@@ -242,8 +242,10 @@ class FaceWatchlistStore:
             auth = session.get(AuthorisationRow, authorisation_id)
             if auth is None:
                 raise FaceWatchlistError(f"no authorisation with id {authorisation_id!r}")
-            if auth.status != "approved":
-                raise FaceWatchlistError(f"authorisation {auth.reference} is {auth.status}, not approved")
+            if not authorisation_from_row(auth).in_force(now) and auth.expires_at > now:
+                raise FaceWatchlistError(
+                    f"authorisation {auth.reference} is {auth.status}, not approved (nor urgent use in time)"
+                )
             if auth.expires_at <= now:
                 raise FaceWatchlistError(
                     f"authorisation {auth.reference} expired at {auth.expires_at.isoformat()}"
@@ -410,7 +412,7 @@ class FaceWatchlistStore:
     # ------------------------------------------------------------ matching
 
     def templates_in_force(self, now: datetime | None = None) -> list[FaceTemplate]:
-        """Templates of watchlists whose authorisation is approved and unexpired at `now`.
+        """Templates of watchlists whose authorisation is in force at `now` (`Authorisation.in_force`).
 
         Camera and time scope are left to the matcher: it checks `Authorisation.covers` per sighting.
         """
@@ -422,7 +424,15 @@ class FaceWatchlistStore:
             .where(
                 WatchlistRow.kind == FACE_KIND,
                 WatchlistEntryRow.template.is_not(None),
-                AuthorisationRow.status == "approved",
+                # Approved, or urgent use still inside its approval deadline (Authorisation.in_force).
+                or_(
+                    AuthorisationRow.status == "approved",
+                    and_(
+                        AuthorisationRow.status == "pending",
+                        AuthorisationRow.urgent.is_(True),
+                        AuthorisationRow.approval_deadline > now,
+                    ),
+                ),
                 AuthorisationRow.expires_at > now,
             )
             .order_by(WatchlistRow.name, WatchlistEntryRow.created_at, WatchlistEntryRow.id)

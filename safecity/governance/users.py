@@ -1,0 +1,542 @@
+"""Users, passwords, login throttling and API tokens; every change is written to the audit log.
+
+This module owns the accounts (`users`), the failed-login record (`login_failures`) and the API
+tokens (`api_tokens`); what each role may do is `safecity.governance.permissions`.
+
+- Passwords are hashed with argon2id (argon2-cffi); a hash made with weaker parameters than
+  today's is replaced at the next successful login.
+- No default credentials: `ensure_first_admin` creates the first admin with a generated password
+  and returns it once (only when it created the account), for the caller to print.
+- Throttling: after `max_failures` failed logins for one username within `window`, further
+  attempts are refused until the oldest of those failures leaves the window. Failures are rows
+  in the database, so every process sharing it counts the same; usernames that do not exist are
+  counted too, so the throttle does not tell a guesser which accounts exist.
+- API tokens: a random secret shown once; only its SHA-256 is stored (a stolen database yields no
+  usable token; a fast hash is enough because the secret has 256 random bits). Tokens expire, can
+  be revoked one by one or all of a user's at once, and disabling a user revokes theirs.
+- Each change (user added, role or cameras changed, disabled, password set, token issued or
+  revoked, login failed or refused) is an audit entry in the same transaction as the change.
+"""
+
+from __future__ import annotations
+
+import enum
+import hashlib
+import re
+import secrets
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from sqlalchemy import delete, func, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from safecity.governance.audit import AuditLog
+from safecity.governance.permissions import Permission, Role, parse_role, role_can, user_can
+from safecity.store.database import Database
+from safecity.store.models import ApiTokenRow, CameraRow, LoginFailureRow, UserRow, utcnow
+from safecity.types import new_id
+
+__all__ = [
+    "ApiToken",
+    "AuthError",
+    "IssuedToken",
+    "LoginFailed",
+    "LoginThrottled",
+    "Permission",
+    "Role",
+    "TokenRefused",
+    "User",
+    "UserAuditAction",
+    "UserError",
+    "UserStore",
+    "ensure_first_admin",
+    "generate_password",
+    "role_can",
+    "user_can",
+]
+
+MAX_USERNAME_LEN = 100
+MIN_PASSWORD_LEN = 12
+MAX_LABEL_LEN = 200
+MAX_TOKEN_TTL = timedelta(days=366)
+DEFAULT_MAX_FAILURES = 5
+DEFAULT_WINDOW = timedelta(minutes=15)
+FIRST_ADMIN = "admin"
+SYSTEM = "system"
+"""Username and role recorded for changes made by the system itself (the first admin)."""
+TOKEN_PREFIX = "sct_"
+"""Marks a string as a Safe City token, so scanners and people can recognise a leaked one."""
+
+_USERNAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._@-]*")
+
+
+class UserAuditAction(enum.StrEnum):
+    LOGIN = "login"
+    USER_CHANGE = "user_change"
+    TOKEN_CHANGE = "token_change"
+
+
+class UserError(ValueError):
+    """A user change that cannot be made (bad name, unknown user, unknown camera, ...)."""
+
+
+class AuthError(Exception):
+    """Credentials refused; the message is safe to show to whoever presented them."""
+
+
+class LoginFailed(AuthError):
+    pass
+
+
+class LoginThrottled(AuthError):
+    def __init__(self, username: str, until: datetime) -> None:
+        super().__init__(f"too many failed logins for {username!r}; try again after {until.isoformat()}")
+        self.until = until
+
+
+class TokenRefused(AuthError):
+    pass
+
+
+@dataclass(frozen=True, slots=True)
+class User:
+    id: int
+    username: str
+    role: Role
+    disabled: bool
+    created_at: datetime
+    camera_ids: frozenset[str] | None
+    """The cameras the user may act on; None: every camera."""
+
+    def can(self, permission: Permission | str, camera_id: str | None = None) -> bool:
+        return user_can(self, permission, camera_id)
+
+
+@dataclass(frozen=True, slots=True)
+class ApiToken:
+    id: str
+    username: str
+    label: str
+    created_at: datetime
+    expires_at: datetime
+    revoked_at: datetime | None
+    last_used_at: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class IssuedToken:
+    token: ApiToken
+    secret: str
+    """Shown once: only its SHA-256 is stored."""
+
+
+def generate_password() -> str:
+    """A random password (144 bits, URL-safe characters) for new accounts."""
+    return secrets.token_urlsafe(18)
+
+
+def token_digest(secret: str) -> str:
+    return hashlib.sha256(secret.encode("utf-8")).hexdigest()
+
+
+def _user(row: UserRow) -> User:
+    return User(
+        id=row.id,
+        username=row.username,
+        role=Role(row.role),
+        disabled=row.disabled,
+        created_at=row.created_at,
+        camera_ids=None if row.camera_ids is None else frozenset(str(c) for c in row.camera_ids),
+    )
+
+
+def _token(row: ApiTokenRow, username: str) -> ApiToken:
+    return ApiToken(
+        id=row.id,
+        username=username,
+        label=row.label,
+        created_at=row.created_at,
+        expires_at=row.expires_at,
+        revoked_at=row.revoked_at,
+        last_used_at=row.last_used_at,
+    )
+
+
+def _check_username(username: str) -> str:
+    if len(username) > MAX_USERNAME_LEN or not _USERNAME.fullmatch(username):
+        raise UserError(
+            f"invalid username {username!r}: use up to {MAX_USERNAME_LEN} letters, digits and . _ @ -, "
+            "starting with a letter or digit"
+        )
+    return username
+
+
+def _check_password(password: str) -> str:
+    if len(password) < MIN_PASSWORD_LEN:
+        raise UserError(f"password too short: use at least {MIN_PASSWORD_LEN} characters")
+    return password
+
+
+@dataclass(frozen=True, slots=True)
+class Actor:
+    """Who makes a change, as the audit log records it."""
+
+    username: str = SYSTEM
+    role: str = SYSTEM
+
+    @staticmethod
+    def of(user: User) -> Actor:
+        return Actor(user.username, str(user.role))
+
+
+class UserStore:
+    """Accounts, logins and tokens in one database; `clock` is injectable so tests need no sleeps."""
+
+    def __init__(
+        self,
+        db: Database,
+        *,
+        max_failures: int = DEFAULT_MAX_FAILURES,
+        window: timedelta = DEFAULT_WINDOW,
+        hasher: PasswordHasher | None = None,
+        clock: Callable[[], datetime] = utcnow,
+    ) -> None:
+        if max_failures < 1 or window <= timedelta(0):
+            raise ValueError("max_failures must be at least 1 and window positive")
+        self.db = db
+        self.max_failures = max_failures
+        self.window = window
+        self.hasher = hasher or PasswordHasher()
+        self.clock = clock
+        self.audit = AuditLog(db)
+        # Verified against when the username is unknown, so that answer takes as long as a wrong password.
+        self._dummy_hash = self.hasher.hash(secrets.token_hex(16))
+
+    # -- accounts ---------------------------------------------------------------------------------
+
+    def add(
+        self,
+        username: str,
+        role: Role | str,
+        password: str,
+        *,
+        camera_ids: Iterable[str] | None = None,
+        actor: Actor = Actor(),
+    ) -> User:
+        role = _role(role)
+        _check_username(username)
+        _check_password(password)
+        with self.db.session() as session:
+            cams = self._cameras(session, camera_ids)
+            row = UserRow(
+                username=username,
+                password_hash=self.hasher.hash(password),
+                role=role.value,
+                disabled=False,
+                created_at=self.clock(),
+                camera_ids=cams,
+            )
+            session.add(row)
+            try:
+                session.flush()
+            except IntegrityError:
+                raise UserError(f"user {username!r} already exists") from None
+            self._record_change(session, actor, username, "add", role=role.value, camera_ids=cams)
+            return _user(row)
+
+    def get(self, username: str) -> User:
+        with self.db.session() as session:
+            return _user(self._row(session, username))
+
+    def find(self, username: str) -> User | None:
+        with self.db.session() as session:
+            row = session.scalars(select(UserRow).where(UserRow.username == username)).first()
+            return None if row is None else _user(row)
+
+    def users(self) -> list[User]:
+        with self.db.session() as session:
+            return [_user(r) for r in session.scalars(select(UserRow).order_by(UserRow.username))]
+
+    def set_role(self, username: str, role: Role | str, *, actor: Actor = Actor()) -> User:
+        role = _role(role)
+        with self.db.session() as session:
+            row = self._row(session, username)
+            old, row.role = row.role, role.value
+            self._record_change(session, actor, username, "role", old=old, new=role.value)
+            return _user(row)
+
+    def set_cameras(self, username: str, camera_ids: Iterable[str] | None, *, actor: Actor = Actor()) -> User:
+        with self.db.session() as session:
+            row = self._row(session, username)
+            old, row.camera_ids = row.camera_ids, self._cameras(session, camera_ids)
+            self._record_change(session, actor, username, "cameras", old=old, new=row.camera_ids)
+            return _user(row)
+
+    def set_password(self, username: str, password: str, *, actor: Actor = Actor()) -> None:
+        _check_password(password)
+        with self.db.session() as session:
+            row = self._row(session, username)
+            row.password_hash = self.hasher.hash(password)
+            self._record_change(session, actor, username, "password")
+
+    def disable(self, username: str, *, actor: Actor = Actor()) -> User:
+        """Disable the account and revoke its tokens (one transaction: never one without the other)."""
+        with self.db.session() as session:
+            row = self._row(session, username)
+            row.disabled = True
+            revoked = self._revoke_all(session, row.id)
+            self._record_change(session, actor, username, "disable", tokens_revoked=revoked)
+            return _user(row)
+
+    def enable(self, username: str, *, actor: Actor = Actor()) -> User:
+        with self.db.session() as session:
+            row = self._row(session, username)
+            row.disabled = False
+            self._record_change(session, actor, username, "enable")
+            return _user(row)
+
+    # -- login ------------------------------------------------------------------------------------
+
+    def login(self, username: str, password: str) -> User:
+        """The user whose password this is; raises `LoginThrottled` or `LoginFailed` otherwise.
+
+        A refusal is raised after the transaction commits, so its audit entry and failure row stay.
+        """
+        now = self.clock()
+        name = username[:MAX_USERNAME_LEN]  # the audit and failure columns hold 100 characters
+        refusal: AuthError
+        with self.db.session() as session:
+            recent = self._recent_failures(session, name, now)
+            row = session.scalars(select(UserRow).where(UserRow.username == username)).first()
+            role = row.role if row is not None else ""
+            if len(recent) >= self.max_failures:
+                until = recent[-self.max_failures] + self.window
+                self._log_login(session, name, role, "throttled", until=until.isoformat())
+                refusal = LoginThrottled(name, until)
+            elif row is not None and self._verify(row.password_hash, password):
+                if row.disabled:
+                    # Not counted as a failure: the password was right; the account is switched off.
+                    self._log_login(session, name, role, "disabled")
+                    refusal = LoginFailed(f"account {username!r} is disabled")
+                else:
+                    if self.hasher.check_needs_rehash(row.password_hash):
+                        row.password_hash = self.hasher.hash(password)
+                    session.execute(delete(LoginFailureRow).where(LoginFailureRow.username == name))
+                    self._log_login(session, name, role, "ok")
+                    return _user(row)
+            else:
+                if row is None:
+                    self._verify(self._dummy_hash, password)
+                session.add(LoginFailureRow(username=name, ts=now))
+                failures = len(recent) + 1
+                extra = (
+                    {"locked_until": (now + self.window).isoformat()} if failures >= self.max_failures else {}
+                )
+                self._log_login(session, name, role, "failed", failures=failures, **extra)
+                # Same message for an unknown user and a wrong password: the answer names no account.
+                refusal = LoginFailed("wrong username or password")
+        raise refusal
+
+    def _verify(self, password_hash: str, password: str) -> bool:
+        try:
+            return self.hasher.verify(password_hash, password)
+        except (VerificationError, InvalidHashError):
+            return False
+
+    def _recent_failures(self, session: Session, username: str, now: datetime) -> list[datetime]:
+        """Failure times within the window, oldest first; older rows are pruned on the way."""
+        start = now - self.window
+        session.execute(
+            delete(LoginFailureRow).where(LoginFailureRow.username == username, LoginFailureRow.ts <= start)
+        )
+        return list(
+            session.scalars(
+                select(LoginFailureRow.ts)
+                .where(LoginFailureRow.username == username, LoginFailureRow.ts > start)
+                .order_by(LoginFailureRow.ts)
+            )
+        )
+
+    def _log_login(self, session: Session, username: str, role: str, result: str, **details: Any) -> None:
+        self.audit.record(
+            UserAuditAction.LOGIN,
+            username=username,
+            role=role,
+            details={"result": result, **details},
+            session=session,
+        )
+
+    # -- API tokens -------------------------------------------------------------------------------
+
+    def issue_token(
+        self, user: User | str, ttl: timedelta, *, label: str = "", actor: Actor | None = None
+    ) -> IssuedToken:
+        if not timedelta(0) < ttl <= MAX_TOKEN_TTL:
+            raise UserError(f"token lifetime must be positive and at most {MAX_TOKEN_TTL.days} days")
+        if len(label) > MAX_LABEL_LEN:
+            raise UserError(f"token label longer than {MAX_LABEL_LEN} characters")
+        username = user.username if isinstance(user, User) else user
+        now = self.clock()
+        secret = TOKEN_PREFIX + secrets.token_urlsafe(32)
+        with self.db.session() as session:
+            owner = self._row(session, username)
+            if owner.disabled:
+                raise UserError(f"user {username!r} is disabled")
+            row = ApiTokenRow(
+                id=new_id(),
+                user_id=owner.id,
+                token_sha256=token_digest(secret),
+                created_at=now,
+                expires_at=now + ttl,
+                label=label,
+            )
+            session.add(row)
+            session.flush()
+            who = actor or Actor(owner.username, owner.role)
+            self.audit.record(
+                UserAuditAction.TOKEN_CHANGE,
+                username=who.username,
+                role=who.role,
+                target=username,
+                details={"change": "issue", "token_id": row.id, "expires_at": row.expires_at.isoformat()},
+                session=session,
+            )
+            return IssuedToken(_token(row, username), secret)
+
+    def authenticate_token(self, secret: str) -> User:
+        """The owner of a valid token; refuses unknown, expired and revoked tokens and disabled users."""
+        now = self.clock()
+        with self.db.session() as session:
+            found = session.execute(
+                select(ApiTokenRow, UserRow)
+                .join(UserRow, UserRow.id == ApiTokenRow.user_id)
+                .where(ApiTokenRow.token_sha256 == token_digest(secret))
+            ).first()
+            if found is None:
+                raise TokenRefused("unknown token")
+            token, owner = found
+            if token.revoked_at is not None:
+                raise TokenRefused("token revoked")
+            if token.expires_at <= now:
+                raise TokenRefused("token expired")
+            if owner.disabled:
+                raise TokenRefused("account disabled")
+            token.last_used_at = now
+            return _user(owner)
+
+    def tokens(self, username: str | None = None) -> list[ApiToken]:
+        query = (
+            select(ApiTokenRow, UserRow.username)
+            .join(UserRow, UserRow.id == ApiTokenRow.user_id)
+            .order_by(ApiTokenRow.created_at, ApiTokenRow.id)
+        )
+        if username is not None:
+            query = query.where(UserRow.username == username)
+        with self.db.session() as session:
+            return [_token(t, name) for t, name in session.execute(query)]
+
+    def revoke_token(self, token_id: str, *, actor: Actor = Actor()) -> ApiToken:
+        with self.db.session() as session:
+            found = session.execute(
+                select(ApiTokenRow, UserRow.username)
+                .join(UserRow, UserRow.id == ApiTokenRow.user_id)
+                .where(ApiTokenRow.id == token_id)
+            ).first()
+            if found is None:
+                raise UserError(f"no token {token_id!r}")
+            row, username = found
+            if row.revoked_at is None:
+                row.revoked_at = self.clock()
+            self.audit.record(
+                UserAuditAction.TOKEN_CHANGE,
+                username=actor.username,
+                role=actor.role,
+                target=username,
+                details={"change": "revoke", "token_id": token_id},
+                session=session,
+            )
+            return _token(row, username)
+
+    def revoke_all(self, user: User | str, *, actor: Actor = Actor()) -> int:
+        """Revoke every live token of `user` (ends all their API sessions); returns how many."""
+        username = user.username if isinstance(user, User) else user
+        with self.db.session() as session:
+            row = self._row(session, username)
+            count = self._revoke_all(session, row.id)
+            self.audit.record(
+                UserAuditAction.TOKEN_CHANGE,
+                username=actor.username,
+                role=actor.role,
+                target=username,
+                details={"change": "revoke_all", "revoked": count},
+                session=session,
+            )
+            return count
+
+    def _revoke_all(self, session: Session, user_id: int) -> int:
+        result = session.execute(
+            update(ApiTokenRow)
+            .where(ApiTokenRow.user_id == user_id, ApiTokenRow.revoked_at.is_(None))
+            .values(revoked_at=self.clock())
+        )
+        return int(getattr(result, "rowcount", 0) or 0)
+
+    # -- helpers ----------------------------------------------------------------------------------
+
+    def _row(self, session: Session, username: str) -> UserRow:
+        row = session.scalars(select(UserRow).where(UserRow.username == username)).first()
+        if row is None:
+            raise UserError(f"no user {username!r}")
+        return row
+
+    def _cameras(self, session: Session, camera_ids: Iterable[str] | None) -> list[str] | None:
+        if camera_ids is None:
+            return None
+        wanted = sorted(set(camera_ids))
+        known = set(session.scalars(select(CameraRow.id).where(CameraRow.id.in_(wanted))))
+        unknown = [c for c in wanted if c not in known]
+        if unknown:
+            raise UserError(f"unknown camera(s): {', '.join(unknown)}; register them first")
+        return wanted
+
+    def _record_change(
+        self, session: Session, actor: Actor, target: str, change: str, **details: Any
+    ) -> None:
+        self.audit.record(
+            UserAuditAction.USER_CHANGE,
+            username=actor.username,
+            role=actor.role,
+            target=target,
+            details={"change": change, **details},
+            session=session,
+        )
+
+
+def _role(role: Role | str) -> Role:
+    try:
+        return parse_role(role)
+    except ValueError as exc:
+        raise UserError(str(exc)) from None
+
+
+def ensure_first_admin(db: Database, *, store: UserStore | None = None) -> str | None:
+    """Create the admin account on a database that has no users; returns its password only then.
+
+    The password is generated, never a default; the caller prints it once. Two processes starting
+    together cannot both create it: the unique username lets one win and the other returns None.
+    """
+    store = store or UserStore(db)
+    with db.session() as session:
+        if session.scalar(select(func.count()).select_from(UserRow)):
+            return None
+    password = generate_password()
+    try:
+        store.add(FIRST_ADMIN, Role.ADMIN, password)
+    except UserError:
+        return None
+    return password
