@@ -56,6 +56,11 @@ def serve(
         )
     except OSError as exc:
         fail(f"cannot listen on {s.streams.http_host}:{port or s.streams.http_port}: {exc}", code=1)
+    from safecity.governance.users import FIRST_ADMIN, ensure_first_admin
+
+    password = ensure_first_admin(db)
+    if password is not None:  # first run: no default credentials, this is shown once
+        out.print(f"[bold]first run: created user {FIRST_ADMIN!r} with password {password}[/] (shown once)")
     runtime.start()
     out.print(f"serving {len(live)} live cameras; health at {server.url}/status and {server.url}/metrics")
     try:

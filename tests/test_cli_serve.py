@@ -88,6 +88,7 @@ def test_serve_reports_live_status_and_stops_cleanly_on_sigterm(clip: Path, tmp_
     assert rows[0]["camera_id"] == "cam-1" and "s3cret" not in json.dumps(rows)
     assert "cam-1" in table and "live" in table
     assert "flushing observations" in output
+    assert "first run: created user 'admin' with password" in output
     assert ObservationQueries(db).motion_tracks("cam-1"), "the track open at SIGTERM is stored"
 
 
