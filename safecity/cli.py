@@ -944,7 +944,7 @@ def eval_faces(
 
 
 # Face commands (authorisation, watchlist, search face) live in their own module.
-from safecity import cli_audit, cli_faces, cli_serve, cli_users  # noqa: E402, F401
+from safecity import cli_audit, cli_faces, cli_governance, cli_serve, cli_users  # noqa: E402, F401
 
 
 def main() -> None:

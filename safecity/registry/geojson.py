@@ -100,6 +100,10 @@ _SAFECITY_KEYS = frozenset(
         LEGAL_BASIS,
         ENABLED,
         RETAIN_FACE_VECTORS,
+        # Derived, for readers of the public register (governance/register.py); ignored on import,
+        # since `safecity:capabilities` already says it.
+        "safecity:analyses_faces",
+        "safecity:analyses_plates",
     }
 )
 _SURVEILLANCE_VALUES = ("public", "outdoor", "indoor")

@@ -1,0 +1,220 @@
+"""The public transparency register: every camera, where, who runs it, what it analyses, on what basis.
+
+This module owns the two published files, both generated from the live camera registry:
+
+* ``register.geojson``: the public GeoJSON export of `safecity.registry.geojson` (OSM surveillance
+  tags, no stream URLs) with two derived, plainly stated properties per camera,
+  ``safecity:analyses_faces`` and ``safecity:analyses_plates``;
+* ``index.html``: a static, self-contained page (inline CSS and SVG only; it makes no request to
+  anywhere, so a reader's visit is not reported to a font, map or script host). Every value from
+  the registry is HTML-escaped.
+
+Disabled cameras stay in the register: the public has a right to know a camera exists.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import math
+import os
+import tempfile
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+
+from safecity.registry.geojson import cameras_to_geojson
+from safecity.store.cameras import CameraStore
+from safecity.store.database import Database
+from safecity.types import Camera, Capability, Site
+
+GEOJSON_NAME = "register.geojson"
+HTML_NAME = "index.html"
+ANALYSES_FACES = "safecity:analyses_faces"
+ANALYSES_PLATES = "safecity:analyses_plates"
+
+_MAP_WIDTH = 640
+_MAP_HEIGHT = 400
+_MAP_PAD = 24
+
+
+def public_register(cameras: Sequence[Camera], sites: Sequence[Site]) -> dict[str, object]:
+    """The public GeoJSON FeatureCollection, with faces/plates analysis stated as booleans per camera.
+
+    The capability list (``safecity:capabilities``) already holds this, but as a code the public
+    has to decode; the two booleans say it plainly. Note that `cameras_from_geojson` does not
+    import these derived keys: the public file is for reading, the full export for round trips.
+    """
+    collection = cameras_to_geojson(cameras, sites, public=True)
+    by_id = {camera.id: camera for camera in cameras}
+    features = collection["features"]
+    assert isinstance(features, list)
+    for feature in features:
+        camera = by_id[feature["id"]]
+        properties = feature["properties"]
+        properties[ANALYSES_FACES] = Capability.FACES in camera.capabilities
+        properties[ANALYSES_PLATES] = Capability.PLATES in camera.capabilities
+    return collection
+
+
+def _analyses(camera: Camera) -> str:
+    names = {
+        Capability.FACES: "faces (biometric identification)",
+        Capability.PLATES: "licence plates",
+        Capability.TRAFFIC: "traffic counts",
+        Capability.MOTION: "motion",
+    }
+    return ", ".join(names[c] for c in Capability if c in camera.capabilities) or "nothing"
+
+
+def _coordinates(latitude: float, longitude: float) -> str:
+    return f"{latitude:.6f}, {longitude:.6f}"
+
+
+def _svg_map(cameras: Sequence[Camera]) -> str:
+    """Cameras on an equirectangular projection around their mean latitude, scaled to fit the box."""
+    if not cameras:
+        return "<p>No cameras are registered.</p>"
+    mean_lat = sum(c.latitude for c in cameras) / len(cameras)
+    # Equirectangular: shrink longitude by cos(latitude) so distances look right near the city.
+    x_scale = math.cos(math.radians(mean_lat))
+    xs = [c.longitude * x_scale for c in cameras]
+    ys = [c.latitude for c in cameras]
+    span = max(max(xs) - min(xs), max(ys) - min(ys))
+    inner_w, inner_h = _MAP_WIDTH - 2 * _MAP_PAD, _MAP_HEIGHT - 2 * _MAP_PAD
+    scale = min(inner_w, inner_h) / span if span > 0 else 0.0
+    mid_x, mid_y = (max(xs) + min(xs)) / 2, (max(ys) + min(ys)) / 2
+    points = []
+    for camera, x, y in zip(cameras, xs, ys, strict=True):
+        px = _MAP_WIDTH / 2 + (x - mid_x) * scale
+        py = _MAP_HEIGHT / 2 - (y - mid_y) * scale  # north up: SVG's y grows downwards
+        kind = (
+            "faces"
+            if Capability.FACES in camera.capabilities
+            else ("plates" if Capability.PLATES in camera.capabilities else "other")
+        )
+        state = "" if camera.enabled else " disabled"
+        title = f"{camera.id}: {camera.name} ({_analyses(camera)})"
+        points.append(
+            f'<circle class="cam {kind}{state}" cx="{px:.1f}" cy="{py:.1f}" r="6">'
+            f"<title>{html.escape(title)}</title></circle>"
+        )
+    return (
+        f'<svg class="map" viewBox="0 0 {_MAP_WIDTH} {_MAP_HEIGHT}" width="{_MAP_WIDTH}" '
+        f'height="{_MAP_HEIGHT}" role="img" aria-label="Camera positions">'
+        f'<rect width="{_MAP_WIDTH}" height="{_MAP_HEIGHT}" class="ground"/>' + "".join(points) + "</svg>"
+    )
+
+
+_CSS = """
+body { font-family: system-ui, sans-serif; margin: 2rem; color: #222; }
+table { border-collapse: collapse; margin: 1rem 0; }
+th, td { border: 1px solid #bbb; padding: 0.3rem 0.5rem; text-align: left; vertical-align: top; }
+th { background: #eee; }
+.ground { fill: #f4f4ef; stroke: #999; }
+.cam { fill: #4a7; stroke: #222; }
+.cam.plates { fill: #e90; }
+.cam.faces { fill: #d33; }
+.cam.disabled { fill: #fff; }
+.legend span { margin-right: 1rem; }
+"""
+
+
+def register_html(cameras: Sequence[Camera], sites: Sequence[Site], generated_at: datetime) -> str:
+    """The public page: camera table, inline SVG map, counts per capability, date, link to the GeoJSON."""
+    e = html.escape
+    site_by_id = {site.id: site for site in sites}
+    rows = []
+    for camera in cameras:
+        site = site_by_id.get(camera.site_id)
+        place = site.name if site is not None else camera.site_id
+        if site is not None and site.address:
+            place = f"{place}, {site.address}"
+        cells = (
+            camera.id,
+            camera.name,
+            place,
+            _coordinates(camera.latitude, camera.longitude),
+            camera.operator or "not stated",
+            _analyses(camera),
+            camera.legal_basis or "not stated",
+            str(camera.retention_days),
+            "yes" if camera.enabled else "no",
+        )
+        rows.append("<tr>" + "".join(f"<td>{e(cell)}</td>" for cell in cells) + "</tr>")
+    headers = (
+        "Id", "Name", "Site / address", "Latitude, longitude", "Operator", "Analyses",
+        "Legal basis", "Retention (days)", "Enabled",
+    )  # fmt: skip
+    counts = "".join(
+        f"<tr><td>{e(capability.value)}</td>"
+        f"<td>{sum(capability in c.capabilities for c in cameras)}</td>"
+        f"<td>{sum(capability in c.capabilities and c.enabled for c in cameras)}</td></tr>"
+        for capability in Capability
+    )
+    stamp = generated_at.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
+    enabled = sum(c.enabled for c in cameras)
+    return f"""<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>Camera transparency register</title>
+<style>{_CSS}</style>
+</head>
+<body>
+<h1>Camera transparency register</h1>
+<p>Every camera of this system: where it is, who runs it, what it analyses and under which legal
+basis. Generated from the live registry on {e(stamp)}. {len(cameras)} cameras, {enabled} enabled.
+Machine-readable (GeoJSON, OpenStreetMap surveillance tags): <a href="{GEOJSON_NAME}">{GEOJSON_NAME}</a>.</p>
+<h2>Map</h2>
+<p class="legend"><span>red: analyses faces</span><span>orange: reads licence plates</span>
+<span>green: other analysis</span><span>white: disabled</span></p>
+{_svg_map(cameras)}
+<h2>What is analysed</h2>
+<table>
+<tr><th>Capability</th><th>Cameras</th><th>Enabled</th></tr>
+{counts}
+</table>
+<h2>Cameras</h2>
+<table>
+<tr>{"".join(f"<th>{e(h)}</th>" for h in headers)}</tr>
+{chr(10).join(rows)}
+</table>
+</body>
+</html>
+"""
+
+
+def _write_atomic(path: Path, text: str) -> None:
+    """Write to a temporary file in the same folder, then rename: readers never see half a file."""
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as stream:
+            stream.write(text)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def export_register(
+    db: Database, out_dir: Path, *, generated_at: datetime | None = None
+) -> tuple[Path, Path]:
+    """Write ``register.geojson`` and ``index.html`` from the registry in `db` into `out_dir`.
+
+    Creates `out_dir` if needed; raises `NotADirectoryError` if it is a file. Returns the two paths.
+    """
+    out_dir = Path(out_dir)
+    if out_dir.exists() and not out_dir.is_dir():
+        raise NotADirectoryError(f"{out_dir} exists and is not a directory")
+    out_dir.mkdir(parents=True, exist_ok=True)
+    store = CameraStore(db)
+    cameras, sites = store.all(), store.sites()
+    when = generated_at if generated_at is not None else datetime.now(UTC)
+    geojson_path, html_path = out_dir / GEOJSON_NAME, out_dir / HTML_NAME
+    text = json.dumps(public_register(cameras, sites), indent=2, ensure_ascii=False) + "\n"
+    _write_atomic(geojson_path, text)
+    _write_atomic(html_path, register_html(cameras, sites, when))
+    return geojson_path, html_path
