@@ -1,12 +1,14 @@
-"""Alerts that carry no evidence of their own beyond the message: camera health (offline, stalled).
+"""Alert rows: the one conversion between `Alert` and `alerts`, and the alerts with no evidence.
 
 Plate-hotlist and face-watchlist alerts are stored with their evidence by `hotlists` and
-`face_watchlists`; this module stores the rest and lists alerts of any kind.
+`face_watchlists` through `alert_row` / `alert_from_row`; this module stores the rest (camera
+health) and lists alerts of any kind.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 from sqlalchemy import insert, select
 
@@ -15,24 +17,43 @@ from safecity.store.models import AlertRow
 from safecity.types import Alert, AlertKind
 
 
+def alert_row(
+    alert: Alert, *, evidence: dict[str, Any] | None = None, hotlist_entry_id: str | None = None
+) -> dict[str, object]:
+    """The `alerts` row of a new alert, for a bulk insert."""
+    return {
+        "id": alert.id,
+        "kind": alert.kind.value,
+        "camera_id": alert.camera_id,
+        "ts": alert.timestamp,
+        "message": alert.message,
+        "observation_id": alert.observation_id,
+        "watchlist_id": alert.watchlist_id,
+        "score": alert.score,
+        "status": "new",
+        "hotlist_entry_id": hotlist_entry_id,
+        "evidence": evidence,
+    }
+
+
+def alert_from_row(row: AlertRow) -> Alert:
+    return Alert(
+        id=row.id,
+        kind=AlertKind(row.kind),
+        camera_id=row.camera_id,
+        timestamp=row.ts,
+        message=row.message,
+        observation_id=row.observation_id,
+        watchlist_id=row.watchlist_id,
+        score=row.score,
+    )
+
+
 def save_alerts(db: Database, alerts: Sequence[Alert]) -> None:
     if not alerts:
         return
-    rows = [
-        {
-            "id": a.id,
-            "kind": a.kind.value,
-            "camera_id": a.camera_id,
-            "ts": a.timestamp,
-            "message": a.message,
-            "observation_id": a.observation_id,
-            "watchlist_id": a.watchlist_id,
-            "score": a.score,
-        }
-        for a in alerts
-    ]
     with db.session() as session:
-        session.execute(insert(AlertRow), rows)
+        session.execute(insert(AlertRow), [alert_row(a) for a in alerts])
 
 
 def list_alerts(db: Database, kind: AlertKind | None = None, camera_id: str | None = None) -> list[Alert]:
@@ -42,16 +63,4 @@ def list_alerts(db: Database, kind: AlertKind | None = None, camera_id: str | No
     if camera_id is not None:
         query = query.where(AlertRow.camera_id == camera_id)
     with db.session() as session:
-        return [
-            Alert(
-                id=r.id,
-                kind=AlertKind(r.kind),
-                camera_id=r.camera_id,
-                timestamp=r.ts,
-                message=r.message,
-                observation_id=r.observation_id,
-                watchlist_id=r.watchlist_id,
-                score=r.score,
-            )
-            for r in session.scalars(query)
-        ]
+        return [alert_from_row(r) for r in session.scalars(query)]

@@ -31,6 +31,7 @@ import numpy.typing as npt
 from sqlalchemy import and_, delete, insert, or_, select, update
 from sqlalchemy.orm import Session
 
+from safecity.store.alerts import alert_from_row, alert_row
 from safecity.store.authorisations import authorisation_from_row
 from safecity.store.database import Database
 from safecity.store.media import MediaStore
@@ -468,22 +469,7 @@ class FaceWatchlistStore:
                 raise FaceWatchlistError(f"alert {stored.alert.id} is a {kind} alert, not a face match")
             if stored.alert.watchlist_id is None:
                 raise FaceWatchlistError(f"face alert {stored.alert.id} names no watchlist")
-        rows = [
-            {
-                "id": s.alert.id,
-                "kind": s.alert.kind.value,
-                "camera_id": s.alert.camera_id,
-                "ts": s.alert.timestamp,
-                "message": s.alert.message,
-                "observation_id": s.alert.observation_id,
-                "watchlist_id": s.alert.watchlist_id,
-                "score": s.alert.score,
-                "status": "new",
-                "hotlist_entry_id": None,
-                "evidence": asdict(s.evidence),
-            }
-            for s in alerts
-        ]
+        rows = [alert_row(s.alert, evidence=asdict(s.evidence)) for s in alerts]
         with self.db.session() as session:
             session.execute(insert(AlertRow), rows)
 
@@ -610,14 +596,5 @@ def _stored_alert(row: AlertRow) -> StoredFaceAlert:
         camera_id=str(data.get("camera_id", "")),
         seen_at=str(data.get("seen_at", "")),
     )
-    alert = Alert(
-        id=row.id,
-        kind=AlertKind(row.kind),
-        camera_id=row.camera_id,
-        timestamp=row.ts,
-        message=row.message,
-        observation_id=row.observation_id,
-        watchlist_id=row.watchlist_id,
-        score=row.score,
-    )
+    alert = alert_from_row(row)
     return StoredFaceAlert(alert=alert, evidence=evidence)

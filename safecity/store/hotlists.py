@@ -17,6 +17,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import insert, or_, select
 
 from safecity.config import HotlistSettings
+from safecity.store.alerts import alert_from_row, alert_row
 from safecity.store.database import Database
 from safecity.store.models import AlertRow, HotlistEntryRow, utcnow
 from safecity.store.plate_index import clean_plate_query, is_pattern, literal_count
@@ -187,19 +188,7 @@ class HotlistStore:
         if not hits:
             return
         rows = [
-            {
-                "id": hit.alert.id,
-                "kind": hit.alert.kind.value,
-                "camera_id": hit.alert.camera_id,
-                "ts": hit.alert.timestamp,
-                "message": hit.alert.message,
-                "observation_id": hit.alert.observation_id,
-                "watchlist_id": None,
-                "score": hit.alert.score,
-                "status": "new",
-                "hotlist_entry_id": hit.entry.id,
-                "evidence": asdict(evidence_of(hit)),
-            }
+            alert_row(hit.alert, evidence=asdict(evidence_of(hit)), hotlist_entry_id=hit.entry.id)
             for hit in hits
         ]
         with self.db.session() as session:
@@ -227,14 +216,5 @@ def _stored_alert(row: AlertRow) -> StoredHotlistAlert:
         reason=str(data.get("reason", "")),
         owner=str(data.get("owner", "")),
     )
-    alert = Alert(
-        id=row.id,
-        kind=AlertKind(row.kind),
-        camera_id=row.camera_id,
-        timestamp=row.ts,
-        message=row.message,
-        observation_id=row.observation_id,
-        watchlist_id=row.watchlist_id,
-        score=row.score,
-    )
+    alert = alert_from_row(row)
     return StoredHotlistAlert(alert=alert, hotlist_entry_id=row.hotlist_entry_id or "", evidence=evidence)
