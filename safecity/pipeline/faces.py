@@ -12,24 +12,18 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Protocol
 
 import cv2
 import numpy as np
 
 from safecity.analytics.faces.passages import DecidedFace
 from safecity.config import Settings
+from safecity.pipeline.process import SnapshotStore, context_box
 from safecity.types import BBox, BGRImage, Camera, FaceSighting
 from safecity.watch.faces import FaceMatch, FaceMatcher
 
 CONFIDENCE_SCALE = 2.0
 """dlib detector scores are margins (HOG ~0.5-3); score / this, capped at 1, is the stored confidence."""
-
-
-class SnapshotStore(Protocol):
-    def save_snapshot(
-        self, camera_id: str, timestamp: datetime, obs_id: str, image: BGRImage, crop: BBox | None = None
-    ) -> str: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,13 +33,6 @@ class FaceMatchEvent:
     sighting: FaceSighting
     match: FaceMatch
     probe_ref: str
-
-
-def context_box(box: BBox, shape: tuple[int, ...], margin: float) -> BBox:
-    dx, dy = int(box.w * margin), int(box.h * margin)
-    x0, y0 = max(0, box.x - dx), max(0, box.y - dy)
-    x1, y1 = min(shape[1], box.x + box.w + dx), min(shape[0], box.y + box.h + dy)
-    return BBox(x0, y0, max(0, x1 - x0), max(0, y1 - y0))
 
 
 def blur_face(image: BGRImage, face: BBox, kernel_fraction: float) -> BGRImage:

@@ -60,12 +60,11 @@ class SnapshotStore(Protocol):
     ) -> str: ...
 
 
-def _context_box(box: BBox, image: BGRImage, margin: float) -> BBox:
-    """`box` grown by `margin` of its size on every side, clipped to the image."""
+def context_box(box: BBox, shape: tuple[int, ...], margin: float) -> BBox:
+    """`box` grown by `margin` of its size on every side, clipped to an image of this `shape`."""
     dx, dy = int(box.w * margin), int(box.h * margin)
     x0, y0 = max(0, box.x - dx), max(0, box.y - dy)
-    x1 = min(image.shape[1], box.x + box.w + dx)
-    y1 = min(image.shape[0], box.y + box.h + dy)
+    x1, y1 = min(shape[1], box.x + box.w + dx), min(shape[0], box.y + box.h + dy)
     return BBox(x0, y0, max(0, x1 - x0), max(0, y1 - y0))
 
 
@@ -76,7 +75,7 @@ def _plate_observations(
     for v in voted:
         read = v.read
         if snapshots is not None and v.image is not None:
-            crop = _context_box(read.bbox, v.image, margin)
+            crop = context_box(read.bbox, v.image.shape, margin)
             ref = snapshots.save_snapshot(read.camera_id, read.timestamp, read.id, v.image, crop)
             read = replace(read, snapshot=ref)
         out.append(read)
@@ -95,7 +94,7 @@ def _to_observations(
                 obs.timestamp,
                 obs.id,
                 track.best_image,
-                _context_box(track.best_bbox, track.best_image, margin),
+                context_box(track.best_bbox, track.best_image.shape, margin),
             )
             obs = track.to_motion_track(snapshot=ref, obs_id=obs.id)
         out.append(obs)

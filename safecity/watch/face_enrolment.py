@@ -17,7 +17,8 @@ import cv2
 import numpy as np
 
 from safecity.analytics.faces.analyser import FaceAnalyser, FacePhotoError, read_photo
-from safecity.pipeline.faces import FaceMatchEvent, context_box
+from safecity.pipeline.faces import FaceMatchEvent
+from safecity.pipeline.process import context_box
 from safecity.store.face_watchlists import FaceWatchlistStore, PhotoToEnrol, StoredFaceAlert, face_match_alert
 from safecity.types import Alert, BBox, RGBImage, WatchlistPerson
 
