@@ -29,11 +29,8 @@ class EvalRecogniser:
         self.retried = 0
 
     def _primary(self, image: RGBImage) -> AnalysedFace | None:
-        faces = self.analyser.analyse_with(self.analyser.photo_detector, image)
-        fallback = self.analyser.fallback_detector() if not faces else None
-        if fallback is not None:
-            faces = self.analyser.analyse_with(fallback, image)
-            self.retried += bool(faces)
+        faces, by_fallback = self.analyser.photo_faces(image)
+        self.retried += by_fallback
         if not faces:
             return None
         cy, cx = image.shape[0] / 2, image.shape[1] / 2

@@ -123,13 +123,22 @@ class FaceAnalyser:
             self._cnn = FaceDetector(self.settings.model_copy(update={"detector": "cnn", "upsample": 0}))
         return self._cnn
 
+    def photo_faces(self, image: RGBImage) -> tuple[list[AnalysedFace], bool]:
+        """Faces of a still photo: HOG at `photo_upsample`, then the CNN if HOG finds none.
+
+        Returns the faces and whether only the CNN fallback found them.
+        """
+        faces = self.analyse_with(self.photo_detector, image)
+        fallback = self.fallback_detector() if not faces else None
+        if fallback is None:
+            return faces, False
+        faces = self.analyse_with(fallback, image)
+        return faces, bool(faces)
+
     def single_face(self, image: RGBImage, *, gate: bool = True, what: str = "photo") -> ReferenceFace:
         """The one face of a reference photo, embedded; FacePhotoError if there is not exactly one."""
         image = _shrink(image, self.settings.enrol_max_photo_side)
-        faces = self.analyse_with(self.photo_detector, image)
-        fallback = self.fallback_detector() if not faces else None
-        if fallback is not None:
-            faces = self.analyse_with(fallback, image)
+        faces, _ = self.photo_faces(image)
         if not faces:
             raise FacePhotoError(f"{what}: no face found")
         # A badge, print or patch can look like a weak face beside the strong real one; a second
