@@ -629,13 +629,14 @@ def hotlist_add(
         expires_at = now + timedelta(days=days)
     elif expires is None:
         expires_at = default_expiry(now, s.hotlists)
-    store = HotlistStore(open_db(s), s.hotlists)
+    db = open_db(s)
+    store = HotlistStore(db, s.hotlists)
     try:
         entry = store.add(plate, reason=reason, owner=owner, expires_at=expires_at, now=now)
     except HotlistError as exc:
         fail(str(exc))
     _audit(
-        s,
+        db,
         "hotlist_change",
         target=entry.id,
         justification=reason,
@@ -646,16 +647,23 @@ def hotlist_add(
 
 
 def _audit(
-    s: Settings, action: str, *, target: str, justification: str = "", details: dict[str, object]
+    db: Database,
+    action: str,
+    *,
+    user: str | None = None,
+    target: str,
+    justification: str = "",
+    details: dict[str, object],
 ) -> None:
-    """Record a CLI action in the audit chain, as the OS user (users and roles come with governance)."""
+    """Record a CLI action in the audit chain as `user`, default the OS user, with the role `cli`
+    (a login puts a person behind each action once the API exists)."""
     import getpass
 
     from safecity.governance.audit import AuditLog
 
-    AuditLog(open_db(s)).record(
+    AuditLog(db).record(
         action,
-        username=getpass.getuser(),
+        username=user or getpass.getuser(),
         role="cli",
         target=target,
         justification=justification,
@@ -720,11 +728,12 @@ def hotlist_remove(entry_id: Annotated[str, typer.Argument(metavar="ID")]) -> No
     from safecity.store.hotlists import HotlistError, HotlistStore
 
     s = settings()
+    db = open_db(s)
     try:
-        entry = HotlistStore(open_db(s), s.hotlists).remove(entry_id)
+        entry = HotlistStore(db, s.hotlists).remove(entry_id)
     except HotlistError as exc:
         fail(str(exc))
-    _audit(s, "hotlist_change", target=entry.id, details={"change": "removed", "plate": entry.plate})
+    _audit(db, "hotlist_change", target=entry.id, details={"change": "removed", "plate": entry.plate})
     out.print(f"removed hotlist entry {entry.id} ({entry.plate})")
 
 
@@ -782,7 +791,7 @@ def search_plate(
         fail(f"--site: no site with id {site!r}")
     hits = search_plates(db, plate_query)
     _audit(
-        s,
+        db,
         "search_plate",
         target=",".join(h.id for h in hits[:100]),
         justification=reason,

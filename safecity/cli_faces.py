@@ -15,13 +15,15 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 from rich.table import Table
 
-from safecity.cli import _aware_time, _shown_time, app, fail, open_db, out, search_app, settings
+from safecity.cli import _audit, _aware_time, _shown_time, app, fail, open_db, out, search_app, settings
 from safecity.types import AuthorisationPurpose
 
 if TYPE_CHECKING:
     from safecity.analytics.faces.analyser import FaceAnalyser
     from safecity.config import Settings
+    from safecity.store.authorisations import AuthorisationStore
     from safecity.store.database import Database
+    from safecity.types import Authorisation
 
 authorisation_app = typer.Typer(
     help="Legal authorisations that face watchlists run under.", no_args_is_help=True
@@ -43,6 +45,19 @@ def _analyser(s: Settings) -> FaceAnalyser:
     from safecity.analytics.faces.analyser import FaceAnalyser
 
     return FaceAnalyser(s.faces, s.effective_model_cache_dir)
+
+
+def _authorisation(store: AuthorisationStore, ref: str, option: str = "") -> Authorisation:
+    """An authorisation by id, else by reference; exits 2 naming what was not found."""
+    from safecity.store.authorisations import AuthorisationError
+
+    try:
+        return store.get(ref)
+    except AuthorisationError:
+        try:
+            return store.find(ref)
+        except AuthorisationError as exc:
+            fail(f"{option} {ref!r}: {exc}" if option else str(exc))
 
 
 def _watchlist_store(s: Settings, db: Database):  # type: ignore[no-untyped-def]
@@ -74,7 +89,7 @@ def authorisation_add(
     ] = "realtime",
 ) -> None:
     """Record an authorisation for face matching (authority, reference, purpose, cameras, window)."""
-    from safecity.governance.audit import AuditAction, AuditLog
+    from safecity.governance.audit import AuditAction
     from safecity.store.authorisations import AuthorisationError, AuthorisationStore
 
     start = _aware_time("--from", valid_from)
@@ -105,10 +120,10 @@ def authorisation_add(
         )
     except AuthorisationError as exc:
         fail(str(exc))
-    AuditLog(db).record(
+    _audit(
+        db,
         AuditAction.AUTHORISATION_CHANGE,
-        username=_user(user),
-        role="cli",
+        user=_user(user),
         target=auth.id,
         justification=f"{auth.authority} {auth.reference}",
         details={"change": "created", "purpose": auth.purpose.value, "cameras": list(auth.camera_ids)},
@@ -122,7 +137,7 @@ def authorisation_add(
 
 
 def _decide(authorisation: str, state: str, reason: str, user: str | None) -> None:
-    from safecity.governance.audit import AuditAction, AuditLog
+    from safecity.governance.audit import AuditAction
     from safecity.governance.authorisations import enforce
     from safecity.store.authorisations import AuthorisationError, AuthorisationStore
     from safecity.store.media import MediaStore
@@ -130,21 +145,15 @@ def _decide(authorisation: str, state: str, reason: str, user: str | None) -> No
     s = settings()
     db = open_db(s)
     store = AuthorisationStore(db)
-    try:
-        auth = store.get(authorisation)
-    except AuthorisationError:
-        try:
-            auth = store.find(authorisation)
-        except AuthorisationError as exc:
-            fail(str(exc))
+    auth = _authorisation(store, authorisation)
     try:
         decided = store.decide(auth.id, state, _user(user))
     except AuthorisationError as exc:
         fail(str(exc))
-    AuditLog(db).record(
+    _audit(
+        db,
         AuditAction.AUTHORISATION_CHANGE,
-        username=_user(user),
-        role="cli",
+        user=_user(user),
         target=decided.id,
         justification=reason,
         details={"change": state, "reference": decided.reference},
@@ -247,28 +256,21 @@ def watchlist_create(
     user: Annotated[str | None, typer.Option(help="Who creates it (default: the OS user).")] = None,
 ) -> None:
     """Create an empty face watchlist bound to an authorisation."""
-    from safecity.governance.audit import AuditAction, AuditLog
-    from safecity.store.authorisations import AuthorisationError, AuthorisationStore
+    from safecity.governance.audit import AuditAction
+    from safecity.store.authorisations import AuthorisationStore
     from safecity.store.face_watchlists import FaceWatchlistError
 
     s = settings()
     db = open_db(s)
-    auths = AuthorisationStore(db)
-    try:
-        auth = auths.get(authorisation)
-    except AuthorisationError:
-        try:
-            auth = auths.find(authorisation)
-        except AuthorisationError as exc:
-            fail(f"--authorisation {authorisation!r}: {exc}")
+    auth = _authorisation(AuthorisationStore(db), authorisation, "--authorisation")
     try:
         wl = _watchlist_store(s, db).create(name, auth.id, description=description, created_by=_user(user))
     except FaceWatchlistError as exc:
         fail(str(exc))
-    AuditLog(db).record(
+    _audit(
+        db,
         AuditAction.WATCHLIST_CHANGE,
-        username=_user(user),
-        role="cli",
+        user=_user(user),
         target=wl.id,
         justification=f"under {auth.authority} {auth.reference}",
         details={"change": "created", "name": wl.name, "version": wl.version},
@@ -286,7 +288,7 @@ def watchlist_enrol(
 ) -> None:
     """Enrol a person from one or more photos (each must show exactly one usable face)."""
     from safecity.analytics.faces.analyser import FacePhotoError
-    from safecity.governance.audit import AuditAction, AuditLog
+    from safecity.governance.audit import AuditAction
     from safecity.store.face_watchlists import FaceWatchlistError
     from safecity.watch.face_enrolment import enrol_photos
 
@@ -298,10 +300,10 @@ def watchlist_enrol(
         person = enrol_photos(_analyser(s), store, wl.id, label, photo, note=note)
     except (FacePhotoError, FaceWatchlistError) as exc:
         fail(str(exc))
-    AuditLog(db).record(
+    _audit(
+        db,
         AuditAction.WATCHLIST_CHANGE,
-        username=_user(user),
-        role="cli",
+        user=_user(user),
         target=f"{wl.id}/{person.id}",
         details={"change": "enrolled", "label": person.label, "photos": len(photo)},
     )
@@ -355,7 +357,7 @@ def watchlist_remove(
     user: Annotated[str | None, typer.Option(help="Who removes (default: the OS user).")] = None,
 ) -> None:
     """Delete a watchlist (persons, photos, templates, its alerts) or one person from it."""
-    from safecity.governance.audit import AuditAction, AuditLog
+    from safecity.governance.audit import AuditAction
     from safecity.store.face_watchlists import FaceWatchlistError
 
     s = settings()
@@ -371,10 +373,10 @@ def watchlist_remove(
             removed = store.remove(wl.id)
     except FaceWatchlistError as exc:
         fail(str(exc))
-    AuditLog(db).record(
+    _audit(
+        db,
         AuditAction.WATCHLIST_CHANGE,
-        username=_user(user),
-        role="cli",
+        user=_user(user),
         target=wl.id if person is None else f"{wl.id}/{person}",
         details={
             "change": "removed",
