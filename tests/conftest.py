@@ -77,3 +77,13 @@ def shared_data() -> Path:
     if not SHARED_DATA.is_dir():
         pytest.skip(f"shared test data not found at {SHARED_DATA}")
     return SHARED_DATA
+
+
+@pytest.fixture
+def cli_data_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Run the CLI in `tmp_path` on its own embedded store, whatever the caller's environment says."""
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("SAFECITY_DATA_DIR", str(tmp_path / "var"))
+    monkeypatch.delenv("SAFECITY_DATABASE_URL", raising=False)
+    monkeypatch.delenv("SAFECITY_CONFIG", raising=False)
+    return tmp_path

@@ -17,13 +17,7 @@ from safecity.store.models import AuditEntryRow
 runner = CliRunner()
 
 
-@pytest.fixture(autouse=True)
-def _data_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    monkeypatch.chdir(tmp_path)
-    monkeypatch.setenv("SAFECITY_DATA_DIR", str(tmp_path / "var"))
-    monkeypatch.delenv("SAFECITY_DATABASE_URL", raising=False)
-    monkeypatch.delenv("SAFECITY_CONFIG", raising=False)
-    return tmp_path
+pytestmark = pytest.mark.usefixtures("cli_data_dir")
 
 
 def cli(*args: str) -> tuple[int, str]:

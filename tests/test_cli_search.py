@@ -20,13 +20,7 @@ runner = CliRunner()
 T0 = datetime(2026, 3, 2, 7, 30, tzinfo=UTC)
 
 
-@pytest.fixture(autouse=True)
-def _data_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    monkeypatch.chdir(tmp_path)
-    monkeypatch.setenv("SAFECITY_DATA_DIR", str(tmp_path / "var"))
-    monkeypatch.delenv("SAFECITY_DATABASE_URL", raising=False)
-    monkeypatch.delenv("SAFECITY_CONFIG", raising=False)
-    return tmp_path
+pytestmark = pytest.mark.usefixtures("cli_data_dir")
 
 
 @pytest.fixture
