@@ -36,8 +36,10 @@ from safecity.types import Alert, Camera, Capability, Observation, PlateRead, Si
 from safecity.watch.hotlists import HotlistAlerter
 
 if TYPE_CHECKING:
+    from safecity.governance.access import AccessGate, Caller
     from safecity.pipeline.faces import FaceMatchEvent
     from safecity.store.media import MediaStore
+    from safecity.store.plate_search import PlateQuery, PlateSearchHit
 
 app = typer.Typer(help="Open Safe City: open, accountable city video analytics.", no_args_is_help=True)
 config_app = typer.Typer(help="Show the effective configuration.", no_args_is_help=True)
@@ -55,6 +57,8 @@ out = Console() if sys.stdout.isatty() else Console(width=PIPED_WIDTH)
 err = Console(stderr=True)
 
 EXIT_BAD_INPUT = 2
+EXIT_DENIED = 3
+"""Refused: the caller's role, camera limits or token do not allow the command."""
 
 
 class _State:
@@ -671,6 +675,33 @@ def _audit(
     )
 
 
+TOKEN_ENV = "SAFECITY_TOKEN"
+
+
+def cli_caller(db: Database) -> Caller:
+    """Who runs this command: the user whose API token is in `SAFECITY_TOKEN`, else the console.
+
+    The console is the operating-system user with the role `cli` (see `governance.access`); a
+    token puts a person with their role and camera limits behind the command.
+    """
+    from safecity.governance.access import Caller
+    from safecity.governance.users import AuthError, UserStore
+
+    secret = os.environ.get(TOKEN_ENV, "").strip()
+    if not secret:
+        return Caller.console()
+    try:
+        return Caller.of(UserStore(db).authenticate_token(secret))
+    except AuthError as exc:
+        fail(f"{TOKEN_ENV}: {exc or 'token refused'}", code=EXIT_DENIED)
+
+
+def access_gate(db: Database, s: Settings) -> AccessGate:
+    from safecity.governance.access import AccessGate
+
+    return AccessGate(db, min_reason_len=s.governance.min_reason_len)
+
+
 def _hotlist_status(active: bool, in_force: bool) -> str:
     if not active:
         return "removed"
@@ -756,10 +787,12 @@ def search_plate(
     until: Annotated[str | None, typer.Option(help="Reads before, ISO 8601 with offset.")] = None,
     limit: Annotated[int | None, typer.Option(help="Most results (default search.default_limit).")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON lines.")] = False,
-    reason: Annotated[str, typer.Option(help="Why (case number); recorded in the audit log.")] = "",
+    reason: Annotated[
+        str, typer.Option(help="Why (case number, purpose); required, recorded in the audit log.")
+    ] = "",
 ) -> None:
     """Search stored plate reads, newest first (fuzzy: closest first); the search is audited."""
-    from safecity.store.plate_search import PlateQuery, SearchMode, search_plates
+    from safecity.store.plate_search import PlateQuery, SearchMode
 
     s = settings()
     modes = [m.value for m in SearchMode]
@@ -789,22 +822,7 @@ def search_plate(
             fail(f"--camera: {exc}")
     if site is not None and site not in {x.id for x in store.sites()}:
         fail(f"--site: no site with id {site!r}")
-    hits = search_plates(db, plate_query)
-    _audit(
-        db,
-        "search_plate",
-        target=",".join(h.id for h in hits[:100]),
-        justification=reason,
-        details={
-            "query": query,
-            "mode": mode,
-            "cameras": list(camera or []),
-            "site": site,
-            "since": since,
-            "until": until,
-            "results": len(hits),
-        },
-    )
+    hits = _gated_plate_search(db, s, plate_query, reason, query=query, mode=mode, site=site)
     if as_json:
         for h in hits:
             row = {
@@ -839,6 +857,43 @@ def search_plate(
             h.id,
         )
     out.print(table)
+
+
+def _gated_plate_search(
+    db: Database, s: Settings, plate_query: PlateQuery, reason: str, **asked: str | None
+) -> list[PlateSearchHit]:
+    """Run a plate search through the access gate: refused without a reason or the permission."""
+    from dataclasses import replace
+
+    from safecity.governance.access import AccessDenied, ReasonRequired
+    from safecity.governance.audit import AuditAction
+    from safecity.governance.permissions import Permission
+    from safecity.store.plate_search import search_plates
+
+    gate = access_gate(db, s)
+    caller = cli_caller(db)
+    try:
+        with gate.read(
+            caller,
+            AuditAction.SEARCH_PLATE,
+            Permission.SEARCH_PLATE,
+            justification=reason,
+            reason_required=True,
+            cameras=plate_query.camera_ids,
+            details={**asked, "since": _iso(plate_query.since), "until": _iso(plate_query.until)},
+        ) as read:
+            narrowed = replace(plate_query, camera_ids=read.cameras or ())
+            hits = search_plates(db, narrowed, read.session)
+            read.record([h.id for h in hits])
+    except ReasonRequired as exc:
+        fail(f"--reason: {exc}")
+    except AccessDenied as exc:
+        fail(str(exc), code=EXIT_DENIED)
+    return hits
+
+
+def _iso(value: datetime | None) -> str | None:
+    return value.isoformat() if value is not None else None
 
 
 # ---------------------------------------------------------------- eval
@@ -953,7 +1008,15 @@ def eval_faces(
 
 
 # Face commands (authorisation, watchlist, search face) live in their own module.
-from safecity import cli_audit, cli_faces, cli_governance, cli_serve, cli_users  # noqa: E402, F401
+from safecity import (  # noqa: E402, F401
+    cli_alerts,
+    cli_audit,
+    cli_faces,
+    cli_governance,
+    cli_retention,
+    cli_serve,
+    cli_users,
+)
 
 
 def main() -> None:

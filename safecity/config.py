@@ -11,7 +11,7 @@ import os
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -365,6 +365,57 @@ class GovernanceSettings(_Section):
     urgent_deadline_retrospective_h: float = Field(
         48.0, gt=0, description="Urgent retrospective use must be approved within this many hours."
     )
+    min_reason_len: int = Field(
+        10, ge=1, le=200, description="Shortest justification a search or an export accepts (characters)."
+    )
+    confirmations_required: int = Field(
+        2, ge=2, le=5, description="Different users who must confirm a face match before it is acted on."
+    )
+
+
+MIN_AUDIT_RETENTION_DAYS = 183
+"""Audit entries are kept at least six months; configuration may lengthen this, never shorten it."""
+
+
+class RetentionSettings(_Section):
+    """How long each kind of data is kept; a camera's own `retention_days` shortens every class."""
+
+    plate_reads_days: int = Field(30, ge=1, le=3650, description="Days plate reads are kept.")
+    face_sightings_days: int = Field(
+        30, ge=1, le=3650, description="Days face sightings (and their kept vectors) are kept."
+    )
+    motion_tracks_days: int = Field(30, ge=1, le=3650, description="Days motion tracks are kept.")
+    line_crossings_days: int = Field(30, ge=1, le=3650, description="Days line crossings are kept.")
+    snapshots_days: int = Field(
+        30,
+        ge=1,
+        le=3650,
+        description="Days snapshot files are kept; older ones are deleted even where their row stays.",
+    )
+    alerts_days: int = Field(
+        90, ge=1, le=3650, description="Days alerts (and their evidence files) are kept."
+    )
+    audit_days: int = Field(
+        365,
+        le=36500,
+        description=f"Days audit entries are kept: {MIN_AUDIT_RETENTION_DAYS} (6 months) or more, not less.",
+    )
+    sweep_interval_s: float = Field(
+        3600.0, gt=0, description="How often `safecity serve` runs the retention sweep."
+    )
+    batch_size: int = Field(
+        5000, ge=1, le=10_000, description="Rows deleted per transaction by the retention sweep."
+    )
+
+    @field_validator("audit_days")
+    @classmethod
+    def _audit_at_least_six_months(cls, value: int) -> int:
+        if value < MIN_AUDIT_RETENTION_DAYS:
+            raise ValueError(
+                f"audit_days {value} is too short: audit entries are kept at least 6 months "
+                f"({MIN_AUDIT_RETENTION_DAYS} days); longer is allowed, never shorter"
+            )
+        return value
 
 
 class SimSettings(_Section):
@@ -400,6 +451,7 @@ class Settings(BaseSettings):
     faces: FaceSettings = FaceSettings()
     streams: StreamSettings = StreamSettings()
     governance: GovernanceSettings = GovernanceSettings()
+    retention: RetentionSettings = RetentionSettings()
     sim: SimSettings = SimSettings()
 
     @classmethod

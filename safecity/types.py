@@ -102,6 +102,14 @@ class BBox:
         return BBox(x0, y0, x1 - x0, y1 - y0)
 
 
+def context_box(box: BBox, shape: tuple[int, ...], margin: float) -> BBox:
+    """`box` grown by `margin` of its size on every side, clipped to an image of this `shape`."""
+    dx, dy = int(box.w * margin), int(box.h * margin)
+    x0, y0 = max(0, box.x - dx), max(0, box.y - dy)
+    x1, y1 = min(shape[1], box.x + box.w + dx), min(shape[0], box.y + box.h + dy)
+    return BBox(x0, y0, max(0, x1 - x0), max(0, y1 - y0))
+
+
 @dataclass(frozen=True, slots=True, eq=False)
 class Frame:
     """A decoded frame: which camera, its position in the stream and its wall-clock time."""

@@ -45,6 +45,9 @@ def reads(tmp_path: Path) -> None:
     db.close()
 
 
+REASON = "case K-1/2026 stolen vehicle"
+
+
 def run(*args: str) -> tuple[int, str]:
     result = runner.invoke(app, list(args))
     return result.exit_code, result.output
@@ -163,14 +166,14 @@ def test_hotlist_remove_unknown_exits_2() -> None:
     ],
 )
 def test_search_plate_json(args: tuple[str, ...], expected: list[str]) -> None:
-    code, output = run("search", "plate", *args, "--json")
+    code, output = run("search", "plate", *args, "--json", "--reason", REASON)
     assert code == 0
     assert [row["normalised"] for row in json_lines(output)] == expected
 
 
 @pytest.mark.usefixtures("reads")
 def test_search_plate_json_carries_the_evidence() -> None:
-    [row] = json_lines(run("search", "plate", "BG12OAB", "--json")[1])
+    [row] = json_lines(run("search", "plate", "BG12OAB", "--json", "--reason", REASON)[1])
     assert (row["camera_id"], row["site_id"], row["timestamp"], row["match"]) == (
         "cam-2",
         "site-2",
@@ -181,7 +184,7 @@ def test_search_plate_json_carries_the_evidence() -> None:
 
 @pytest.mark.usefixtures("reads")
 def test_search_plate_table() -> None:
-    code, output = run("search", "plate", "BG123AB", "--mode", "fuzzy")
+    code, output = run("search", "plate", "BG123AB", "--mode", "fuzzy", "--reason", REASON)
     assert code == 0 and "3 read(s) for BG123AB (fuzzy)" in output and "one_edit" in output
 
 
@@ -201,8 +204,20 @@ def test_search_plate_table() -> None:
     ],
 )
 def test_search_plate_bad_input_exits_2(args: tuple[str, ...], message: str) -> None:
-    code, output = run("search", "plate", *args)
+    code, output = run("search", "plate", *args, "--reason", REASON)
     assert code == 2 and message in output
+
+
+@pytest.mark.parametrize("reason", ["", "   ", "case 1"])
+def test_search_plate_without_a_reason_exits_2_and_records_nothing(
+    reads: None, tmp_path: Path, reason: str
+) -> None:
+    from safecity.governance.audit import AuditAction, AuditLog
+
+    code, output = run("search", "plate", "BG123AB", "--reason", reason)
+    assert code == 2 and "--reason" in output and "BG123AB" not in output
+    db = Database.open(f"sqlite:///{tmp_path / 'var' / 'safecity.db'}")
+    assert AuditLog(db).entries(AuditAction.SEARCH_PLATE) == []
 
 
 def test_plate_search_is_recorded_in_the_audit_chain(reads: None, tmp_path: Path) -> None:

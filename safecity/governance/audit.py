@@ -6,6 +6,9 @@ does not fit. This module records and verifies entries; which actions are record
 by the callers (face and plate searches, watchlist and authorisation changes). Entries are
 written in the caller's transaction when one is given, so an action and its record commit or
 fail together; on PostgreSQL an advisory lock serialises writers so the chain never forks.
+Retention (governance/retention.py) may prune the oldest entries; the sweep's own
+`retention_deletion` entry records the hash of the last pruned one, and `verify` accepts that
+hash, and only that, as the start of what is left.
 """
 
 from __future__ import annotations
@@ -30,6 +33,10 @@ GENESIS = "0" * 64
 """The `prev_hash` of the first entry."""
 _PG_LOCK_KEY = 0x5AFEC17
 """Advisory lock id that serialises audit writers on PostgreSQL."""
+PRUNED_HEAD_KEY = "audit_pruned_head"
+"""Key in a `retention_deletion` entry's details: hash of the last entry that sweep pruned."""
+PRUNED_THROUGH_KEY = "audit_pruned_through_seq"
+"""Key in a `retention_deletion` entry's details: sequence number of the last entry that sweep pruned."""
 
 
 class AuditAction(enum.StrEnum):
@@ -38,6 +45,17 @@ class AuditAction(enum.StrEnum):
     WATCHLIST_CHANGE = "watchlist_change"
     AUTHORISATION_CHANGE = "authorisation_change"
     HOTLIST_CHANGE = "hotlist_change"
+    RETENTION_DELETION = "retention_deletion"
+    VIEW_SIGHTING = "view_sighting"
+    """Alerts, sightings or plate reads shown to a person (not a search: no query)."""
+    EXPORT = "export"
+    """Evidence written out of the system: justification and recipients are mandatory."""
+    FACE_MATCH = "face_match"
+    """A watchlist match made by the system: the AI Act Art. 12(3) record of one use."""
+    CONFIRM_MATCH = "confirm_match"
+    REJECT_MATCH = "reject_match"
+    ACKNOWLEDGE_ALERT = "acknowledge_alert"
+    ACCESS_DENIED = "access_denied"
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,6 +81,10 @@ class Verification:
     first_bad: int | None
     """Sequence number of the first entry that does not fit the chain (None: the chain is whole)."""
     problem: str = ""
+    anchored_at: str = GENESIS
+    """The hash the oldest entry follows: GENESIS, or after retention pruned the oldest entries the
+    hash of the last pruned one, as recorded by a later `retention_deletion` entry (compare it with
+    a published head)."""
 
     @property
     def ok(self) -> bool:
@@ -168,10 +190,35 @@ class AuditLog:
             return [_entry(r) for r in session.scalars(query)]
 
     def verify(self) -> Verification:
-        """Recompute the whole chain from the genesis hash; names the first entry that does not fit."""
+        """Recompute the whole chain; names the first entry that does not fit.
+
+        The chain starts at the genesis hash, or, once a retention sweep has pruned the oldest
+        entries, at the hash of the last pruned entry. That start is accepted only when an entry
+        of the chain itself (action `retention_deletion`, whose own hash is checked like any
+        other) records it as `audit_pruned_head`; deleting the first entries by hand is found.
+        """
         with self.db.session() as session:
+            first = session.scalars(select(AuditEntryRow).order_by(AuditEntryRow.seq).limit(1)).first()
+            start = GENESIS
+            if first is not None and first.prev_hash != GENESIS:
+                if not self._pruned_head_recorded(session, first.prev_hash):
+                    return Verification(
+                        1,
+                        GENESIS,
+                        first.seq,
+                        "does not follow the genesis hash or a recorded retention prune",
+                    )
+                start = first.prev_hash
             rows = session.scalars(select(AuditEntryRow).order_by(AuditEntryRow.seq))
-            return verify_chain((_entry(r) for r in rows), GENESIS)
+            return verify_chain((_entry(r) for r in rows), start)
+
+    @staticmethod
+    def _pruned_head_recorded(session: Session, head: str) -> bool:
+        """Whether a `retention_deletion` entry records `head` as the hash of the last entry it pruned."""
+        records = session.scalars(
+            select(AuditEntryRow.details).where(AuditEntryRow.action == AuditAction.RETENTION_DELETION.value)
+        )
+        return any(isinstance(d, dict) and d.get(PRUNED_HEAD_KEY) == head for d in records)
 
     def head(self) -> tuple[int, str]:
         """(sequence number, hash) of the last entry: the anchor to publish; (0, GENESIS) when empty."""
@@ -220,18 +267,19 @@ class AuditFileError(ValueError):
 
 
 def verify_chain(entries: Iterable[AuditEntry], prev: str) -> Verification:
+    start = prev
     count = 0
     for e in entries:
         count += 1
         if e.prev_hash != prev:
-            return Verification(count, prev, e.seq, "does not follow the entry before it")
+            return Verification(count, prev, e.seq, "does not follow the entry before it", start)
         expected = entry_hash(
             prev, e.ts, e.username, e.role, e.action, e.target, e.justification, e.recipients, e.details
         )
         if e.hash != expected:
-            return Verification(count, prev, e.seq, "its fields do not match its hash")
+            return Verification(count, prev, e.seq, "its fields do not match its hash", start)
         prev = e.hash
-    return Verification(count, prev, None)
+    return Verification(count, prev, None, anchored_at=start)
 
 
 def verify_file(path: Path) -> Verification:

@@ -13,17 +13,31 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-import cv2
 import numpy as np
 
 from safecity.analytics.faces.passages import DecidedFace
+from safecity.analytics.faces.redaction import blur_face
 from safecity.config import Settings
-from safecity.pipeline.process import SnapshotStore, context_box
-from safecity.types import BBox, BGRImage, Camera, FaceSighting
+from safecity.pipeline.process import SnapshotStore
+from safecity.types import BBox, Camera, FaceSighting, context_box
 from safecity.watch.faces import FaceMatch, FaceMatcher
 
 CONFIDENCE_SCALE = 2.0
 """dlib detector scores are margins (HOG ~0.5-3); score / this, capped at 1, is the stored confidence."""
+
+
+PROBE_EXTRA_MARGIN = 0.5
+"""A face snapshot keeps this much more context than `store.snapshot_margin`: head, shoulders."""
+
+
+def probe_face_box(face: BBox, snapshot_margin: float) -> BBox:
+    """Where the face of a sighting lies inside its stored snapshot (the crop taken around it).
+
+    The crop is clipped only at the frame's edges; clipping on the right or bottom does not move
+    the face, and the left and top clip follow from the face's own position.
+    """
+    crop = context_box(face, (1 << 30, 1 << 30), snapshot_margin + PROBE_EXTRA_MARGIN)
+    return BBox(face.x - crop.x, face.y - crop.y, face.w, face.h)
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,20 +47,6 @@ class FaceMatchEvent:
     sighting: FaceSighting
     match: FaceMatch
     probe_ref: str
-
-
-def blur_face(image: BGRImage, face: BBox, kernel_fraction: float) -> BGRImage:
-    """A copy of `image` with the face box (grown a little, to take the hairline and chin) blurred."""
-    out = image.copy()
-    region = context_box(face, image.shape, 0.15)
-    if region.w == 0 or region.h == 0:
-        return out
-    k = max(3, int(region.w * kernel_fraction) | 1)
-    patch = out[region.y : region.y + region.h, region.x : region.x + region.w]
-    # Two passes: one wide Gaussian still lets a face be recognised by a network, two do not.
-    blurred = cv2.GaussianBlur(cv2.GaussianBlur(patch, (k, k), 0), (k, k), 0)
-    out[region.y : region.y + region.h, region.x : region.x + region.w] = blurred
-    return out
 
 
 def face_observations(
@@ -69,7 +69,7 @@ def face_observations(
             image = d.frame
             if match is None and settings.faces.blur_unmatched:
                 image = blur_face(image, d.bbox, settings.faces.blur_kernel_fraction)
-            crop = context_box(d.bbox, image.shape, settings.store.snapshot_margin + 0.5)
+            crop = context_box(d.bbox, image.shape, settings.store.snapshot_margin + PROBE_EXTRA_MARGIN)
             snapshot = snapshots.save_snapshot(camera.id, d.timestamp, d.sighting_id, image, crop)
         sighting = FaceSighting(
             id=d.sighting_id,

@@ -31,6 +31,7 @@ from safecity.types import (
     MotionTrack,
     Observation,
     RunStats,
+    context_box,
     new_id,
 )
 
@@ -58,14 +59,6 @@ class SnapshotStore(Protocol):
     def save_snapshot(
         self, camera_id: str, timestamp: datetime, obs_id: str, image: BGRImage, crop: BBox | None = None
     ) -> str: ...
-
-
-def context_box(box: BBox, shape: tuple[int, ...], margin: float) -> BBox:
-    """`box` grown by `margin` of its size on every side, clipped to an image of this `shape`."""
-    dx, dy = int(box.w * margin), int(box.h * margin)
-    x0, y0 = max(0, box.x - dx), max(0, box.y - dy)
-    x1, y1 = min(shape[1], box.x + box.w + dx), min(shape[0], box.y + box.h + dy)
-    return BBox(x0, y0, max(0, x1 - x0), max(0, y1 - y0))
 
 
 def _plate_observations(

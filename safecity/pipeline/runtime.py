@@ -12,8 +12,10 @@ waits for it, and a camera whose analysis falls behind loses its oldest frames, 
 
 The main process re-reads the camera register every `streams.reload_interval_s`: cameras
 added, enabled, disabled, removed or changed are started or stopped in their worker without
-touching the others; the face templates in force are re-read as well. `stop()` (SIGTERM in the
-CLI) stops every camera, decides its open tracks and passages, and flushes the writer.
+touching the others; the face templates in force are re-read as well. Every
+`retention.sweep_interval_s` (first at start) a thread runs the retention sweep
+(governance/retention.py). `stop()` (SIGTERM in the CLI) stops every camera, decides its open
+tracks and passages, and flushes the writer.
 """
 
 from __future__ import annotations
@@ -283,6 +285,8 @@ class Runtime:
         self.errors: dict[str, str] = {}
         self._next_reload = 0.0
         self._templates_seen: tuple[Any, ...] | None = None
+        self._next_sweep = 0.0
+        self._sweeper: threading.Thread | None = None
 
     # -- lifecycle
 
@@ -310,6 +314,10 @@ class Runtime:
         self._flush_matches()
         if time.monotonic() >= self._next_reload:
             self.reload()
+        if time.monotonic() >= self._next_sweep and not (self._sweeper and self._sweeper.is_alive()):
+            self._next_sweep = time.monotonic() + self.settings.retention.sweep_interval_s
+            self._sweeper = threading.Thread(target=self._sweep, name="safecity-retention", daemon=True)
+            self._sweeper.start()
 
     def stop(self) -> None:
         for control in self._controls:
@@ -328,6 +336,8 @@ class Runtime:
                 self._handle(item)
         self._flush_matches()
         self._writer.close()
+        if self._sweeper is not None:
+            self._sweeper.join(timeout=60)
         for p in self._procs:
             p.join(timeout=10)
             if p.is_alive():
@@ -366,6 +376,17 @@ class Runtime:
                 worker = self._least_loaded()
                 self._assigned[camera_id] = (worker, camera)
                 self._controls[worker].put(_Add(camera))
+
+    def _sweep(self) -> None:
+        """The retention sweep, on its own thread so that storing never waits for it; errors are logged."""
+        from safecity.governance.retention import sweep_configured
+
+        try:
+            sweep_configured(self.settings, self.db)
+        except Exception:
+            log.exception(
+                "retention sweep failed; next try in %.0f s", self.settings.retention.sweep_interval_s
+            )
 
     def _least_loaded(self) -> int:
         load = [0] * len(self._controls)

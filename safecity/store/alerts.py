@@ -7,10 +7,13 @@ health) and lists alerts of any kind.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import insert, select
+from sqlalchemy.orm import Session
 
 from safecity.store.database import Database
 from safecity.store.models import AlertRow
@@ -64,3 +67,45 @@ def list_alerts(db: Database, kind: AlertKind | None = None, camera_id: str | No
         query = query.where(AlertRow.camera_id == camera_id)
     with db.session() as session:
         return [alert_from_row(r) for r in session.scalars(query)]
+
+
+@dataclass(frozen=True, slots=True)
+class StoredAlert:
+    """An alert as stored: what was raised, and where handling it stands."""
+
+    alert: Alert
+    status: str
+    handled_by: str | None
+    handled_at: datetime | None
+    evidence: Mapping[str, Any]
+
+
+def stored_alert(row: AlertRow) -> StoredAlert:
+    return StoredAlert(
+        alert_from_row(row), row.status, row.handled_by, row.handled_at, dict(row.evidence or {})
+    )
+
+
+def find_alerts(
+    session: Session,
+    *,
+    kinds: Sequence[AlertKind] = (),
+    camera_ids: Sequence[str] | None = None,
+    statuses: Sequence[str] = (),
+    since: datetime | None = None,
+    until: datetime | None = None,
+    limit: int = 100,
+) -> list[StoredAlert]:
+    """Alerts newest first, filtered; `camera_ids` None means every camera, () none."""
+    query = select(AlertRow).order_by(AlertRow.ts.desc(), AlertRow.id).limit(limit)
+    if kinds:
+        query = query.where(AlertRow.kind.in_([k.value for k in kinds]))
+    if camera_ids is not None:
+        query = query.where(AlertRow.camera_id.in_(list(camera_ids)))
+    if statuses:
+        query = query.where(AlertRow.status.in_(list(statuses)))
+    if since is not None:
+        query = query.where(AlertRow.ts >= since)
+    if until is not None:
+        query = query.where(AlertRow.ts < until)
+    return [stored_alert(r) for r in session.scalars(query)]

@@ -459,8 +459,8 @@ class FaceWatchlistStore:
                 )
             return templates
 
-    def save_face_alerts(self, alerts: Sequence[StoredFaceAlert]) -> None:
-        """Store face-match alerts with their evidence, in one transaction."""
+    def save_face_alerts(self, alerts: Sequence[StoredFaceAlert], session: Session | None = None) -> None:
+        """Store face-match alerts with their evidence, in one transaction (`session`'s when given)."""
         if not alerts:
             return
         for stored in alerts:
@@ -470,8 +470,11 @@ class FaceWatchlistStore:
             if stored.alert.watchlist_id is None:
                 raise FaceWatchlistError(f"face alert {stored.alert.id} names no watchlist")
         rows = [alert_row(s.alert, evidence=asdict(s.evidence)) for s in alerts]
-        with self.db.session() as session:
+        if session is not None:
             session.execute(insert(AlertRow), rows)
+            return
+        with self.db.session() as own:
+            own.execute(insert(AlertRow), rows)
 
     def face_alerts(self, watchlist_id: str | None = None) -> list[StoredFaceAlert]:
         """Stored face-match alerts (of one watchlist, or all), oldest first."""

@@ -223,6 +223,20 @@ class AlertRow(Base):
     evidence: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
 
 
+class AlertConfirmationRow(Base):
+    """One user's decision on a face-match alert; two confirmations from different users confirm it."""
+
+    __tablename__ = "alert_confirmations"
+    __table_args__ = (UniqueConstraint("alert_id", "username", name="uq_alert_confirmations_alert_user"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    alert_id: Mapped[str] = mapped_column(ForeignKey("alerts.id", ondelete="CASCADE"), index=True)
+    username: Mapped[str] = mapped_column(String(100))
+    role: Mapped[str] = mapped_column(String(20))
+    decision: Mapped[str] = mapped_column(String(10))
+    ts: Mapped[datetime] = mapped_column(UTCDateTime)
+    note: Mapped[str] = mapped_column(Text, default="", server_default="")
+
+
 class AuthorisationRow(Base):
     """A legal authorisation for face matching (see `safecity.types.Authorisation`)."""
 

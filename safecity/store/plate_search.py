@@ -369,21 +369,23 @@ def _kind(query: PlateQuery, normalised: str, key: str) -> PlateMatchKind:
     return PlateMatchKind.ONE_EDIT
 
 
-def search_plates(db: Database, query: PlateQuery) -> list[PlateSearchHit]:
-    """The reads that answer `query`, at most `query.limit` of them."""
+def search_plates(db: Database, query: PlateQuery, session: Session | None = None) -> list[PlateSearchHit]:
+    """The reads that answer `query`, at most `query.limit` of them (in `session` when given)."""
+    if session is None:
+        with db.session() as own:
+            return search_plates(db, query, own)
     dialect = db.engine.dialect.name
-    with db.session() as session:
-        if query.mode is SearchMode.FUZZY:
-            rows = _fuzzy_search(session, query)
-        elif query.mode is SearchMode.WILDCARD and dialect == "sqlite" and pattern_trigrams(query.plate):
-            rows = _trigram_search(session, query)
-        elif query.mode is SearchMode.WILDCARD and dialect == "postgresql":
-            rows = _pg_wildcard_search(session, query)
-        else:
-            rows = list(session.execute(build_search(query, dialect)).all())
-        camera_ids = sorted({row.camera_id for row in rows})
-        site_query = select(CameraRow.id, CameraRow.site_id).where(CameraRow.id.in_(camera_ids))
-        sites = {cam: site for cam, site in session.execute(site_query)} if camera_ids else {}
+    if query.mode is SearchMode.FUZZY:
+        rows = _fuzzy_search(session, query)
+    elif query.mode is SearchMode.WILDCARD and dialect == "sqlite" and pattern_trigrams(query.plate):
+        rows = _trigram_search(session, query)
+    elif query.mode is SearchMode.WILDCARD and dialect == "postgresql":
+        rows = _pg_wildcard_search(session, query)
+    else:
+        rows = list(session.execute(build_search(query, dialect)).all())
+    camera_ids = sorted({row.camera_id for row in rows})
+    site_query = select(CameraRow.id, CameraRow.site_id).where(CameraRow.id.in_(camera_ids))
+    sites = {cam: site for cam, site in session.execute(site_query)} if camera_ids else {}
     return [
         PlateSearchHit(
             id=row.id,

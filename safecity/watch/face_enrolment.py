@@ -9,6 +9,7 @@ context around it, not the whole picture: nobody else in the photo is enrolled b
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,10 +18,11 @@ import cv2
 import numpy as np
 
 from safecity.analytics.faces.analyser import FaceAnalyser, FacePhotoError, read_photo
+from safecity.governance.audit import AuditAction, AuditLog
+from safecity.governance.users import SYSTEM
 from safecity.pipeline.faces import FaceMatchEvent
-from safecity.pipeline.process import context_box
 from safecity.store.face_watchlists import FaceWatchlistStore, PhotoToEnrol, StoredFaceAlert, face_match_alert
-from safecity.types import Alert, BBox, RGBImage, WatchlistPerson
+from safecity.types import Alert, BBox, RGBImage, WatchlistPerson, context_box
 
 PHOTO_CONTEXT = 0.6
 """Share of the face size kept around it in the stored enrolment photo."""
@@ -77,16 +79,56 @@ def enrol_photos(
 
 
 class FaceAlerter:
-    """Stores an alert, with its evidence, for each face match the pipeline reports."""
+    """Stores an alert, with its evidence, for each face match the pipeline reports.
+
+    Each match is also the record of one use of real-time biometric identification (AI Act Art.
+    12(3)): the audit entry, written in the alert's transaction, names the reference watchlist and
+    its version, the authorisation and its window, and the input that matched (the sighting and the
+    SHA-256 of its probe crop). The persons who verify it are recorded when they confirm.
+    """
 
     def __init__(self, store: FaceWatchlistStore) -> None:
         self.store = store
+        self.audit = AuditLog(store.db)
 
     def save(self, events: Sequence[FaceMatchEvent]) -> list[Alert]:
         alerts: list[StoredFaceAlert] = [
             face_match_alert(e.sighting, e.match.template, e.match.distance, e.match.threshold, e.probe_ref)
             for e in events
         ]
-        if alerts:
-            self.store.save_face_alerts(alerts)
+        if not alerts:
+            return []
+        with self.store.db.session() as session:
+            self.store.save_face_alerts(alerts, session=session)
+            for event, stored in zip(events, alerts, strict=True):
+                self.audit.record(
+                    AuditAction.FACE_MATCH,
+                    username=SYSTEM,
+                    role=SYSTEM,
+                    target=stored.alert.id,
+                    details=self._use(event, stored),
+                    session=session,
+                )
         return [a.alert for a in alerts]
+
+    def _use(self, event: FaceMatchEvent, stored: StoredFaceAlert) -> dict[str, object]:
+        template = event.match.template
+        auth = template.authorisation
+        probe = self.store.media.path(event.probe_ref) if event.probe_ref else None
+        return {
+            "watchlist_id": template.watchlist_id,
+            "watchlist_version": template.watchlist_version,
+            "authorisation_id": auth.id,
+            "authorisation_reference": auth.reference,
+            "use_started": auth.valid_from.isoformat(),
+            "use_ends": auth.valid_until.isoformat(),
+            "camera_id": event.sighting.camera_id,
+            "seen_at": event.sighting.timestamp.isoformat(),
+            "input_sighting_id": event.sighting.id,
+            "input_sha256": hashlib.sha256(probe.read_bytes()).hexdigest()
+            if probe is not None and probe.is_file()
+            else None,
+            "distance": round(float(event.match.distance), 4),
+            "threshold": float(event.match.threshold),
+            "verified_by": [],
+        }

@@ -12,8 +12,9 @@ import pytest
 
 from safecity.analytics.faces.passages import DecidedFace
 from safecity.analytics.faces.quality import sharpness
+from safecity.analytics.faces.redaction import blur_face
 from safecity.config import Settings
-from safecity.pipeline.faces import blur_face, face_observations
+from safecity.pipeline.faces import face_observations
 from safecity.sim.faces import reference_image
 from safecity.store.media import MediaStore
 from safecity.types import Authorisation, AuthorisationPurpose, BBox, Camera, FaceTemplate

@@ -1,0 +1,288 @@
+"""Command line for alerts: list, show, acknowledge, confirm or reject a face match, export evidence.
+
+Every command reads personal data through the access gate (`governance.access`), so each is
+checked against the caller's role and cameras and recorded in the audit chain. Deciding on an
+alert needs a person: set `SAFECITY_TOKEN` to the user's API token (`safecity user token`).
+A face match is acted on, and exported, only after two different users have confirmed it.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+from rich.table import Table
+
+from safecity.cli import (
+    EXIT_DENIED,
+    _aware_time,
+    _shown_time,
+    access_gate,
+    app,
+    cli_caller,
+    fail,
+    open_db,
+    out,
+    settings,
+)
+from safecity.types import AlertKind
+
+if TYPE_CHECKING:
+    from safecity.store.alerts import StoredAlert
+    from safecity.types import BBox, BGRImage
+
+alert_app = typer.Typer(
+    help="Alerts: list, show, acknowledge, confirm or reject face matches, export evidence.",
+    no_args_is_help=True,
+)
+app.add_typer(alert_app, name="alert")
+
+_KINDS = ", ".join(k.value for k in AlertKind)
+
+
+def _alert_json(a: StoredAlert) -> dict[str, object]:
+    return {
+        "id": a.alert.id,
+        "kind": a.alert.kind.value,
+        "camera_id": a.alert.camera_id,
+        "time": a.alert.timestamp.isoformat(),
+        "message": a.alert.message,
+        "observation_id": a.alert.observation_id,
+        "watchlist_id": a.alert.watchlist_id,
+        "score": a.alert.score,
+        "status": a.status,
+        "handled_by": a.handled_by,
+        "handled_at": a.handled_at.isoformat() if a.handled_at else None,
+    }
+
+
+@alert_app.command("list")
+def alert_list(
+    kind: Annotated[list[str] | None, typer.Option("--kind", help=f"Only these kinds: {_KINDS}.")] = None,
+    camera: Annotated[
+        list[str] | None, typer.Option("--camera", help="Only this camera (repeatable).")
+    ] = None,
+    status: Annotated[
+        list[str] | None, typer.Option("--status", help="Only this status: new, confirming, confirmed, ...")
+    ] = None,
+    since: Annotated[str | None, typer.Option(help="Alerts at or after, ISO 8601 with offset.")] = None,
+    until: Annotated[str | None, typer.Option(help="Alerts before, ISO 8601 with offset.")] = None,
+    limit: Annotated[int, typer.Option(min=1, help="Most alerts shown.")] = 100,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON lines.")] = False,
+) -> None:
+    """Alerts, newest first; the listing is recorded in the audit log."""
+    from safecity.governance.access import AccessDenied
+    from safecity.governance.audit import AuditAction
+    from safecity.governance.permissions import Permission
+    from safecity.store.alerts import find_alerts
+
+    try:
+        kinds = [AlertKind(k) for k in kind or []]
+    except ValueError:
+        fail(f"--kind: choose from {_KINDS}")
+    s = settings()
+    db = open_db(s)
+    start, end = _aware_time("--since", since), _aware_time("--until", until)
+    try:
+        with access_gate(db, s).read(
+            cli_caller(db),
+            AuditAction.VIEW_SIGHTING,
+            Permission.VIEW_OBSERVATIONS,
+            cameras=camera or (),
+            details={"what": "alerts", "kinds": kind or [], "statuses": status or [], "since": since},
+        ) as read:
+            alerts = find_alerts(
+                read.session,
+                kinds=kinds,
+                camera_ids=read.cameras,
+                statuses=status or (),
+                since=start,
+                until=end,
+                limit=min(limit, s.search.max_limit),
+            )
+            read.record([a.alert.id for a in alerts])
+    except AccessDenied as exc:
+        fail(str(exc), code=EXIT_DENIED)
+    if as_json:
+        for a in alerts:
+            print(json.dumps(_alert_json(a), ensure_ascii=False))
+        return
+    table = Table(title=f"{len(alerts)} alert(s)")
+    for col in ("time (UTC)", "kind", "camera", "status", "message", "id"):
+        table.add_column(col, no_wrap=col in ("time (UTC)", "id"))
+    for a in alerts:
+        table.add_row(
+            _shown_time(a.alert.timestamp),
+            a.alert.kind.value,
+            a.alert.camera_id,
+            a.status,
+            a.alert.message,
+            a.alert.id,
+        )
+    out.print(table)
+
+
+@alert_app.command("show")
+def alert_show(
+    alert_id: Annotated[str, typer.Argument(metavar="ID")],
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """One alert with its evidence and the decisions on it; recorded in the audit log."""
+    from safecity.governance.access import AccessDenied
+    from safecity.governance.audit import AuditAction
+    from safecity.governance.confirmation import decisions_of
+    from safecity.governance.permissions import Permission
+    from safecity.store.alerts import stored_alert
+    from safecity.store.models import AlertRow
+
+    s = settings()
+    db = open_db(s)
+    gate = access_gate(db, s)
+    caller = cli_caller(db)
+    try:
+        with gate.read(caller, AuditAction.VIEW_SIGHTING, Permission.VIEW_OBSERVATIONS) as read:
+            row = read.session.get(AlertRow, alert_id)
+            if row is None:
+                fail(f"no alert with id {alert_id!r}")
+            if not read.visible(row.camera_id):
+                raise gate.deny(
+                    caller, AuditAction.VIEW_SIGHTING, f"camera {row.camera_id} is outside its limits"
+                )
+            shown = stored_alert(row)
+            decisions = decisions_of(read.session, row.id)
+            read.record([row.id], what="alert")
+    except AccessDenied as exc:
+        fail(str(exc), code=EXIT_DENIED)
+    body = {
+        **_alert_json(shown),
+        "evidence": dict(shown.evidence),
+        "decisions": [
+            {
+                "user": d.username,
+                "role": d.role,
+                "decision": str(d.decision),
+                "time": d.ts.isoformat(),
+                "note": d.note,
+            }
+            for d in decisions
+        ],
+    }
+    if as_json:
+        print(json.dumps(body, ensure_ascii=False, indent=2, default=str))
+        return
+    for key, value in body.items():
+        out.print(f"[bold]{key}[/]: {value}")
+
+
+def _decide(alert_id: str, decision: str, note: str) -> None:
+    from safecity.governance.access import AccessDenied, ReasonRequired
+    from safecity.governance.confirmation import ConfirmationError, Decision, MatchConfirmations
+
+    s = settings()
+    db = open_db(s)
+    confirmations = MatchConfirmations(access_gate(db, s), required=s.governance.confirmations_required)
+    try:
+        state = confirmations.decide(cli_caller(db), alert_id, Decision(decision), note)
+    except AccessDenied as exc:
+        fail(f"{exc} (set SAFECITY_TOKEN to your API token)", code=EXIT_DENIED)
+    except (ConfirmationError, ReasonRequired) as exc:
+        fail(str(exc))
+    done = len(state.confirmed_by)
+    out.print(f"alert {alert_id}: {state.status} ({done} of {state.required} confirmations)")
+
+
+@alert_app.command("confirm")
+def alert_confirm(
+    alert_id: Annotated[str, typer.Argument(metavar="ID")],
+    note: Annotated[str, typer.Option(help="What you checked; recorded.")] = "",
+) -> None:
+    """Confirm a face match as the user of SAFECITY_TOKEN; a second, different user must confirm too."""
+    _decide(alert_id, "confirm", note)
+
+
+@alert_app.command("reject")
+def alert_reject(
+    alert_id: Annotated[str, typer.Argument(metavar="ID")],
+    note: Annotated[str, typer.Option(help="Why it is not the person; recorded.")] = "",
+) -> None:
+    """Reject a face match (not the person): it is never acted on or exported."""
+    _decide(alert_id, "reject", note)
+
+
+@alert_app.command("ack")
+def alert_ack(
+    alert_id: Annotated[str, typer.Argument(metavar="ID")],
+    note: Annotated[str, typer.Option(help="What was done; recorded.")] = "",
+) -> None:
+    """Acknowledge a plate or camera alert as the user of SAFECITY_TOKEN."""
+    from safecity.governance.access import AccessDenied
+    from safecity.governance.confirmation import ConfirmationError, acknowledge
+
+    s = settings()
+    db = open_db(s)
+    try:
+        status = acknowledge(access_gate(db, s), cli_caller(db), alert_id, note)
+    except AccessDenied as exc:
+        fail(f"{exc} (set SAFECITY_TOKEN to your API token)", code=EXIT_DENIED)
+    except ConfirmationError as exc:
+        fail(str(exc))
+    out.print(f"alert {alert_id}: {status}")
+
+
+@alert_app.command("export")
+def alert_export(
+    alert_id: Annotated[str, typer.Argument(metavar="ID")],
+    to: Annotated[Path, typer.Option("--to", help="Folder to write the evidence folder into.")],
+    reason: Annotated[
+        str, typer.Option(help="Why it is disclosed (case, legal basis); required, recorded.")
+    ] = "",
+    recipients: Annotated[
+        str, typer.Option(help="Who receives it (authority, person); required, recorded.")
+    ] = "",
+    unblurred: Annotated[
+        bool,
+        typer.Option("--unblurred", help="Leave the matched face visible (confirmed face matches only)."),
+    ] = False,
+) -> None:
+    """Export an alert's evidence (snapshot with faces blurred, evidence.json); recorded in the audit log."""
+    import numpy as np
+
+    from safecity.analytics.faces.detector import FaceDetector
+    from safecity.governance.access import AccessDenied, ReasonRequired
+    from safecity.governance.confirmation import ConfirmationError
+    from safecity.governance.disclosure import EvidenceExporter, ExportError
+    from safecity.store.media import MediaStore
+
+    s = settings()
+    db = open_db(s)
+    detector = FaceDetector(
+        s.faces.model_copy(update={"detector": "hog", "upsample": s.faces.photo_upsample})
+    )
+
+    def find_faces(image: BGRImage) -> list[BBox]:
+        rgb = np.ascontiguousarray(image[:, :, ::-1])
+        return [d.bbox for d in detector.detect(rgb)]
+
+    exporter = EvidenceExporter(
+        access_gate(db, s),
+        MediaStore(s.effective_media_dir, s.store.snapshot_jpeg_quality),
+        find_faces=find_faces,
+        confirmations_required=s.governance.confirmations_required,
+        snapshot_margin=s.store.snapshot_margin,
+        blur_kernel_fraction=s.faces.blur_kernel_fraction,
+    )
+    try:
+        result = exporter.export_alert(
+            cli_caller(db), alert_id, to, justification=reason, recipients=recipients, unblurred=unblurred
+        )
+    except AccessDenied as exc:
+        fail(str(exc), code=EXIT_DENIED)
+    except (ReasonRequired, ConfirmationError, ExportError) as exc:
+        fail(str(exc))
+    faces = "matched face visible" if result.unblurred else "faces blurred"
+    out.print(
+        f"exported alert {alert_id} to {result.folder} ({', '.join(result.files)}; {faces}, "
+        f"{result.faces_blurred} blurred); audit entry {result.audit_seq}"
+    )
