@@ -15,7 +15,20 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 from rich.table import Table
 
-from safecity.cli import _audit, _aware_time, _shown_time, app, fail, open_db, out, search_app, settings
+from safecity.cli import (
+    EXIT_DENIED,
+    _audit,
+    _aware_time,
+    _shown_time,
+    access_gate,
+    app,
+    cli_caller,
+    fail,
+    open_db,
+    out,
+    search_app,
+    settings,
+)
 from safecity.types import AuthorisationPurpose
 
 if TYPE_CHECKING:
@@ -403,12 +416,14 @@ def search_face_command(
     since: Annotated[str | None, typer.Option(help="Sightings at or after, ISO 8601 with offset.")] = None,
     until: Annotated[str | None, typer.Option(help="Sightings before, ISO 8601 with offset.")] = None,
     k: Annotated[int | None, typer.Option("--top", help="Results (default faces.search_default_k).")] = None,
-    user: Annotated[str | None, typer.Option(help="Who searches (default: the OS user).")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON lines.")] = False,
 ) -> None:
-    """Find the stored face sightings nearest to a photo (only sightings whose vectors were kept)."""
+    """Find the stored face sightings nearest to a photo (only sightings whose vectors were kept).
+
+    Runs as the user of SAFECITY_TOKEN (else the console); refused without `search_face` or a reason.
+    """
     from safecity.analytics.faces.analyser import FacePhotoError
-    from safecity.governance.audit import AuditLog
+    from safecity.governance.access import AccessDenied
     from safecity.store.face_index import FaceIndex
     from safecity.watch.face_search import FaceSearchError, search_face
 
@@ -431,14 +446,15 @@ def search_face_command(
             reason,
             analyser=_analyser(s),
             index=index,
-            audit=AuditLog(db),
-            username=_user(user),
-            role="cli",
+            gate=access_gate(db, s),
+            caller=cli_caller(db),
             k=top,
-            camera_ids=camera,
+            camera_ids=camera or (),
             since=start,
             until=end,
         )
+    except AccessDenied as exc:
+        fail(str(exc), code=EXIT_DENIED)
     except (FacePhotoError, FaceSearchError) as exc:
         fail(str(exc))
     index.save()

@@ -4,8 +4,11 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+from safecity.store.database import Database
+from safecity.store.media import MediaStore
 from safecity.types import (
     BBox,
+    BGRImage,
     Camera,
     Capability,
     FaceSighting,
@@ -13,6 +16,7 @@ from safecity.types import (
     MotionTrack,
     PlateRead,
     Site,
+    context_box,
     new_id,
 )
 
@@ -96,3 +100,109 @@ def line_crossing(camera_id: str = "cam-1") -> LineCrossing:
         object_class="vehicle",
         track_id=9,
     )
+
+
+def stored_face_alert(
+    db: Database, media: MediaStore, frame: BGRImage, face: BBox, camera_id: str = "cam-1"
+) -> str:
+    """A face-match alert as the pipeline stores it: the sighting, its snapshot file, the evidence.
+
+    `frame` is the camera image with the matched `face` in it; the snapshot is the crop the
+    pipeline keeps around a face (`store.snapshot_margin` plus the probe's extra context).
+    Returns the alert id.
+    """
+    from safecity.config import StoreSettings
+    from safecity.pipeline.faces import PROBE_EXTRA_MARGIN
+    from safecity.store.models import AlertRow, FaceSightingRow
+
+    sighting_id, alert_id = new_id(), new_id()
+    margin = StoreSettings().snapshot_margin + PROBE_EXTRA_MARGIN
+    probe = media.save_snapshot(camera_id, T0, sighting_id, frame, context_box(face, frame.shape, margin))
+    photo = media.save_snapshot(
+        "watchlists", T0, f"photo-{alert_id}", frame, context_box(face, frame.shape, 0.6)
+    )
+    evidence = {
+        "sighting_id": sighting_id,
+        "entry_id": "person-1",
+        "probe_ref": probe,
+        "photo_ref": photo,
+        "label": "Person of interest",
+        "distance": 0.21,
+        "threshold": 0.4,
+        "watchlist_version": 3,
+        "authorisation_id": "auth-1",
+        "authorisation_reference": "K-7/2026",
+        "camera_id": camera_id,
+        "seen_at": T0.isoformat(),
+    }
+    with db.session() as session:
+        session.add(
+            FaceSightingRow(
+                id=sighting_id,
+                camera_id=camera_id,
+                ts=T0,
+                x=face.x,
+                y=face.y,
+                w=face.w,
+                h=face.h,
+                confidence=0.9,
+                quality=0.8,
+                track_id=1,
+                snapshot=probe,
+            )
+        )
+        session.add(
+            AlertRow(
+                id=alert_id,
+                kind="face_watchlist",
+                camera_id=camera_id,
+                ts=T0,
+                message="face watchlist match: Person of interest",
+                observation_id=sighting_id,
+                watchlist_id=None,
+                score=0.21,
+                status="new",
+                evidence=evidence,
+            )
+        )
+    return alert_id
+
+
+def stored_plate_alert(db: Database, media: MediaStore, frame: BGRImage, camera_id: str = "cam-1") -> str:
+    """A plate-hotlist alert with its plate read and snapshot; returns the alert id."""
+    from safecity.store.models import AlertRow, PlateReadRow
+
+    read_id, alert_id = new_id(), new_id()
+    snapshot = media.save_snapshot(camera_id, T0, read_id, frame)
+    with db.session() as session:
+        session.add(
+            PlateReadRow(
+                id=read_id,
+                camera_id=camera_id,
+                ts=T0,
+                x=0,
+                y=0,
+                w=10,
+                h=10,
+                confidence=0.9,
+                track_id=1,
+                snapshot=snapshot,
+                text="BG 123-AB",
+                normalised="BG123AB",
+                confusion_key="",
+                country="RS",
+                candidates=[],
+            )
+        )
+        session.add(
+            AlertRow(
+                id=alert_id,
+                kind="plate_hotlist",
+                camera_id=camera_id,
+                ts=T0,
+                message="hotlisted plate BG123AB",
+                observation_id=read_id,
+                status="new",
+            )
+        )
+    return alert_id

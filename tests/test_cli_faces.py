@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import getpass
 import json
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -227,10 +228,32 @@ def test_face_search_filters_by_camera(stored_sightings: str, photos: dict[str, 
 def test_face_search_is_recorded_with_its_reason(
     stored_sightings: str, photos: dict[str, Path], tmp_path: Path
 ) -> None:
-    cli("search", "face", str(photos["hopper"]), "--reason", "case K-7/2026 missing person", "--user", "ana")
+    cli("search", "face", str(photos["hopper"]), "--reason", "case K-7/2026 missing person")
     (entry,) = AuditLog(db_here(tmp_path)).entries(AuditAction.SEARCH_FACE)
-    assert entry.username == "ana" and entry.justification == "case K-7/2026 missing person"
-    assert stored_sightings in entry.target and len(entry.details["photo_sha256"]) == 64
+    assert entry.username == getpass.getuser() and entry.role == "cli"
+    assert entry.justification == "case K-7/2026 missing person"
+    assert stored_sightings in entry.target and len(entry.details["input_sha256"]) == 64
+    assert entry.details["reference"] == "face_vectors" and entry.details["started_at"]
+
+
+@pytest.mark.parametrize(("role", "code"), [("investigator", 0), ("operator", 3), ("viewer", 3)])
+def test_face_search_runs_as_the_token_user_and_needs_search_face(
+    stored_sightings: str,
+    photos: dict[str, Path],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    role: str,
+    code: int,
+) -> None:
+    from safecity.governance.users import UserStore
+
+    users = UserStore(db_here(tmp_path))
+    users.add("ana", role, "a long enough password")
+    monkeypatch.setenv("SAFECITY_TOKEN", users.issue_token("ana", timedelta(days=1)).secret)
+    assert cli("search", "face", str(photos["hopper"]), "--reason", "case K-7/2026 missing person")[0] == code
+    expected = AuditAction.SEARCH_FACE if code == 0 else AuditAction.ACCESS_DENIED
+    (entry,) = AuditLog(db_here(tmp_path)).entries(expected)
+    assert (entry.username, entry.role) == ("ana", role)
 
 
 @pytest.mark.parametrize("reason", ["", "x", "   test   "])

@@ -15,12 +15,11 @@ from datetime import datetime
 from pathlib import Path
 
 from safecity.analytics.faces.analyser import FaceAnalyser, read_photo
-from safecity.governance.audit import AuditAction, AuditLog
+from safecity.governance.access import AccessGate, Caller
+from safecity.governance.audit import AuditAction
+from safecity.governance.permissions import Permission
 from safecity.store.face_index import FaceIndex
 from safecity.types import FaceSearchHit
-
-MIN_REASON_LEN = 10
-"""A reason shorter than this ("test", "x") says nothing an auditor could check."""
 
 
 class FaceSearchError(ValueError):
@@ -41,38 +40,45 @@ def search_face(
     *,
     analyser: FaceAnalyser,
     index: FaceIndex,
-    audit: AuditLog,
-    username: str,
-    role: str,
+    gate: AccessGate,
+    caller: Caller,
     k: int,
-    camera_ids: Sequence[str] | None = None,
+    camera_ids: Sequence[str] = (),
     since: datetime | None = None,
     until: datetime | None = None,
 ) -> FaceSearchResult:
-    reason = reason.strip()
-    if len(reason) < MIN_REASON_LEN:
+    """Search through the access gate: refused without `search_face` or a reason, and recorded with
+    the AI Act Art. 12(3) fields of one use (start and end, the reference data searched, the input)."""
+    if len(reason.strip()) < gate.min_reason_len:
         raise FaceSearchError(
-            f"a face search needs a reason of at least {MIN_REASON_LEN} characters (case, purpose)"
+            f"a face search needs a reason of at least {gate.min_reason_len} characters (case, purpose)"
         )
     image = read_photo(photo)
     digest = hashlib.sha256(photo.read_bytes()).hexdigest()
-    face = analyser.single_face(image, gate=False, what=str(photo)).face
-    assert face.embedding is not None
-    index.sync()
-    hits = index.search(face.embedding, k, camera_ids=camera_ids, since=since, until=until)
-    entry = audit.record(
+    details = {
+        "input_sha256": digest,
+        "k": k,
+        "since": since.isoformat() if since else None,
+        "until": until.isoformat() if until else None,
+    }
+    with gate.read(
+        caller,
         AuditAction.SEARCH_FACE,
-        username=username,
-        role=role,
-        target=",".join(h.sighting_id for h in hits),
+        Permission.SEARCH_FACE,
         justification=reason,
-        details={
-            "photo_sha256": digest,
-            "k": k,
-            "cameras": list(camera_ids or []),
-            "since": since.isoformat() if since else None,
-            "until": until.isoformat() if until else None,
-            "results": len(hits),
-        },
-    )
-    return FaceSearchResult(tuple(hits), entry.seq, digest, len(index))
+        reason_required=True,
+        cameras=camera_ids,
+        details=details,
+    ) as read:
+        face = analyser.single_face(image, gate=False, what=str(photo)).face
+        assert face.embedding is not None
+        index.sync()
+        hits = index.search(face.embedding, k, camera_ids=read.cameras, since=since, until=until)
+        read.record(
+            [h.sighting_id for h in hits],
+            reference="face_vectors",
+            reference_vectors=len(index),
+            verified_by=[],
+        )
+    assert read.entry is not None
+    return FaceSearchResult(tuple(hits), read.entry.seq, digest, len(index))

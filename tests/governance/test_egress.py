@@ -18,6 +18,7 @@ import pytest
 from factories import camera
 
 from safecity.config import Settings, StreamSettings
+from safecity.governance.access import AccessGate, Caller
 from safecity.governance.egress import (
     Attempt,
     Destination,
@@ -142,7 +143,6 @@ def test_real_work_contacts_only_configured_destinations(tmp_path: Path) -> None
     """Register cameras, analyse a sim clip for faces and plates, open the store, search a face."""
     from safecity.analytics.faces.analyser import FaceAnalyser
     from safecity.analytics.plates.reader import PlateReader
-    from safecity.governance.audit import AuditLog
     from safecity.pipeline.process import process_file
     from safecity.sim import _camera, _sites, build_scenario
     from safecity.sim.faces import reference_image
@@ -183,8 +183,8 @@ def test_real_work_contacts_only_configured_destinations(tmp_path: Path) -> None
                 )  # fmt: skip
             index = FaceIndex(db, settings.effective_face_index_path)
             search_face(
-                photo, "egress test, case 0/0", analyser=analyser, index=index, audit=AuditLog(db),
-                username="tester", role="investigator", k=5,
+                photo, "egress test, case 0/0", analyser=analyser, index=index, gate=AccessGate(db),
+                caller=Caller.console("tester"), k=5,
             )  # fmt: skip
             # A local client of our own /metrics endpoint: recorded, and allowed. It also proves
             # the hook was live for the whole block.

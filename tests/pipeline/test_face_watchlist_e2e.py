@@ -129,3 +129,20 @@ def test_passers_by_keep_no_vector_and_matches_keep_theirs(
     sightings = ObservationQueries(db).face_sightings(kerb_clip[1].id)
     matched = {a.observation_id for a in alerts}
     assert all((s.embedding is not None) == (s.id in matched) for s in sightings)
+
+
+def test_each_match_is_logged_as_one_use_with_the_ai_act_fields(
+    tmp_path: Path, kerb_clip: tuple[Path, Camera, datetime], analyser: FaceAnalyser
+) -> None:
+    from safecity.governance.audit import AuditAction, AuditLog
+
+    db, alerts, store = analyse(tmp_path, analyser, kerb_clip, (kerb_clip[1].id,))
+    entries = AuditLog(db).entries(AuditAction.FACE_MATCH)
+    assert [e.target for e in entries] == [a.id for a in alerts]
+    (watchlist,) = store.list_watchlists()
+    for entry, alert in zip(entries, alerts, strict=True):
+        d = entry.details
+        assert (entry.username, d["watchlist_id"], d["watchlist_version"]) == ("system", watchlist.id, 2)
+        assert d["input_sighting_id"] == alert.observation_id and len(d["input_sha256"]) == 64
+        assert d["use_started"] < d["seen_at"] < d["use_ends"] and d["verified_by"] == []
+    assert AuditLog(db).verify().ok
