@@ -14,8 +14,19 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from safecity.cli import _aware_time, _shown_time, app, fail, open_db, out
-from safecity.governance.audit import AuditFileError, AuditLog, Verification, verify_file
+from safecity.cli import (
+    EXIT_DENIED,
+    _aware_time,
+    _shown_time,
+    access_gate,
+    app,
+    cli_caller,
+    fail,
+    open_db,
+    out,
+    settings,
+)
+from safecity.governance.audit import GENESIS, AuditFileError, AuditLog, Verification, verify_file
 
 audit_app = typer.Typer(
     help="The hash-chained audit log: list, verify, export, anchor.", no_args_is_help=True
@@ -26,6 +37,10 @@ app.add_typer(audit_app, name="audit")
 def _report(result: Verification, what: str) -> None:
     if result.ok:
         out.print(f"OK: {what}: {result.entries} entries, chain intact; head {result.head}")
+        if result.anchored_at != GENESIS:
+            out.print(
+                f"entries older than retention were pruned; the chain starts after {result.anchored_at}"
+            )
         return
     if result.first_bad is not None:
         fail(f"{what}: entry {result.first_bad} {result.problem} (checked {result.entries})", code=1)
@@ -72,12 +87,32 @@ def audit_head() -> None:
 @audit_app.command("list")
 def audit_list(
     action: Annotated[
-        str | None, typer.Option(help="Only this action (search_plate, search_face, ...).")
+        str | None, typer.Option(help="Only this action (search_plate, search_face, export, ...).")
     ] = None,
+    user: Annotated[str | None, typer.Option(help="Only entries of this user.")] = None,
+    since: Annotated[str | None, typer.Option(help="Entries at or after, ISO 8601 with offset.")] = None,
+    until: Annotated[str | None, typer.Option(help="Entries before, ISO 8601 with offset.")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON lines.")] = False,
 ) -> None:
-    """The entries, oldest first: who did what, when, why."""
-    entries = AuditLog(open_db()).entries(action)
+    """The entries, oldest first: who did what, when, why, for whom; the reading is itself recorded."""
+    from safecity.governance.access import AccessDenied
+    from safecity.governance.audit import AuditAction
+    from safecity.governance.permissions import Permission
+
+    s = settings()
+    db = open_db(s)
+    start, end = _aware_time("--since", since), _aware_time("--until", until)
+    filters = {"action": action, "user": user, "since": since, "until": until}
+    try:
+        with access_gate(db, s).read(
+            cli_caller(db), AuditAction.VIEW_AUDIT, Permission.VIEW_AUDIT, details=filters
+        ) as read:
+            entries = AuditLog(db).entries(
+                action, username=user, since=start, until=end, session=read.session
+            )
+            read.record([], entries=len(entries))
+    except AccessDenied as exc:
+        fail(str(exc), code=EXIT_DENIED)
     if as_json:
         for e in entries:
             row = {
@@ -88,15 +123,18 @@ def audit_list(
                 "action": e.action,
                 "target": e.target,
                 "justification": e.justification,
+                "recipients": e.recipients,
                 "details": dict(e.details),
                 "hash": e.hash,
             }
             print(json.dumps(row, ensure_ascii=False))
         return
     table = Table(title=f"{len(entries)} audit entries")
-    for col in ("seq", "time (UTC)", "user", "role", "action", "justification", "target"):
+    for col in ("seq", "time (UTC)", "user", "role", "action", "justification", "recipients", "target"):
         table.add_column(col)
     for e in entries:
         target = e.target if len(e.target) <= 40 else e.target[:37] + "..."
-        table.add_row(str(e.seq), _shown_time(e.ts), e.username, e.role, e.action, e.justification, target)
+        table.add_row(
+            str(e.seq), _shown_time(e.ts), e.username, e.role, e.action, e.justification, e.recipients, target
+        )
     out.print(table)

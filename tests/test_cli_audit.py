@@ -47,6 +47,42 @@ def test_auditor_sees_the_search_and_its_reason(searched: Database) -> None:
     assert entries[0]["justification"] == "case K-1/2026 looking for BG123AB"
 
 
+@pytest.mark.parametrize(
+    ("args", "expected"),
+    [
+        (("--action", "view_audit"), []),
+        (("--user", "nobody"), []),
+        (("--since", "2999-01-01T00:00:00Z"), []),
+        (("--until", "2000-01-01T00:00:00Z"), []),
+    ],
+)
+def test_audit_list_filters(searched: Database, args: tuple[str, ...], expected: list[str]) -> None:
+    code, output = cli("audit", "list", "--json", *args)
+    assert code == 0
+    assert [json.loads(line)["action"] for line in output.splitlines()] == expected
+
+
+def test_reading_the_log_is_recorded(searched: Database) -> None:
+    cli("audit", "list", "--action", "search_plate")
+    _, output = cli("audit", "list", "--json", "--action", "view_audit")
+    (entry,) = [json.loads(line) for line in output.splitlines()]
+    assert entry["details"]["action"] == "search_plate" and entry["details"]["entries"] == 3
+
+
+@pytest.mark.parametrize(("role", "code"), [("auditor", 0), ("admin", 0), ("investigator", 3), ("viewer", 3)])
+def test_only_auditors_and_admins_read_the_log(
+    searched: Database, monkeypatch: pytest.MonkeyPatch, role: str, code: int
+) -> None:
+    from datetime import timedelta
+
+    from safecity.governance.users import UserStore
+
+    users = UserStore(searched)
+    users.add("someone", role, "a long enough password")
+    monkeypatch.setenv("SAFECITY_TOKEN", users.issue_token("someone", timedelta(days=1)).secret)
+    assert cli("audit", "list")[0] == code
+
+
 def test_verify_passes_on_an_untouched_log(searched: Database) -> None:
     code, output = cli("audit", "verify")
     assert code == 0 and "3 entries, chain intact" in output

@@ -56,6 +56,8 @@ class AuditAction(enum.StrEnum):
     REJECT_MATCH = "reject_match"
     ACKNOWLEDGE_ALERT = "acknowledge_alert"
     ACCESS_DENIED = "access_denied"
+    VIEW_AUDIT = "view_audit"
+    """The log itself read: it says who searched for whom, so reading it is recorded too."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -182,12 +184,29 @@ class AuditLog:
         session.flush()
         return _entry(row)
 
-    def entries(self, action: AuditAction | str | None = None) -> list[AuditEntry]:
+    def entries(
+        self,
+        action: AuditAction | str | None = None,
+        *,
+        username: str | None = None,
+        since: datetime | None = None,
+        until: datetime | None = None,
+        session: Session | None = None,
+    ) -> list[AuditEntry]:
+        """Entries oldest first, filtered by action, user and since <= ts < until."""
         query = select(AuditEntryRow).order_by(AuditEntryRow.seq)
         if action is not None:
             query = query.where(AuditEntryRow.action == str(action))
-        with self.db.session() as session:
+        if username is not None:
+            query = query.where(AuditEntryRow.username == username)
+        if since is not None:
+            query = query.where(AuditEntryRow.ts >= since)
+        if until is not None:
+            query = query.where(AuditEntryRow.ts < until)
+        if session is not None:
             return [_entry(r) for r in session.scalars(query)]
+        with self.db.session() as own:
+            return [_entry(r) for r in own.scalars(query)]
 
     def verify(self) -> Verification:
         """Recompute the whole chain; names the first entry that does not fit.
