@@ -30,6 +30,7 @@ from safecity.cli import (
 from safecity.types import AlertKind
 
 if TYPE_CHECKING:
+    from safecity.governance.access import Caller
     from safecity.store.alerts import StoredAlert
     from safecity.types import BBox, BGRImage
 
@@ -176,6 +177,11 @@ def alert_show(
         out.print(f"[bold]{key}[/]: {value}")
 
 
+def _denied(exc: Exception, caller: Caller) -> str:
+    """The refusal, with the way out when the console (no token) was refused."""
+    return str(exc) if caller.is_person else f"{exc} (set SAFECITY_TOKEN to your API token)"
+
+
 def _decide(alert_id: str, decision: str, note: str) -> None:
     from safecity.governance.access import AccessDenied, ReasonRequired
     from safecity.governance.confirmation import ConfirmationError, Decision, MatchConfirmations
@@ -183,10 +189,11 @@ def _decide(alert_id: str, decision: str, note: str) -> None:
     s = settings()
     db = open_db(s)
     confirmations = MatchConfirmations(access_gate(db, s), required=s.governance.confirmations_required)
+    caller = cli_caller(db)
     try:
-        state = confirmations.decide(cli_caller(db), alert_id, Decision(decision), note)
+        state = confirmations.decide(caller, alert_id, Decision(decision), note)
     except AccessDenied as exc:
-        fail(f"{exc} (set SAFECITY_TOKEN to your API token)", code=EXIT_DENIED)
+        fail(_denied(exc, caller), code=EXIT_DENIED)
     except (ConfirmationError, ReasonRequired) as exc:
         fail(str(exc))
     done = len(state.confirmed_by)
@@ -222,10 +229,11 @@ def alert_ack(
 
     s = settings()
     db = open_db(s)
+    caller = cli_caller(db)
     try:
-        status = acknowledge(access_gate(db, s), cli_caller(db), alert_id, note)
+        status = acknowledge(access_gate(db, s), caller, alert_id, note)
     except AccessDenied as exc:
-        fail(f"{exc} (set SAFECITY_TOKEN to your API token)", code=EXIT_DENIED)
+        fail(_denied(exc, caller), code=EXIT_DENIED)
     except ConfirmationError as exc:
         fail(str(exc))
     out.print(f"alert {alert_id}: {status}")

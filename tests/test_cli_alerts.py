@@ -85,9 +85,7 @@ class Here:
         return Database.open(f"sqlite:///{self.var / 'safecity.db'}")
 
     def media(self, ref: str) -> BGRImage:
-        image = cv2.imread(str(self.var / "media" / ref), cv2.IMREAD_COLOR)
-        assert image is not None, ref
-        return np.asarray(image, dtype=np.uint8)
+        return read_jpeg(self.var / "media" / ref)
 
     def audit(self, action: AuditAction | None = None) -> list[AuditEntry]:
         db = self.db()
@@ -95,6 +93,12 @@ class Here:
             return AuditLog(db).entries(action)
         finally:
             db.close()
+
+
+def read_jpeg(path: Path) -> BGRImage:
+    image = cv2.imread(str(path), cv2.IMREAD_COLOR)
+    assert image is not None, path
+    return np.asarray(image, dtype=np.uint8)
 
 
 def cli(*args: str, user: str | None = None, world: World | None = None) -> tuple[int, str, str]:
@@ -516,7 +520,7 @@ def test_confirmed_face_match_is_exported_with_its_record(here: Here, tmp_path: 
 def test_exported_snapshot_blurs_the_matched_face(here: Here, tmp_path: Path) -> None:
     confirm_twice(here)
     assert export(here, tmp_path / "out")[0] == 0
-    exported = cv2.imread(str(tmp_path / "out" / f"alert-{here.world.face_alert}" / "snapshot.jpg"))
+    exported = read_jpeg(tmp_path / "out" / f"alert-{here.world.face_alert}" / "snapshot.jpg")
     stored = here.media(here.world.face_snapshot)
     assert exported.shape == stored.shape
     assert mean_diff(exported, stored, here.world.matched) > 8.0
@@ -528,9 +532,9 @@ def test_unblurred_export_leaves_the_matched_face_and_adds_the_reference(here: H
     assert code == 0 and "matched face visible" in output and "0 blurred" in output
     folder = tmp_path / "out" / f"alert-{here.world.face_alert}"
     assert sorted(p.name for p in folder.iterdir()) == ["evidence.json", "reference.jpg", "snapshot.jpg"]
-    exported = cv2.imread(str(folder / "snapshot.jpg"))
+    exported = read_jpeg(folder / "snapshot.jpg")
     assert mean_diff(exported, here.media(here.world.face_snapshot), here.world.matched) < 3.0
-    reference = cv2.imread(str(folder / "reference.jpg"))
+    reference = read_jpeg(folder / "reference.jpg")
     assert reference.shape == here.media(here.world.photo_ref).shape
     manifest = json.loads((folder / "evidence.json").read_text())
     assert manifest["evidence"]["photo_ref"] == here.world.photo_ref

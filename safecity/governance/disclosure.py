@@ -100,10 +100,7 @@ class EvidenceExporter:
         folder = out_dir / f"alert-{alert_id}"
         if folder.exists():
             raise ExportError(f"{folder} exists already; choose another folder")
-        out_dir.mkdir(parents=True, exist_ok=True)
         tmp = out_dir / f".alert-{alert_id}.partial"
-        shutil.rmtree(tmp, ignore_errors=True)
-        tmp.mkdir()
         try:
             with self.gate.read(
                 caller,
@@ -129,6 +126,10 @@ class EvidenceExporter:
                         "exported with a face unblurred"
                     )
                 state = require_confirmed(read.session, row, self.required)
+                # Only now, with every check passed, is anything written to disk.
+                out_dir.mkdir(parents=True, exist_ok=True)
+                shutil.rmtree(tmp, ignore_errors=True)
+                tmp.mkdir()
                 files, blurred = self._write(read.session, row, tmp, unblurred)
                 read.record(
                     [row.id],
