@@ -26,7 +26,14 @@ from safecity.cli import (
     out,
     settings,
 )
-from safecity.governance.audit import GENESIS, AuditFileError, AuditLog, Verification, verify_file
+from safecity.governance.audit import (
+    GENESIS,
+    AuditFileError,
+    AuditLog,
+    Verification,
+    append_anchor,
+    verify_file,
+)
 
 audit_app = typer.Typer(
     help="The hash-chained audit log: list, verify, export, anchor.", no_args_is_help=True
@@ -78,9 +85,18 @@ def audit_export(
 
 
 @audit_app.command("head")
-def audit_head() -> None:
-    """The anchor to publish: last sequence number and its hash."""
-    seq, digest = AuditLog(open_db()).head()
+def audit_head(
+    append: Annotated[
+        bool, typer.Option("--append", help="Also append it to the anchor file (governance.anchor_path).")
+    ] = False,
+) -> None:
+    """The anchor to publish: last sequence number and its hash (`serve` appends one daily)."""
+    s = settings()
+    log = AuditLog(open_db(s))
+    if append:
+        seq, digest = append_anchor(log, s.effective_anchor_path)
+    else:
+        seq, digest = log.head()
     print(f"{seq} {digest}")
 
 

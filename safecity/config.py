@@ -371,6 +371,14 @@ class GovernanceSettings(_Section):
     confirmations_required: int = Field(
         2, ge=2, le=5, description="Different users who must confirm a face match before it is acted on."
     )
+    anchor_interval_s: float = Field(
+        86_400.0,
+        gt=0,
+        description="How often `serve` appends the audit head to the anchor file.",
+    )
+    anchor_path: Path | None = Field(
+        None, description="JSON-lines file of audit anchors; default <data_dir>/audit-anchors.jsonl."
+    )
 
 
 MIN_AUDIT_RETENTION_DAYS = 183
@@ -483,6 +491,11 @@ class Settings(BaseSettings):
     def effective_model_cache_dir(self) -> Path:
         cache = self.faces.model_cache_dir
         return cache if cache is not None else self.data_dir / "models"
+
+    @property
+    def effective_anchor_path(self) -> Path:
+        path = self.governance.anchor_path
+        return path if path is not None else self.data_dir / "audit-anchors.jsonl"
 
     @property
     def effective_face_index_path(self) -> Path:

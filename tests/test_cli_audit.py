@@ -145,3 +145,12 @@ def test_verify_refuses_a_file_that_is_not_an_export(tmp_path: Path) -> None:
     bogus.write_text('{"hello": 1}\n')
     code, output = cli("audit", "verify", "--file", str(bogus))
     assert code == 2 and "not a safecity audit export" in output
+
+
+def test_head_append_writes_the_anchor_file(searched: Database, tmp_path: Path) -> None:
+    code, output = cli("audit", "head", "--append")
+    assert code == 0
+    seq, digest = output.split()
+    (line,) = (tmp_path / "var" / "audit-anchors.jsonl").read_text().splitlines()
+    anchor = json.loads(line)
+    assert (anchor["seq"], anchor["hash"]) == (int(seq), digest) and anchor["time"]

@@ -281,6 +281,22 @@ class AuditLog:
 EXPORT_FORMAT = "safecity-audit/1"
 
 
+def append_anchor(log: AuditLog, path: Path) -> tuple[int, str]:
+    """Append the head (time, sequence number, hash) as one JSON line to `path`; returns the head.
+
+    Published anchors (a newspaper notice, a public repository, the authority's inbox) make a
+    rewrite of the whole log detectable: the rewritten chain would not pass through them.
+    """
+    seq, digest = log.head()
+    line = json.dumps({"time": utcnow().isoformat(), "seq": seq, "hash": digest}, sort_keys=True)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("a", encoding="utf-8") as f:
+        f.write(line + "\n")
+        f.flush()
+        os.fsync(f.fileno())
+    return seq, digest
+
+
 class AuditFileError(ValueError):
     """An export file that cannot be read as one (wrong format, broken line); names file and line."""
 

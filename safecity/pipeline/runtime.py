@@ -287,6 +287,7 @@ class Runtime:
         self._templates_seen: tuple[Any, ...] | None = None
         self._next_sweep = 0.0
         self._sweeper: threading.Thread | None = None
+        self._next_anchor = time.monotonic() + settings.governance.anchor_interval_s
 
     # -- lifecycle
 
@@ -318,6 +319,20 @@ class Runtime:
             self._next_sweep = time.monotonic() + self.settings.retention.sweep_interval_s
             self._sweeper = threading.Thread(target=self._sweep, name="safecity-retention", daemon=True)
             self._sweeper.start()
+        if time.monotonic() >= self._next_anchor:
+            self._next_anchor = time.monotonic() + self.settings.governance.anchor_interval_s
+            self.anchor()
+
+    def anchor(self) -> None:
+        """Append the audit head to the anchor file; an error is logged, never fatal."""
+        from safecity.governance.audit import AuditLog, append_anchor
+
+        path = self.settings.effective_anchor_path
+        try:
+            seq, digest = append_anchor(AuditLog(self.db), path)
+            log.info("audit anchor %d %s appended to %s", seq, digest, path)
+        except Exception:
+            log.exception("could not append the audit anchor to %s", path)
 
     def stop(self) -> None:
         for control in self._controls:
@@ -338,6 +353,7 @@ class Runtime:
         self._writer.close()
         if self._sweeper is not None:
             self._sweeper.join(timeout=60)
+        self.anchor()
         for p in self._procs:
             p.join(timeout=10)
             if p.is_alive():

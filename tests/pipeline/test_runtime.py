@@ -170,6 +170,20 @@ def test_stop_flushes_open_tracks(settings: Settings, clip: Path, tmp_path: Path
     assert ObservationQueries(db).motion_tracks("cam-a"), "tracks open at stop are decided and stored"
 
 
+def test_an_audit_anchor_is_appended_at_stop(settings: Settings) -> None:
+    import json
+
+    from safecity.governance.audit import AuditLog
+
+    db = Database.open(settings.effective_database_url, settings.store)
+    AuditLog(db).record("search_plate", username="ana", role="investigator", justification="case K-1/2026")
+    runtime = Runtime(settings, db)
+    runtime.start()
+    runtime.stop()
+    (line,) = settings.effective_anchor_path.read_text().splitlines()
+    assert (json.loads(line)["seq"], json.loads(line)["hash"]) == AuditLog(db).head()
+
+
 def test_status_endpoint_serves_health_without_credentials(
     running: tuple[Runtime, Database, RtspServer],
 ) -> None:
