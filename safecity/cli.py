@@ -12,10 +12,11 @@ from __future__ import annotations
 import json
 import os
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, NoReturn
+from typing import TYPE_CHECKING, Annotated, Any, NoReturn
 
 import tomli_w
 import typer
@@ -36,7 +37,9 @@ from safecity.types import Alert, Camera, Capability, Observation, PlateRead, Si
 from safecity.watch.hotlists import HotlistAlerter
 
 if TYPE_CHECKING:
-    from safecity.governance.access import AccessGate, Caller
+    from safecity.governance.access import AccessGate, Caller, GatedRead
+    from safecity.governance.audit import AuditAction
+    from safecity.governance.permissions import Permission
     from safecity.pipeline.faces import FaceMatchEvent
     from safecity.store.media import MediaStore
     from safecity.store.plate_search import PlateQuery, PlateSearchHit
@@ -702,6 +705,22 @@ def access_gate(db: Database, s: Settings) -> AccessGate:
     return AccessGate(db, min_reason_len=s.governance.min_reason_len)
 
 
+@contextmanager
+def gated_read(
+    db: Database, s: Settings, action: AuditAction, permission: Permission, **options: Any
+) -> Iterator[GatedRead]:
+    """`AccessGate.read` for the command's caller; a refusal exits 3, a missing reason 2."""
+    from safecity.governance.access import AccessDenied, ReasonRequired
+
+    try:
+        with access_gate(db, s).read(cli_caller(db), action, permission, **options) as read:
+            yield read
+    except AccessDenied as exc:
+        fail(str(exc), code=EXIT_DENIED)
+    except ReasonRequired as exc:
+        fail(str(exc))
+
+
 def _hotlist_status(active: bool, in_force: bool) -> str:
     if not active:
         return "removed"
@@ -714,13 +733,18 @@ def hotlist_list(
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON lines.")] = False,
 ) -> None:
     """List the hotlist entries in force (with --all: every entry ever added)."""
+    from safecity.governance.audit import AuditAction
+    from safecity.governance.permissions import Permission
     from safecity.store.hotlists import HotlistStore
     from safecity.store.models import utcnow
 
     s = settings()
-    store = HotlistStore(open_db(s), s.hotlists)
+    db = open_db(s)
+    store = HotlistStore(db, s.hotlists)
     now = utcnow()
-    entries = store.all() if show_all else store.in_force(now)
+    with gated_read(db, s, AuditAction.VIEW_SIGHTING, Permission.VIEW_OBSERVATIONS) as read:
+        entries = store.all() if show_all else store.in_force(now)
+        read.record([e.id for e in entries], what="hotlist", all=show_all)
     if as_json:
         for e in entries:
             row = {

@@ -24,6 +24,7 @@ from safecity.cli import (
     app,
     cli_caller,
     fail,
+    gated_read,
     open_db,
     out,
     search_app,
@@ -328,16 +329,22 @@ def watchlist_list(
     watchlist: Annotated[str | None, typer.Argument(help="Show the persons of this watchlist.")] = None,
 ) -> None:
     """List face watchlists, or the persons enrolled on one."""
+    from safecity.governance.audit import AuditAction
+    from safecity.governance.permissions import Permission
     from safecity.store.face_watchlists import FaceWatchlistError
 
     s = settings()
-    store = _watchlist_store(s, open_db(s))
+    db = open_db(s)
+    store = _watchlist_store(s, db)
     if watchlist is not None:
-        try:
-            wl = store.get(watchlist)
-            persons = store.persons(wl.id)
-        except FaceWatchlistError as exc:
-            fail(str(exc))
+        # The persons on a list are personal data (who is sought): reading them is recorded.
+        with gated_read(db, s, AuditAction.VIEW_SIGHTING, Permission.MANAGE_WATCHLISTS) as read:
+            try:
+                wl = store.get(watchlist)
+                persons = store.persons(wl.id)
+            except FaceWatchlistError as exc:
+                fail(str(exc))
+            read.record([p.id for p in persons], what="watchlist persons", watchlist_id=wl.id)
         table = Table(title=f"{wl.name} (version {wl.version}): {len(persons)} persons")
         for col in ("id", "label", "photos", "enrolled (UTC)", "note"):
             table.add_column(col)

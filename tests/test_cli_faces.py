@@ -135,6 +135,15 @@ def test_enrolled_person_is_listed(watchlist: str, photos: dict[str, Path]) -> N
     assert "Person A" in output and "version 2" in output
 
 
+def test_reading_the_persons_on_a_watchlist_is_recorded(
+    watchlist: str, photos: dict[str, Path], tmp_path: Path
+) -> None:
+    cli("watchlist", "enrol", watchlist, "--label", "Person A", "--photo", str(photos["hopper"]))
+    cli("watchlist", "list", watchlist)
+    (entry,) = AuditLog(db_here(tmp_path)).entries(AuditAction.VIEW_SIGHTING)
+    assert entry.details["what"] == "watchlist persons" and len(entry.target.split(",")) == 1
+
+
 @pytest.mark.parametrize(
     ("photo", "message"),
     [("empty", "no face found"), ("both", "2 faces found"), ("broken", "not a readable image")],

@@ -238,3 +238,13 @@ def test_hotlist_changes_are_recorded_in_the_audit_chain(tmp_path: Path) -> None
     db = Database.open(f"sqlite:///{tmp_path / 'var' / 'safecity.db'}")
     (entry,) = AuditLog(db).entries(AuditAction.HOTLIST_CHANGE)
     assert entry.justification == "stolen" and entry.details["change"] == "added"
+
+
+def test_reading_the_hotlist_is_recorded(tmp_path: Path) -> None:
+    from safecity.governance.audit import AuditAction, AuditLog
+
+    hotlist_add("BG123AB")
+    assert run("hotlist", "list")[0] == 0
+    db = Database.open(f"sqlite:///{tmp_path / 'var' / 'safecity.db'}")
+    (entry,) = AuditLog(db).entries(AuditAction.VIEW_SIGHTING)
+    assert entry.details["what"] == "hotlist" and entry.target
