@@ -426,6 +426,24 @@ class RetentionSettings(_Section):
         return value
 
 
+class ApiSettings(_Section):
+    """The HTTP API and web UI served by `safecity serve` (and by `make demo`)."""
+
+    host: str = Field("127.0.0.1", description="Address the API and web UI listen on.")
+    port: int = Field(8000, ge=0, le=65535, description="Port of the API and web UI; 0 = any free port.")
+    session_ttl_h: float = Field(
+        12.0, gt=0, le=24 * 31, description="How long a browser login lasts (a revocable token)."
+    )
+    max_upload_bytes: int = Field(
+        10 * 1024 * 1024, ge=1024, description="Largest accepted upload (face photo, register file)."
+    )
+    page_max: int = Field(500, ge=1, description="Most items one page of a listing may hold.")
+    page_default: int = Field(50, ge=1, description="Items on a page when the request names no limit.")
+    secure_cookies: bool = Field(
+        False, description="Mark the session cookie Secure (set when served behind HTTPS)."
+    )
+
+
 class SimSettings(_Section):
     """The synthetic city used by the demo and by tests."""
 
@@ -460,6 +478,7 @@ class Settings(BaseSettings):
     streams: StreamSettings = StreamSettings()
     governance: GovernanceSettings = GovernanceSettings()
     retention: RetentionSettings = RetentionSettings()
+    api: ApiSettings = ApiSettings()
     sim: SimSettings = SimSettings()
 
     @classmethod

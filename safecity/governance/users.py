@@ -462,6 +462,14 @@ class UserStore:
             )
             return _token(row, username)
 
+    def revoke_secret(self, secret: str, *, actor: Actor = Actor()) -> ApiToken | None:
+        """Revoke the token with this secret (a logout); None when no token has it."""
+        with self.db.session() as session:
+            token_id = session.scalars(
+                select(ApiTokenRow.id).where(ApiTokenRow.token_sha256 == token_digest(secret))
+            ).first()
+        return None if token_id is None else self.revoke_token(token_id, actor=actor)
+
     def revoke_all(self, user: User | str, *, actor: Actor = Actor()) -> int:
         """Revoke every live token of `user` (ends all their API sessions); returns how many."""
         username = user.username if isinstance(user, User) else user

@@ -1,0 +1,77 @@
+"""The FastAPI application: `/api/v1` routes, problem+json errors, the OpenAPI schema, no outside assets.
+
+`create_app(settings, db)` builds one application over one database; `safecity serve` runs it
+beside the camera runtime (uvicorn, `api.host`/`api.port`), tests run it in-process. The
+interactive docs pages are off: FastAPI's load their scripts from a CDN, and this server makes
+browsers fetch nothing from anywhere else. The schema itself is at `/api/v1/openapi.json`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING
+
+from fastapi import APIRouter, FastAPI
+
+from safecity import __version__
+from safecity.api import problems
+from safecity.api.context import ApiContext
+from safecity.api.routes import (
+    alerts,
+    audit,
+    auth,
+    authorisations,
+    cameras,
+    hotlists,
+    live,
+    observations,
+    public,
+    search,
+    users,
+    watchlists,
+)
+from safecity.config import Settings
+from safecity.store.database import Database
+
+if TYPE_CHECKING:
+    from safecity.pipeline.health import CameraHealth
+
+API_PREFIX = "/api/v1"
+ROUTERS = (
+    public,
+    auth,
+    cameras,
+    observations,
+    alerts,
+    search,
+    watchlists,
+    hotlists,
+    authorisations,
+    audit,
+    users,
+    live,
+)
+
+
+def create_app(
+    settings: Settings,
+    db: Database,
+    *,
+    camera_health: Callable[[], Sequence[CameraHealth]] | None = None,
+) -> FastAPI:
+    """The application; `camera_health` reports live camera states when a runtime runs beside it."""
+    app = FastAPI(
+        title="Open Safe City API",
+        version=__version__,
+        description="Open, accountable city video analytics. Every read of personal data is audited.",
+        openapi_url=f"{API_PREFIX}/openapi.json",
+        docs_url=None,
+        redoc_url=None,
+    )
+    app.state.context = ApiContext.build(settings, db, camera_health=camera_health)
+    problems.install(app)
+    api = APIRouter(prefix=API_PREFIX)
+    for module in ROUTERS:
+        api.include_router(module.router)
+    app.include_router(api)
+    return app

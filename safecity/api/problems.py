@@ -1,0 +1,98 @@
+"""Error bodies as RFC 9457 problem details (`application/problem+json`), one handler per error kind.
+
+Domain errors raised below the API (a refused access, a missing reason, an unknown id, a match
+not confirmed) are mapped here once, so route handlers raise what the domain raises and never
+build error responses themselves. Nothing in a problem body comes from a stack trace.
+"""
+
+from __future__ import annotations
+
+import logging
+from http import HTTPStatus
+from typing import Any
+
+from fastapi import FastAPI, HTTPException, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from safecity.governance.access import AccessDenied, ReasonRequired
+from safecity.governance.users import AuthError, LoginThrottled
+
+log = logging.getLogger(__name__)
+PROBLEM_JSON = "application/problem+json"
+
+
+class NotFound(LookupError):
+    """An id that names nothing (404)."""
+
+
+class Conflict(ValueError):
+    """A request that contradicts the stored state (409): decided already, not confirmed, exists."""
+
+
+class BadRequest(ValueError):
+    """A request the domain refuses as malformed or out of range (400)."""
+
+
+class PayloadTooLarge(ValueError):
+    """An upload over `api.max_upload_bytes` (413)."""
+
+
+class UnsupportedMedia(ValueError):
+    """An upload of a type the endpoint does not take (415)."""
+
+
+def problem(status: int, detail: str, *, title: str | None = None, **extra: Any) -> JSONResponse:
+    body = {
+        "type": "about:blank",
+        "title": title or HTTPStatus(status).phrase,
+        "status": status,
+        "detail": detail,
+    }
+    body.update(extra)
+    headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
+    return JSONResponse(body, status_code=status, media_type=PROBLEM_JSON, headers=headers)
+
+
+_STATUS: tuple[tuple[type[Exception], int], ...] = (
+    (AccessDenied, 403),
+    (ReasonRequired, 422),
+    (LoginThrottled, 429),
+    (AuthError, 401),
+    (NotFound, 404),
+    (Conflict, 409),
+    (PayloadTooLarge, 413),
+    (UnsupportedMedia, 415),
+    (BadRequest, 400),
+)
+
+
+def install(app: FastAPI) -> None:
+    """Register the handlers on `app`."""
+
+    async def http_error(_: Request, exc: Exception) -> JSONResponse:
+        assert isinstance(exc, StarletteHTTPException)
+        return problem(exc.status_code, str(exc.detail))
+
+    async def validation_error(_: Request, exc: Exception) -> JSONResponse:
+        assert isinstance(exc, RequestValidationError)
+        errors = [
+            {"loc": [str(p) for p in e.get("loc", ())], "msg": str(e.get("msg", ""))} for e in exc.errors()
+        ]
+        first = errors[0] if errors else {"loc": [], "msg": "invalid request"}
+        detail = f"{'.'.join(first['loc'])}: {first['msg']}" if first["loc"] else str(first["msg"])
+        return problem(422, detail, title="Invalid request", errors=errors)
+
+    async def domain_error(_: Request, exc: Exception) -> JSONResponse:
+        for kind, status in _STATUS:
+            if isinstance(exc, kind):
+                return problem(status, str(exc) or HTTPStatus(status).phrase)
+        log.exception("unhandled error", exc_info=exc)
+        return problem(500, "internal error; the server log has the details")
+
+    app.add_exception_handler(StarletteHTTPException, http_error)
+    app.add_exception_handler(HTTPException, http_error)
+    app.add_exception_handler(RequestValidationError, validation_error)
+    for kind, _status in _STATUS:
+        app.add_exception_handler(kind, domain_error)

@@ -1,0 +1,1 @@
+"""One module per resource under `/api/v1`; each defines its own `router`."""

@@ -1,0 +1,56 @@
+"""Login, logout and "who am I": a password becomes a revocable session token (and cookie)."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request, Response
+
+from safecity.api.schemas import PROBLEM_RESPONSES, LoginRequest, LoginResponse, Me
+from safecity.api.security import SESSION_COOKIE, Context, CurrentCaller, credential, session_ttl
+from safecity.governance.access import Caller
+from safecity.governance.permissions import Permission
+from safecity.governance.users import Actor
+
+router = APIRouter(prefix="/auth", tags=["auth"], responses=PROBLEM_RESPONSES)
+
+
+def me_of(caller: Caller) -> Me:
+    return Me(
+        username=caller.username,
+        role=caller.role,
+        cameras=None if caller.camera_ids is None else sorted(caller.camera_ids),
+        permissions=sorted(p.value for p in Permission if caller.can(p)),
+    )
+
+
+@router.post("/login", response_model=LoginResponse, responses={429: PROBLEM_RESPONSES[401]})
+def login(body: LoginRequest, response: Response, ctx: Context) -> LoginResponse:
+    """Check the password (throttled after repeated failures) and open a session."""
+    user = ctx.users.login(body.username, body.password)
+    issued = ctx.users.issue_token(user, session_ttl(ctx), label="browser session", actor=Actor.of(user))
+    response.set_cookie(
+        SESSION_COOKIE,
+        issued.secret,
+        max_age=int(session_ttl(ctx).total_seconds()),
+        httponly=True,
+        samesite="strict",
+        secure=ctx.settings.api.secure_cookies,
+        path="/",
+    )
+    return LoginResponse(token=issued.secret, expires_at=issued.token.expires_at, user=me_of(Caller.of(user)))
+
+
+@router.post("/logout", status_code=204)
+def logout(request: Request, caller: CurrentCaller, ctx: Context) -> Response:
+    """Revoke the session (or token) this request carries."""
+    secret = credential(request)
+    if secret is not None:
+        ctx.users.revoke_secret(secret, actor=Actor(caller.username, caller.role))
+    response = Response(status_code=204)
+    response.delete_cookie(SESSION_COOKIE, path="/")
+    return response
+
+
+@router.get("/me", response_model=Me)
+def me(caller: CurrentCaller) -> Me:
+    """The logged-in user, their role, cameras and permissions (what the UI may show)."""
+    return me_of(caller)

@@ -1,0 +1,9 @@
+"""/api/v1 routes for search (to be filled)."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+from safecity.api.schemas import PROBLEM_RESPONSES
+
+router = APIRouter(tags=["search"], responses=PROBLEM_RESPONSES)

@@ -1,0 +1,9 @@
+"""/api/v1 routes for watchlists (to be filled)."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+from safecity.api.schemas import PROBLEM_RESPONSES
+
+router = APIRouter(tags=["watchlists"], responses=PROBLEM_RESPONSES)

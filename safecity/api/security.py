@@ -1,0 +1,64 @@
+"""Who is calling: a bearer token or the browser's session cookie, resolved to a `Caller`.
+
+Both carry an API token (`governance.users`): programs send `Authorization: Bearer <token>`
+(`safecity user token`), browsers log in with a password and get the same kind of token, with
+`api.session_ttl_h` to live, in an HttpOnly, SameSite=Strict cookie. Logging out revokes it, and
+so does disabling the user. Login throttling and the audit entries of logins are the user
+store's; this module only moves credentials between HTTP and it.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Annotated
+
+from fastapi import Depends, Request
+
+from safecity.api.context import ApiContext
+from safecity.governance.access import Caller
+from safecity.governance.users import TokenRefused
+
+SESSION_COOKIE = "safecity_session"
+
+
+def context(request: Request) -> ApiContext:
+    ctx = request.app.state.context
+    assert isinstance(ctx, ApiContext)
+    return ctx
+
+
+Context = Annotated[ApiContext, Depends(context)]
+
+
+def credential(request: Request) -> str | None:
+    """The token a request carries: the bearer header first, else the session cookie."""
+    header = request.headers.get("authorization", "")
+    scheme, _, value = header.partition(" ")
+    if scheme.lower() == "bearer" and value.strip():
+        return value.strip()
+    cookie = request.cookies.get(SESSION_COOKIE, "").strip()
+    return cookie or None
+
+
+def optional_caller(request: Request, ctx: Context) -> Caller | None:
+    """The caller, or None for an anonymous request; a token that is sent but refused is an error."""
+    secret = credential(request)
+    if secret is None:
+        return None
+    return Caller.of(ctx.users.authenticate_token(secret))
+
+
+def caller(request: Request, ctx: Context) -> Caller:
+    """The caller of an endpoint that needs a login (401 without one)."""
+    found = optional_caller(request, ctx)
+    if found is None:
+        raise TokenRefused("log in, or send an API token (Authorization: Bearer …)")
+    return found
+
+
+CurrentCaller = Annotated[Caller, Depends(caller)]
+OptionalCaller = Annotated[Caller | None, Depends(optional_caller)]
+
+
+def session_ttl(ctx: ApiContext) -> timedelta:
+    return timedelta(hours=ctx.settings.api.session_ttl_h)
