@@ -26,8 +26,12 @@ def serve(
     duration: Annotated[
         float | None, typer.Option(help="Stop after this many seconds (default: until SIGTERM or Ctrl-C).")
     ] = None,
+    api_port: Annotated[
+        int | None, typer.Option(help="Port of the API and web UI (default api.port; 0: any free port).")
+    ] = None,
 ) -> None:
-    """Analyse every enabled live camera (rtsp://, http(s)://) until stopped; serve /metrics and /status."""
+    """Analyse every enabled live camera (rtsp://, http(s)://) until stopped; serve the API and web UI,
+    /metrics and /status."""
     import signal
     import threading
     import time
@@ -56,6 +60,19 @@ def serve(
         )
     except OSError as exc:
         fail(f"cannot listen on {s.streams.http_host}:{port or s.streams.http_port}: {exc}", code=1)
+    from safecity.api.app import create_app
+    from safecity.api.server import ApiServer, ApiServerError
+
+    api = ApiServer(
+        create_app(s, db, camera_health=runtime.health),
+        s.api.host,
+        s.api.port if api_port is None else api_port,
+    )
+    try:
+        api.start()
+    except ApiServerError as exc:
+        server.close()
+        fail(str(exc), code=1)
     from safecity.governance.users import FIRST_ADMIN, ensure_first_admin
 
     password = ensure_first_admin(db)
@@ -63,11 +80,13 @@ def serve(
         out.print(f"[bold]first run: created user {FIRST_ADMIN!r} with password {password}[/] (shown once)")
     runtime.start()
     out.print(f"serving {len(live)} live cameras; health at {server.url}/status and {server.url}/metrics")
+    out.print(f"API at {api.url}/api/v1 (schema: {api.url}/api/v1/openapi.json)")
     try:
         runtime.run_until(stop, None if duration is None else time.monotonic() + duration)
     finally:
         out.print("stopping: finishing open tracks and flushing observations")
         runtime.stop()
+        api.close()
         server.close()
     for alert in runtime.alerts:
         out.print(f"[bold yellow]ALERT[/] {alert.timestamp.isoformat()} {alert.camera_id}: {alert.message}")

@@ -439,6 +439,8 @@ class ApiSettings(_Section):
     )
     page_max: int = Field(500, ge=1, description="Most items one page of a listing may hold.")
     page_default: int = Field(50, ge=1, description="Items on a page when the request names no limit.")
+    live_poll_s: float = Field(0.5, gt=0, le=10, description="How often the live feed looks for new alerts.")
+    live_cameras_s: float = Field(2.0, gt=0, description="How often the live feed sends camera states.")
     secure_cookies: bool = Field(
         False, description="Mark the session cookie Secure (set when served behind HTTPS)."
     )

@@ -9,6 +9,7 @@ import socket
 import subprocess
 import sys
 import time
+import urllib.request
 from pathlib import Path
 
 import pytest
@@ -57,12 +58,13 @@ def status_json(env: dict[str, str], deadline: float) -> list[dict[str, object]]
 
 
 def test_serve_reports_live_status_and_stops_cleanly_on_sigterm(clip: Path, tmp_path: Path) -> None:
-    port = free_port()
+    port, api_port = free_port(), free_port()
     env = dict(
         os.environ,
         SAFECITY_DATA_DIR=str(tmp_path / "var"),
         SAFECITY_STREAMS__HTTP_PORT=str(port),
         SAFECITY_STREAMS__WORKERS="1",
+        SAFECITY_API__PORT=str(api_port),
     )
     env.pop("SAFECITY_DATABASE_URL", None)
     db = Database.open(f"sqlite:///{tmp_path / 'var' / 'safecity.db'}")
@@ -76,6 +78,10 @@ def test_serve_reports_live_status_and_stops_cleanly_on_sigterm(clip: Path, tmp_
         )
         try:
             rows = status_json(env, time.monotonic() + 60)
+            with urllib.request.urlopen(
+                f"http://127.0.0.1:{api_port}/api/v1/register.geojson", timeout=10
+            ) as r:
+                register = json.loads(r.read())
             table = subprocess.run(
                 [str(SAFECITY), "status"], env=env, capture_output=True, text=True, check=True
             ).stdout
@@ -87,6 +93,7 @@ def test_serve_reports_live_status_and_stops_cleanly_on_sigterm(clip: Path, tmp_
     assert proc.returncode == 0, output
     assert rows[0]["camera_id"] == "cam-1" and "s3cret" not in json.dumps(rows)
     assert "cam-1" in table and "live" in table
+    assert [f["id"] for f in register["features"]] == ["cam-1"], "the API serves the register while serving"
     assert "flushing observations" in output
     assert "first run: created user 'admin' with password" in output
     assert ObservationQueries(db).motion_tracks("cam-1"), "the track open at SIGTERM is stored"

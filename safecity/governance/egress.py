@@ -110,6 +110,9 @@ def allowed_destinations(settings: Settings, cameras: Iterable[Camera]) -> list[
             listen=True,
         )
     )
+    found.append(
+        Destination(settings.api.host, settings.api.port, "API and web UI of safecity serve", listen=True)
+    )
     unique: dict[tuple[str, int, bool], Destination] = {}
     for destination in found:
         unique.setdefault((destination.host.lower(), destination.port, destination.listen), destination)

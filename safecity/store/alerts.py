@@ -12,11 +12,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import insert, select
+from sqlalchemy import func, insert, select
 from sqlalchemy.orm import Session
 
 from safecity.store.database import Database
-from safecity.store.models import AlertRow
+from safecity.store.models import AlertRow, utcnow
 from safecity.types import Alert, AlertKind
 
 
@@ -36,6 +36,7 @@ def alert_row(
         "status": "new",
         "hotlist_entry_id": hotlist_entry_id,
         "evidence": evidence,
+        "raised_at": utcnow(),
     }
 
 
@@ -78,11 +79,14 @@ class StoredAlert:
     handled_by: str | None
     handled_at: datetime | None
     evidence: Mapping[str, Any]
+    raised_at: datetime | None = None
+    """When the alert was stored (server time); None for alerts stored before it was recorded."""
 
 
 def stored_alert(row: AlertRow) -> StoredAlert:
+    evidence = dict(row.evidence or {})
     return StoredAlert(
-        alert_from_row(row), row.status, row.handled_by, row.handled_at, dict(row.evidence or {})
+        alert_from_row(row), row.status, row.handled_by, row.handled_at, evidence, row.raised_at
     )
 
 
@@ -109,3 +113,21 @@ def find_alerts(
     if until is not None:
         query = query.where(AlertRow.ts < until)
     return [stored_alert(r) for r in session.scalars(query)]
+
+
+def alerts_raised_after(
+    session: Session, after: datetime | None, camera_ids: Sequence[str] | None, limit: int
+) -> list[StoredAlert]:
+    """Alerts raised (stored) after `after`, oldest first: what a live feed has not sent yet."""
+    query = select(AlertRow).where(AlertRow.raised_at.is_not(None))
+    if after is not None:
+        query = query.where(AlertRow.raised_at > after)
+    if camera_ids is not None:
+        query = query.where(AlertRow.camera_id.in_(list(camera_ids)))
+    rows = session.scalars(query.order_by(AlertRow.raised_at, AlertRow.id).limit(limit))
+    return [stored_alert(r) for r in rows]
+
+
+def latest_raised_at(session: Session) -> datetime | None:
+    """When the newest alert was stored; a live feed starts after it."""
+    return session.scalar(select(func.max(AlertRow.raised_at)))

@@ -221,6 +221,7 @@ class AlertRow(Base):
     # What the operator needs to judge the alert without another query: the read's text,
     # snapshot and confidence, how it matched, and the entry's plate, reason and owner.
     evidence: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
+    raised_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True, index=True, default=utcnow)
 
 
 class AlertConfirmationRow(Base):

@@ -75,7 +75,11 @@ def test_camera_stream_destination(stream_url: str, expected: tuple[str, int] | 
 def test_disabled_cameras_and_the_listen_address(tmp_path: Path) -> None:
     s = Settings(data_dir=tmp_path, streams=StreamSettings(http_host="0.0.0.0", http_port=9000))
     found = allowed_destinations(s, [camera("cam-1", enabled=False), camera("cam-2"), camera("cam-3")])
-    assert [(d.host, d.port, d.listen) for d in found] == [("10.0.0.1", 554, False), ("0.0.0.0", 9000, True)]
+    assert [(d.host, d.port, d.listen) for d in found] == [
+        ("10.0.0.1", 554, False),
+        ("0.0.0.0", 9000, True),
+        ("127.0.0.1", 8000, True),
+    ]
 
 
 def test_a_url_without_a_known_default_port_is_refused(tmp_path: Path) -> None:
