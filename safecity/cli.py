@@ -568,10 +568,24 @@ def _print_alerts(alerts: Sequence[Alert]) -> None:
 
 @app.command("demo")
 def demo() -> None:
-    """Render the synthetic city, register its cameras, analyse every clip and print a summary."""
-    from safecity.demo import run_demo
+    """Render the synthetic city, register its cameras, analyse every clip, print a summary, then serve
+    the web UI until Ctrl-C (SAFECITY_DEMO_NO_SERVE=1: exit after the summary)."""
+    import signal
+    import threading
 
-    run_demo(settings(), out)
+    from safecity.api.server import ApiServerError
+    from safecity.demo import run_demo, serve_demo
+
+    demo_settings = run_demo(settings(), out)
+    if os.environ.get("SAFECITY_DEMO_NO_SERVE", "") == "1":
+        return
+    stop = threading.Event()
+    signal.signal(signal.SIGINT, lambda *_: stop.set())
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    try:
+        serve_demo(demo_settings, out, stop)
+    except ApiServerError as exc:
+        fail(f"{exc} (another program on port {demo_settings.api.port}? set SAFECITY_API__PORT)", code=1)
 
 
 # ---------------------------------------------------------------- hotlist / search

@@ -12,6 +12,7 @@ import json
 import multiprocessing as mp
 import os
 import shutil
+import threading
 import time
 from collections.abc import Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
@@ -296,7 +297,8 @@ def _plate_score_text(score: CameraPlateScore | None) -> str:
     return f"{text} ({score.false_reads} false)" if score.false_reads else text
 
 
-def run_demo(settings: Settings, console: Console) -> None:
+def run_demo(settings: Settings, console: Console) -> Settings:
+    """Render, register, analyse and summarise; returns the demo's own settings (its data folder)."""
     t0 = time.perf_counter()
     demo_dir = settings.data_dir / "demo"
     if demo_dir.exists():
@@ -387,3 +389,36 @@ def run_demo(settings: Settings, console: Console) -> None:
         f"{demo_settings.data_dir / 'enrol' / 'grace_hopper.jpg'} --reason 'demo: find the missing person'"
     )
     db.close()
+    return demo_settings
+
+
+DEMO_USERS = (("investigator", "investigator"), ("operator", "operator"), ("operator2", "operator"))
+"""Accounts the demo creates beside the first admin, so every part of the UI can be tried."""
+
+
+def serve_demo(demo_settings: Settings, console: Console, stop: threading.Event) -> None:
+    """Serve the API and web UI over the demo's database until `stop` is set; print the logins."""
+    from safecity.api.app import create_app
+    from safecity.api.server import ApiServer
+    from safecity.governance.users import FIRST_ADMIN, UserStore, ensure_first_admin, generate_password
+
+    db = Database.open(demo_settings.effective_database_url, demo_settings.store)
+    users = UserStore(db)
+    admin_password = ensure_first_admin(db, store=users)
+    if admin_password is None:  # an earlier demo server made it: a new password, shown again
+        admin_password = generate_password()
+        users.set_password(FIRST_ADMIN, admin_password)
+    logins = [(FIRST_ADMIN, "admin", admin_password)]
+    for name, role in DEMO_USERS:
+        password = generate_password()
+        users.add(name, role, password)
+        logins.append((name, role, password))
+    api = ApiServer(create_app(demo_settings, db), demo_settings.api.host, demo_settings.api.port).start()
+    console.print(f"[bold]web UI: {api.url}/[/]  (public register: {api.url}/register; Ctrl-C stops)")
+    for name, role, password in logins:
+        console.print(f"  login {name!r} ({role}) password {password}")
+    try:
+        stop.wait()
+    finally:
+        api.close()
+        db.close()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 from rich.console import Console
@@ -25,3 +26,41 @@ def test_small_demo_stores_cameras_runs_and_tracks(tmp_path: Path) -> None:
     assert all(not r.error for r in runs)
     assert sum(n.get("motion_tracks", 0) for n in ObservationQueries(db).counts_by_camera().values()) > 0
     assert "Demo summary" in console.export_text()
+
+
+def test_the_demo_serves_the_api_with_a_login_for_each_role(tmp_path: Path) -> None:
+    import json
+    import re
+    import threading
+    import urllib.request
+
+    from safecity.config import ApiSettings
+    from safecity.demo import serve_demo
+
+    settings = Settings(data_dir=tmp_path, api=ApiSettings(port=0))
+    Database.open(settings.effective_database_url).close()
+    console = Console(record=True, width=200)
+    stop = threading.Event()
+    server = threading.Thread(target=serve_demo, args=(settings, console, stop))
+    server.start()
+    try:
+        deadline = time.monotonic() + 30
+        while (found := re.search(r"web UI: (http://\S+)/", console.export_text(clear=False))) is None:
+            assert time.monotonic() < deadline and server.is_alive(), console.export_text()
+            time.sleep(0.05)  # the console is the only signal a thread running the demo server gives
+        url = found.group(1)
+        login = re.search(
+            r"login 'investigator' \(investigator\) password (\S+)", console.export_text(clear=False)
+        )
+        assert login is not None
+        request = urllib.request.Request(
+            f"{url}/api/v1/auth/login",
+            data=json.dumps({"username": "investigator", "password": login.group(1)}).encode(),
+            headers={"Content-Type": "application/json"},
+        )
+        with urllib.request.urlopen(request, timeout=10) as response:
+            assert json.loads(response.read())["user"]["role"] == "investigator"
+    finally:
+        stop.set()
+        server.join(timeout=30)
+    assert "login 'admin' (admin)" in console.export_text()

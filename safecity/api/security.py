@@ -10,12 +10,13 @@ store's; this module only moves credentials between HTTP and it.
 from __future__ import annotations
 
 from datetime import timedelta
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import Depends, Request
 
 from safecity.api.context import ApiContext
 from safecity.governance.access import Caller
+from safecity.governance.permissions import Permission
 from safecity.governance.users import TokenRefused
 
 SESSION_COOKIE = "safecity_session"
@@ -62,3 +63,18 @@ OptionalCaller = Annotated[Caller | None, Depends(optional_caller)]
 
 def session_ttl(ctx: ApiContext) -> timedelta:
     return timedelta(hours=ctx.settings.api.session_ttl_h)
+
+
+def require(permission: Permission) -> Any:
+    """A route dependency: refuse (403, recorded) a caller without `permission` before the handler,
+    and before the request body is validated, so a refused caller learns nothing about the body."""
+
+    def check(request: Request, ctx: Context) -> Caller:
+        who = caller(request, ctx)
+        if not who.can(permission):
+            raise ctx.gate.deny(
+                who, f"{request.method} {request.url.path}", f"the role {who.role} lacks {permission}"
+            )
+        return who
+
+    return Depends(check)
