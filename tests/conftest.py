@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from services import need_service
 from sqlalchemy import create_engine, make_url
 from sqlalchemy.exc import OperationalError
 
@@ -16,14 +17,6 @@ from safecity.store.scratch import scratch_database
 REPO_ROOT = Path(__file__).resolve().parents[1]
 SHARED_DATA = REPO_ROOT.parent / "shared" / "data"
 DEFAULT_PG_URL = "postgresql+psycopg://safecity:safecity@127.0.0.1:5432/postgres"
-IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
-
-
-def need_service(reason: str) -> None:
-    """Skip locally when a service is missing; in CI a missing service is a failure."""
-    if IN_CI:
-        pytest.fail(f"{reason} (CI=true: services must be running, see .ci/run)")
-    pytest.skip(reason)
 
 
 @pytest.fixture(scope="session")

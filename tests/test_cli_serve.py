@@ -13,9 +13,9 @@ import urllib.request
 from pathlib import Path
 
 import pytest
-from conftest import need_service
 from factories import camera, site
 from rtsp import RtspServer, unavailable_reason
+from services import need_service
 from videos import square_frames, write_video
 
 from safecity.store.cameras import CameraStore

@@ -32,6 +32,7 @@ from safecity.api.routes import (
 )
 from safecity.config import Settings
 from safecity.store.database import Database
+from safecity.web import routes as web
 
 if TYPE_CHECKING:
     from safecity.pipeline.health import CameraHealth
@@ -74,4 +75,5 @@ def create_app(
     for module in ROUTERS:
         api.include_router(module.router)
     app.include_router(api)
+    app.include_router(web.router)  # the web UI (safecity/web): pages, /static, /register
     return app

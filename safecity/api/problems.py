@@ -17,7 +17,12 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from safecity.governance.access import AccessDenied, ReasonRequired
-from safecity.governance.users import AuthError, LoginThrottled
+from safecity.governance.users import AuthError, LoginThrottled, UserError
+from safecity.registry.errors import RegistryError
+from safecity.store.authorisations import AuthorisationError
+from safecity.store.cameras import CameraStoreError
+from safecity.store.face_watchlists import FaceWatchlistError
+from safecity.store.hotlists import HotlistError
 
 log = logging.getLogger(__name__)
 PROBLEM_JSON = "application/problem+json"
@@ -65,6 +70,13 @@ _STATUS: tuple[tuple[type[Exception], int], ...] = (
     (PayloadTooLarge, 413),
     (UnsupportedMedia, 415),
     (BadRequest, 400),
+    # Store refusals; routes turn an unknown id into NotFound and a decided state into Conflict first.
+    (RegistryError, 422),
+    (CameraStoreError, 409),
+    (HotlistError, 400),
+    (AuthorisationError, 400),
+    (FaceWatchlistError, 400),
+    (UserError, 400),
 )
 
 

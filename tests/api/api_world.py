@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 
 from safecity.types import BBox
 
@@ -18,3 +19,12 @@ class World:
 
 def bearer(token: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {token}"}
+
+
+@dataclass(frozen=True)
+class Template:
+    """The world and tokens built once per test module, copied for each test (see conftest)."""
+
+    root: Path
+    tokens: dict[str, str]
+    world: World

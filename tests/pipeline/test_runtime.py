@@ -11,9 +11,9 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
-from conftest import need_service
 from factories import camera, site
 from rtsp import RtspServer, unavailable_reason
+from services import need_service
 from videos import square_clip, square_frames, write_video
 
 from safecity.config import Settings, StreamSettings

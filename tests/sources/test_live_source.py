@@ -24,8 +24,8 @@ import av
 import cv2
 import numpy as np
 import pytest
-from conftest import need_service
 from rtsp import RtspServer, unavailable_reason
+from services import need_service
 from videos import T0, square_frames, write_video
 
 from safecity.sources.backoff import Backoff

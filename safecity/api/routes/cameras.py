@@ -1,9 +1,417 @@
-"""/api/v1 routes for cameras (to be filled)."""
+"""The camera register over HTTP: read by any logged-in user, changed by the admin, imported as GeoJSON.
+
+What a reader gets is the register without stream URLs (they may carry credentials and tell where
+to connect); the admin, who manages cameras, gets the URL with its password hidden (`redact_url`).
+Writes use the same rules as `safecity camera add|remove|import` (`registry.validation`, the
+camera store's all-or-nothing save) and are recorded in the audit log with the admin's name.
+"""
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+import dataclasses
+import json
+from datetime import datetime
+from typing import Annotated, Any, NoReturn
 
+from fastapi import APIRouter, File, Query, UploadFile
+from pydantic import BaseModel, Field
+
+from safecity.api.problems import NotFound
 from safecity.api.schemas import PROBLEM_RESPONSES
+from safecity.api.security import Context, CurrentCaller
+from safecity.api.security import require as require_permission
+from safecity.api.uploads import read_upload
+from safecity.config import Settings, redact_url
+from safecity.governance.access import Caller
+from safecity.governance.audit import AuditLog
+from safecity.governance.permissions import Permission
+from safecity.registry.errors import RegistryError
+from safecity.registry.geojson import cameras_from_geojson
+from safecity.registry.validation import parse_capabilities, validate_camera, validate_site
+from safecity.store.cameras import CameraStore, CameraStoreError
+from safecity.types import Camera, Site
 
 router = APIRouter(tags=["cameras"], responses=PROBLEM_RESPONSES)
+
+CAMERA_CHANGE = "camera_change"
+"""Audit action of a register change made through the API (who added, changed, removed, imported)."""
+
+
+# ---------------------------------------------------------------- bodies
+
+
+class CameraOut(BaseModel):
+    id: str
+    name: str
+    site_id: str
+    latitude: float
+    longitude: float
+    heading_deg: float | None
+    mount_height_m: float | None
+    operator: str
+    capabilities: list[str]
+    retention_days: int
+    legal_basis: str
+    enabled: bool
+    zone: str
+    camera_type: str
+    retain_face_vectors: bool
+    stream_url: str | None = Field(
+        None, description="Only for those who manage cameras, with its password hidden; null otherwise."
+    )
+
+
+class CameraDetail(CameraOut):
+    observations: dict[str, int] = Field(description="Stored observations per kind (table).")
+
+
+class SiteOut(BaseModel):
+    id: str
+    name: str
+    latitude: float
+    longitude: float
+    address: str
+
+
+class CameraHealthOut(BaseModel):
+    camera_id: str
+    state: str = Field(description="The runtime's state of the camera; 'unknown' when no runtime reports.")
+    since: datetime | None = None
+    last_error: str | None = None
+    input_fps: float | None = None
+    analysed_fps: float | None = None
+    lag_s: float | None = None
+    last_frame_at: datetime | None = None
+    reconnects: int | None = None
+    dropped: int | None = None
+
+
+class CameraFields(BaseModel):
+    """A camera as `safecity camera add` takes it; what is left out comes from `camera_defaults`."""
+
+    name: str = Field(min_length=1, max_length=200)
+    latitude: float
+    longitude: float
+    site_id: str | None = Field(
+        None, description="Site id; several cameras may share one (default site-<id>)."
+    )
+    site_name: str | None = Field(None, description="Name for a new site (default: the camera's name).")
+    heading_deg: float | None = None
+    mount_height_m: float | None = None
+    operator: str | None = None
+    capabilities: list[str] = Field(default_factory=lambda: ["motion"])
+    stream_url: str = ""
+    retention_days: int | None = None
+    legal_basis: str | None = None
+    zone: str = "town"
+    camera_type: str = "fixed"
+    enabled: bool = True
+    retain_face_vectors: bool = False
+
+
+class CameraIn(CameraFields):
+    id: str = Field(min_length=1, max_length=64)
+
+
+class CameraUpdate(BaseModel):
+    """Fields to change; each one left out (or null) keeps the stored value, the stream URL included."""
+
+    name: str | None = Field(None, min_length=1, max_length=200)
+    latitude: float | None = None
+    longitude: float | None = None
+    site_id: str | None = None
+    site_name: str | None = None
+    heading_deg: float | None = None
+    mount_height_m: float | None = None
+    operator: str | None = None
+    capabilities: list[str] | None = None
+    stream_url: str | None = None
+    retention_days: int | None = None
+    legal_basis: str | None = None
+    zone: str | None = None
+    camera_type: str | None = None
+    enabled: bool | None = None
+    retain_face_vectors: bool | None = None
+
+
+class CameraRemoved(BaseModel):
+    id: str
+    snapshots_deleted: int
+
+
+class ImportResult(BaseModel):
+    cameras: int
+    sites: int
+    camera_ids: list[str]
+
+
+# ---------------------------------------------------------------- helpers
+
+
+def camera_out(camera: Camera, caller: Caller) -> CameraOut:
+    manager = caller.can(Permission.MANAGE_CAMERAS)
+    return CameraOut(
+        id=camera.id,
+        name=camera.name,
+        site_id=camera.site_id,
+        latitude=camera.latitude,
+        longitude=camera.longitude,
+        heading_deg=camera.heading_deg,
+        mount_height_m=camera.mount_height_m,
+        operator=camera.operator,
+        capabilities=sorted(c.value for c in camera.capabilities),
+        retention_days=camera.retention_days,
+        legal_basis=camera.legal_basis,
+        enabled=camera.enabled,
+        zone=camera.zone,
+        camera_type=camera.camera_type,
+        retain_face_vectors=camera.retain_face_vectors,
+        stream_url=redact_url(camera.stream_url) if manager else None,
+    )
+
+
+def require(ctx: Context, caller: Caller, permission: Permission, action: str) -> None:
+    """Refuse (and record the refusal) unless the caller's role holds `permission`."""
+    if not caller.can(permission):
+        raise ctx.gate.deny(caller, action, f"the role {caller.role} lacks {permission}")
+
+
+def _camera(store: CameraStore, camera_id: str) -> Camera:
+    try:
+        return store.get(camera_id)
+    except CameraStoreError as exc:
+        raise NotFound(str(exc)) from None
+
+
+def _record(ctx: Context, caller: Caller, target: str, **details: Any) -> None:
+    AuditLog(ctx.db).record(
+        CAMERA_CHANGE, username=caller.username, role=caller.role, target=target, details=details
+    )
+
+
+def _invalid(camera_id: str, exc: Exception) -> NoReturn:
+    if isinstance(exc, RegistryError):
+        raise RegistryError(exc.reason, feature=f"camera {camera_id!r}", field=exc.field) from None
+    raise RegistryError(str(exc), feature=f"camera {camera_id!r}") from None
+
+
+def _site_for(store: CameraStore, camera: Camera, site_name: str | None) -> list[Site]:
+    """The site to create with `camera` ([] when its site is registered already)."""
+    if camera.site_id in {s.id for s in store.sites()}:
+        return []
+    site = Site(
+        id=camera.site_id, name=site_name or camera.name, latitude=camera.latitude, longitude=camera.longitude
+    )
+    try:
+        validate_site(site)
+    except ValueError as exc:
+        _invalid(camera.id, exc)
+    return [site]
+
+
+def _built(settings: Settings, body: CameraIn) -> Camera:
+    defaults = settings.camera_defaults
+    try:
+        camera = Camera(
+            id=body.id,
+            name=body.name,
+            site_id=body.site_id or f"site-{body.id}",
+            latitude=body.latitude,
+            longitude=body.longitude,
+            heading_deg=body.heading_deg,
+            mount_height_m=body.mount_height_m,
+            operator=body.operator if body.operator is not None else defaults.operator,
+            capabilities=parse_capabilities(body.capabilities),
+            stream_url=body.stream_url,
+            retention_days=body.retention_days
+            if body.retention_days is not None
+            else defaults.retention_days,
+            legal_basis=body.legal_basis if body.legal_basis is not None else defaults.legal_basis,
+            enabled=body.enabled,
+            zone=body.zone,
+            camera_type=body.camera_type,
+            retain_face_vectors=body.retain_face_vectors,
+        )
+        validate_camera(camera)
+    except ValueError as exc:
+        _invalid(body.id, exc)
+    return camera
+
+
+def _reject_constant(name: str) -> NoReturn:
+    raise ValueError(f"{name} is not a JSON value")
+
+
+def parse_geojson(raw: bytes, what: str) -> object:
+    """Upload bytes as JSON, refused (RegistryError) as `registry.geojson.load_geojson_file` refuses files."""
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise RegistryError(f"{what}: not UTF-8 text (invalid byte at offset {exc.start})") from None
+    try:
+        return json.loads(text, parse_constant=_reject_constant)
+    except json.JSONDecodeError as exc:
+        raise RegistryError(
+            f"{what}: invalid JSON at line {exc.lineno}, column {exc.colno}: {exc.msg}"
+        ) from None
+    except (ValueError, RecursionError) as exc:
+        raise RegistryError(f"{what}: invalid JSON: {exc}") from None
+
+
+# ---------------------------------------------------------------- reads
+
+
+@router.get("/cameras", response_model=list[CameraOut])
+def list_cameras(
+    ctx: Context,
+    caller: CurrentCaller,
+    enabled: Annotated[bool, Query(description="Only enabled cameras.")] = False,
+) -> list[CameraOut]:
+    """The register (any logged-in user); stream URLs only for admins, with passwords hidden."""
+    return [camera_out(c, caller) for c in CameraStore(ctx.db).all(enabled_only=enabled)]
+
+
+@router.get("/sites", response_model=list[SiteOut])
+def list_sites(ctx: Context, caller: CurrentCaller) -> list[SiteOut]:
+    """The sites cameras are mounted at (any logged-in user)."""
+    return [
+        SiteOut(id=s.id, name=s.name, latitude=s.latitude, longitude=s.longitude, address=s.address)
+        for s in CameraStore(ctx.db).sites()
+    ]
+
+
+@router.get(
+    "/cameras/health",
+    dependencies=[require_permission(Permission.VIEW_LIVE)],
+    response_model=list[CameraHealthOut],
+)
+def camera_health(ctx: Context, caller: CurrentCaller) -> list[CameraHealthOut]:
+    """Live camera states from the runtime beside the API (view_live); 'unknown' when none runs."""
+    require(ctx, caller, Permission.VIEW_LIVE, "view camera health")
+    registered = [c.id for c in CameraStore(ctx.db).all()]
+    live = {h.camera_id: h for h in ctx.camera_health()} if ctx.camera_health is not None else {}
+    out: list[CameraHealthOut] = []
+    for camera_id in sorted(set(registered) | set(live)):
+        h = live.get(camera_id)
+        if h is None:
+            out.append(CameraHealthOut(camera_id=camera_id, state="unknown"))
+            continue
+        out.append(
+            CameraHealthOut(
+                camera_id=camera_id,
+                state=h.state,
+                since=h.since,
+                last_error=h.last_error,
+                input_fps=h.input_fps,
+                analysed_fps=h.analysed_fps,
+                lag_s=h.lag_s,
+                last_frame_at=h.last_frame_at,
+                reconnects=h.reconnects,
+                dropped=h.dropped,
+            )
+        )
+    return out
+
+
+@router.get("/cameras/{camera_id}", response_model=CameraDetail)
+def get_camera(camera_id: str, ctx: Context, caller: CurrentCaller) -> CameraDetail:
+    """One camera with its stored observation counts (counts only: no personal data)."""
+    store = CameraStore(ctx.db)
+    camera = _camera(store, camera_id)
+    return CameraDetail(
+        **camera_out(camera, caller).model_dump(), observations=store.observation_counts(camera_id)
+    )
+
+
+# ---------------------------------------------------------------- writes (admin)
+
+
+@router.post(
+    "/cameras",
+    dependencies=[require_permission(Permission.MANAGE_CAMERAS)],
+    response_model=CameraOut,
+    status_code=201,
+    responses={409: PROBLEM_RESPONSES[400]},
+)
+def add_camera(body: CameraIn, ctx: Context, caller: CurrentCaller) -> CameraOut:
+    """Register one camera (manage_cameras), checked as `safecity camera add` checks it."""
+    require(ctx, caller, Permission.MANAGE_CAMERAS, "add a camera")
+    store = CameraStore(ctx.db)
+    camera = _built(ctx.settings, body)
+    store.save(_site_for(store, camera, body.site_name), [camera])
+    _record(ctx, caller, camera.id, change="added", site_id=camera.site_id)
+    return camera_out(camera, caller)
+
+
+@router.put(
+    "/cameras/{camera_id}",
+    dependencies=[require_permission(Permission.MANAGE_CAMERAS)],
+    response_model=CameraOut,
+)
+def update_camera(camera_id: str, body: CameraUpdate, ctx: Context, caller: CurrentCaller) -> CameraOut:
+    """Change a camera (manage_cameras); fields left out keep their stored values."""
+    require(ctx, caller, Permission.MANAGE_CAMERAS, "change a camera")
+    store = CameraStore(ctx.db)
+    current = _camera(store, camera_id)
+    given = body.model_dump(exclude_none=True, exclude={"site_name"})
+    changes: dict[str, Any] = dict(given)
+    try:
+        if "capabilities" in changes:
+            changes["capabilities"] = parse_capabilities(body.capabilities or [])
+        camera = dataclasses.replace(current, **changes)
+        validate_camera(camera)
+    except ValueError as exc:
+        _invalid(camera_id, exc)
+    store.save(_site_for(store, camera, body.site_name), [camera], replace=True)
+    _record(ctx, caller, camera_id, change="updated", fields=sorted(given))
+    return camera_out(camera, caller)
+
+
+@router.delete(
+    "/cameras/{camera_id}",
+    dependencies=[require_permission(Permission.MANAGE_CAMERAS)],
+    response_model=CameraRemoved,
+    responses={409: PROBLEM_RESPONSES[400]},
+)
+def remove_camera(
+    camera_id: str,
+    ctx: Context,
+    caller: CurrentCaller,
+    purge: Annotated[bool, Query(description="Also delete its observations and snapshots.")] = False,
+) -> CameraRemoved:
+    """Remove a camera (manage_cameras); one with stored observations only with `purge` (else 409)."""
+    require(ctx, caller, Permission.MANAGE_CAMERAS, "remove a camera")
+    store = CameraStore(ctx.db)
+    _camera(store, camera_id)
+    refs = store.remove(camera_id, purge=purge)
+    deleted = sum(ctx.media.delete(r) for r in refs)
+    _record(ctx, caller, camera_id, change="removed", purge=purge, snapshots_deleted=deleted)
+    return CameraRemoved(id=camera_id, snapshots_deleted=deleted)
+
+
+@router.post(
+    "/cameras/import",
+    dependencies=[require_permission(Permission.MANAGE_CAMERAS)],
+    response_model=ImportResult,
+    responses={409: PROBLEM_RESPONSES[400], 413: PROBLEM_RESPONSES[400]},
+)
+def import_cameras(
+    ctx: Context,
+    caller: CurrentCaller,
+    file: Annotated[UploadFile, File(description="GeoJSON FeatureCollection (OSM surveillance tags).")],
+    replace: Annotated[bool, Query(description="Overwrite cameras with the same id.")] = False,
+) -> ImportResult:
+    """Import cameras from GeoJSON (manage_cameras), all or nothing, as `safecity camera import`."""
+    require(ctx, caller, Permission.MANAGE_CAMERAS, "import cameras")
+    what = file.filename or "upload"
+    raw = read_upload(file.file, ctx.settings.api.max_upload_bytes, what)
+    sites, cameras = cameras_from_geojson(parse_geojson(raw, what), ctx.settings.camera_defaults)
+    try:
+        CameraStore(ctx.db).save(sites, cameras, replace=replace)
+    except CameraStoreError as exc:
+        raise CameraStoreError(
+            f"{exc}; nothing was imported (replace=true updates existing cameras)"
+        ) from None
+    ids = [c.id for c in cameras]
+    _record(ctx, caller, ",".join(ids[:1000]), change="imported", cameras=len(ids), replace=replace)
+    return ImportResult(cameras=len(cameras), sites=len(sites), camera_ids=ids)

@@ -1,9 +1,259 @@
-"""/api/v1 routes for search (to be filled)."""
+"""Retrospective searches: plates by text or pattern, faces by photo. Each needs a reason and is recorded.
+
+The same domain functions as `safecity search plate` / `safecity search face`: `PlateQuery.parse`
+and `search_plates` inside the access gate, and `watch.face_search.search_face`. A role without
+the permission is refused (403, recorded) before anything is parsed or a model is loaded; a
+missing reason is a 422 problem. A face photo is an upload: at most `api.max_upload_bytes`
+(413), JPEG or PNG that decodes as an image (415); the search records its SHA-256, not the photo.
+"""
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+import tempfile
+from datetime import datetime
+from pathlib import Path
+from typing import Annotated
 
-from safecity.api.schemas import PROBLEM_RESPONSES
+from fastapi import APIRouter, File, Form, UploadFile
+from fastapi.exceptions import RequestValidationError
+from pydantic import BaseModel, Field
 
-router = APIRouter(tags=["search"], responses=PROBLEM_RESPONSES)
+from safecity.api.context import ApiContext
+from safecity.api.problems import BadRequest
+from safecity.api.routes.observations import aware
+from safecity.api.schemas import PROBLEM_RESPONSES, Problem
+from safecity.api.security import Context, CurrentCaller
+from safecity.api.security import require as require_permission
+from safecity.api.uploads import image_suffix, read_upload
+from safecity.governance.access import Caller, ReasonRequired
+from safecity.governance.audit import AuditAction
+from safecity.governance.permissions import Permission
+from safecity.store.cameras import CameraStore, CameraStoreError
+from safecity.store.plate_search import PlateQuery, SearchMode, search_plates
+from safecity.types import PlateMatchKind
+
+router = APIRouter(prefix="/search", tags=["search"], responses=PROBLEM_RESPONSES)
+
+UPLOAD_RESPONSES: dict[int | str, dict[str, object]] = {
+    413: {"model": Problem, "description": "The photo is larger than api.max_upload_bytes"},
+    415: {"model": Problem, "description": "The photo is not a JPEG or PNG image"},
+}
+
+
+# ---------------------------------------------------------------- bodies
+
+
+class PlateSearchRequest(BaseModel):
+    query: str = Field(min_length=1, max_length=64, description="Plate (BG 123-AB) or pattern (BG*AB).")
+    mode: SearchMode | None = Field(
+        None, description="Default: wildcard if the query has * or ?, else exact."
+    )
+    cameras: list[str] = Field(default_factory=list, description="Only these cameras.")
+    site: str | None = Field(None, description="Only cameras at this site.")
+    since: datetime | None = Field(None, description="Reads at or after, ISO 8601 with UTC offset.")
+    until: datetime | None = Field(None, description="Reads before, ISO 8601 with UTC offset.")
+    limit: int | None = Field(None, ge=1, description="Most results (default search.default_limit).")
+    reason: str = Field("", max_length=2000, description="Why (case number, purpose); required, recorded.")
+
+
+class PlateHit(BaseModel):
+    id: str
+    time: datetime
+    camera_id: str
+    site_id: str
+    text: str
+    normalised: str
+    country: str
+    confidence: float
+    match: PlateMatchKind
+
+
+class PlateSearchResponse(BaseModel):
+    plate: str = Field(description="The query as searched (normalised).")
+    mode: SearchMode
+    hits: list[PlateHit]
+    audit_seq: int = Field(description="The audit entry that records this search.")
+
+
+class FaceHit(BaseModel):
+    sighting_id: str
+    camera_id: str
+    time: datetime
+    distance: float
+    match: bool = Field(description="Whether the distance is within faces.match_threshold.")
+
+
+class FaceSearchResponse(BaseModel):
+    hits: list[FaceHit]
+    searched_vectors: int
+    photo_sha256: str
+    audit_seq: int = Field(description="The audit entry that records this search.")
+
+
+# ---------------------------------------------------------------- plates
+
+
+def _require(ctx: ApiContext, caller: Caller, action: AuditAction, permission: Permission) -> None:
+    """Refuse (and record) a role without the permission before any work is done for it."""
+    if not caller.can(permission):
+        raise ctx.gate.deny(caller, action, f"the role {caller.role} lacks {permission}")
+
+
+def _check_cameras(ctx: ApiContext, cameras: list[str], site: str | None) -> None:
+    store = CameraStore(ctx.db)
+    for camera_id in cameras:
+        try:
+            store.get(camera_id)
+        except CameraStoreError as exc:
+            raise BadRequest(f"cameras: {exc}") from exc
+    if site is not None and site not in {x.id for x in store.sites()}:
+        raise BadRequest(f"site: no site with id {site!r}")
+
+
+@router.post(
+    "/plates", dependencies=[require_permission(Permission.SEARCH_PLATE)], response_model=PlateSearchResponse
+)
+def search_plate_reads(body: PlateSearchRequest, ctx: Context, caller: CurrentCaller) -> PlateSearchResponse:
+    """Search stored plate reads, newest first; fuzzy: closest first (`search_plate`, reason; recorded)."""
+    from dataclasses import replace
+
+    _require(ctx, caller, AuditAction.SEARCH_PLATE, Permission.SEARCH_PLATE)
+    s = ctx.settings
+    limit = body.limit if body.limit is not None else s.search.default_limit
+    if limit > s.search.max_limit:
+        raise BadRequest(f"limit must be at most {s.search.max_limit} (search.max_limit), got {limit}")
+    try:
+        query = PlateQuery.parse(
+            body.query,
+            body.mode,
+            camera_ids=body.cameras,
+            site_id=body.site,
+            since=aware("since", body.since),
+            until=aware("until", body.until),
+            limit=limit,
+        )
+    except ValueError as exc:
+        raise BadRequest(str(exc)) from exc
+    _check_cameras(ctx, body.cameras, body.site)
+    with ctx.gate.read(
+        caller,
+        AuditAction.SEARCH_PLATE,
+        Permission.SEARCH_PLATE,
+        justification=body.reason,
+        reason_required=True,
+        cameras=query.camera_ids,
+        details={
+            "query": body.query,
+            "mode": body.mode.value if body.mode else None,
+            "site": body.site,
+            "since": query.since.isoformat() if query.since else None,
+            "until": query.until.isoformat() if query.until else None,
+        },
+    ) as read:
+        narrowed = replace(query, camera_ids=read.cameras or ())
+        hits = search_plates(ctx.db, narrowed, read.session)
+        read.record([h.id for h in hits])
+    assert read.entry is not None
+    return PlateSearchResponse(
+        plate=query.plate,
+        mode=query.mode,
+        hits=[
+            PlateHit(
+                id=h.id,
+                time=h.timestamp,
+                camera_id=h.camera_id,
+                site_id=h.site_id,
+                text=h.text,
+                normalised=h.normalised,
+                country=h.country,
+                confidence=h.confidence,
+                match=h.match,
+            )
+            for h in hits
+        ],
+        audit_seq=read.entry.seq,
+    )
+
+
+# ---------------------------------------------------------------- faces
+
+
+def _photo_invalid(message: str) -> RequestValidationError:
+    return RequestValidationError([{"loc": ("body", "photo"), "msg": message, "type": "value_error"}])
+
+
+@router.post(
+    "/faces",
+    dependencies=[require_permission(Permission.SEARCH_FACE)],
+    response_model=FaceSearchResponse,
+    responses=UPLOAD_RESPONSES,
+)
+def search_faces(
+    ctx: Context,
+    caller: CurrentCaller,
+    photo: Annotated[UploadFile, File(description="Photo of the person sought (one face), JPEG or PNG.")],
+    reason: Annotated[str, Form(description="Why (case number, purpose); required, recorded.")] = "",
+    cameras: Annotated[list[str] | None, Form(description="Only these cameras (repeatable).")] = None,
+    since: Annotated[
+        datetime | None, Form(description="Sightings at or after, ISO 8601 with offset.")
+    ] = None,
+    until: Annotated[datetime | None, Form(description="Sightings before, ISO 8601 with offset.")] = None,
+    k: Annotated[int | None, Form(ge=1, description="Results (default faces.search_default_k).")] = None,
+) -> FaceSearchResponse:
+    """Find the stored face sightings nearest to a photo (`search_face`, reason; recorded with the
+    photo's SHA-256). Only sightings whose vectors were kept are searchable."""
+    from safecity.analytics.faces.analyser import FacePhotoError
+    from safecity.watch.face_search import FaceSearchError, search_face
+
+    _require(ctx, caller, AuditAction.SEARCH_FACE, Permission.SEARCH_FACE)
+    if len(reason.strip()) < ctx.gate.min_reason_len:
+        raise ReasonRequired(
+            f"a face search needs a reason of at least {ctx.gate.min_reason_len} characters "
+            "(case number, purpose); it is recorded in the audit log"
+        )
+    s = ctx.settings
+    top = k if k is not None else s.faces.search_default_k
+    if top > s.search.max_limit:
+        raise BadRequest(f"k must be at most {s.search.max_limit} (search.max_limit), got {top}")
+    start, end = aware("since", since), aware("until", until)
+    data = read_upload(photo.file, s.api.max_upload_bytes)
+    suffix = image_suffix(photo.content_type, data)
+    index = ctx.face_index()
+    with tempfile.NamedTemporaryFile(prefix="safecity-probe-", suffix=suffix) as probe:
+        probe.write(data)
+        probe.flush()
+        try:
+            result = search_face(
+                Path(probe.name),
+                reason,
+                analyser=ctx.analyser(),
+                index=index,
+                gate=ctx.gate,
+                caller=caller,
+                k=top,
+                camera_ids=cameras or (),
+                since=start,
+                until=end,
+            )
+        except FacePhotoError as exc:
+            # The message names the temporary file; the caller knows it as "photo".
+            raise _photo_invalid(str(exc).replace(probe.name, "photo")) from exc
+        except FaceSearchError as exc:
+            raise ReasonRequired(str(exc)) from exc
+    index.save()
+    threshold = s.faces.match_threshold
+    return FaceSearchResponse(
+        hits=[
+            FaceHit(
+                sighting_id=h.sighting_id,
+                camera_id=h.camera_id,
+                time=h.timestamp,
+                distance=round(h.distance, 4),
+                match=h.distance <= threshold,
+            )
+            for h in result.hits
+        ],
+        searched_vectors=result.searched_vectors,
+        photo_sha256=result.photo_sha256,
+        audit_seq=result.audit_seq,
+    )

@@ -1,0 +1,160 @@
+// Open Safe City web UI: the only script the pages load (no framework, nothing from other hosts).
+// Login and logout call the API; the dashboard follows the live WebSocket. Text from the server
+// is always inserted with textContent, never parsed as HTML.
+"use strict";
+
+function problemText(body, fallback) {
+  if (body && typeof body.detail === "string") return body.detail;
+  return fallback;
+}
+
+function setupLogin() {
+  const form = document.getElementById("login-form");
+  if (!form) return;
+  const error = document.getElementById("login-error");
+  form.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    error.hidden = true;
+    const data = new FormData(form);
+    let response;
+    try {
+      response = await fetch("/api/v1/auth/login", {
+        method: "POST",
+        credentials: "same-origin",
+        headers: { "Content-Type": "application/json", Accept: "application/json" },
+        body: JSON.stringify({ username: data.get("username"), password: data.get("password") }),
+      });
+    } catch (e) {
+      error.textContent = "The server cannot be reached.";
+      error.hidden = false;
+      return;
+    }
+    if (response.ok) {
+      const next = form.dataset.next || "/";
+      window.location.assign(next.startsWith("/") && !next.startsWith("//") ? next : "/");
+      return;
+    }
+    let body = null;
+    try { body = await response.json(); } catch (e) { body = null; }
+    error.textContent = problemText(body, "Login failed (" + response.status + ").");
+    error.hidden = false;
+  });
+}
+
+function setupLogout() {
+  const button = document.getElementById("logout");
+  if (!button) return;
+  button.addEventListener("click", async () => {
+    try {
+      await fetch("/api/v1/auth/logout", { method: "POST", credentials: "same-origin" });
+    } finally {
+      window.location.assign("/login");
+    }
+  });
+}
+
+function cell(row, text, className) {
+  const td = document.createElement("td");
+  if (className) td.className = className;
+  td.textContent = text;
+  row.appendChild(td);
+  return td;
+}
+
+function showAlert(list, alert, links) {
+  const item = document.createElement("li");
+  item.className = "alert-item fresh kind-" + alert.kind;
+  item.dataset.alert = alert.id;
+  const time = document.createElement("time");
+  time.dateTime = alert.time;
+  time.textContent = new Date(alert.time).toISOString().replace("T", " ").slice(0, 19) + " UTC";
+  item.appendChild(time);
+  const where = document.createElement("span");
+  where.className = "camera";
+  where.textContent = alert.camera_id;
+  item.appendChild(where);
+  let message;
+  if (links) {
+    message = document.createElement("a");
+    message.href = "/alerts/" + encodeURIComponent(alert.id);
+  } else {
+    message = document.createElement("span");
+  }
+  message.className = "message";
+  message.textContent = alert.message;
+  item.appendChild(message);
+  const status = document.createElement("span");
+  status.className = "status status-" + alert.status;
+  status.textContent = alert.status;
+  item.appendChild(status);
+  list.insertBefore(item, list.firstChild);
+  while (list.children.length > 200) list.removeChild(list.lastChild);
+  window.setTimeout(() => item.classList.remove("fresh"), 4000);
+}
+
+function showCameras(body, cameras) {
+  body.replaceChildren();
+  for (const camera of cameras) {
+    const row = document.createElement("tr");
+    row.dataset.camera = camera.id;
+    const first = document.createElement("td");
+    const link = document.createElement("a");
+    link.href = "/cameras/" + encodeURIComponent(camera.id);
+    link.textContent = camera.id;
+    first.appendChild(link);
+    row.appendChild(first);
+    cell(row, camera.name);
+    const state = cell(row, "");
+    const badge = document.createElement("span");
+    badge.className = "state state-" + camera.state;
+    badge.textContent = camera.state;
+    state.appendChild(badge);
+    body.appendChild(row);
+  }
+}
+
+function setupLive() {
+  const list = document.getElementById("live-alerts");
+  if (!list) return;
+  const status = document.getElementById("live-status");
+  const cameras = document.getElementById("camera-states");
+  const links = list.dataset.links === "1";
+  const scheme = window.location.protocol === "https:" ? "wss:" : "ws:";
+  const url = scheme + "//" + window.location.host + list.dataset.live;
+  let wait = 1000;
+
+  function connect() {
+    const socket = new WebSocket(url);
+    socket.addEventListener("open", () => {
+      wait = 1000;
+      status.textContent = "live: new alerts appear at the top";
+      status.className = "note live-on";
+      document.body.dataset.live = "open";
+    });
+    socket.addEventListener("message", (event) => {
+      let message;
+      try { message = JSON.parse(event.data); } catch (e) { return; }
+      if (message.type === "alert") showAlert(list, message.alert, links);
+      else if (message.type === "cameras" && cameras) showCameras(cameras, message.cameras);
+    });
+    socket.addEventListener("close", (event) => {
+      document.body.dataset.live = "closed";
+      if (event.code === 4401 || event.code === 4403) {
+        status.textContent = event.code === 4401 ? "not logged in: the live feed stopped" : "your role may not watch the live feed";
+        status.className = "note error";
+        return;
+      }
+      status.textContent = "disconnected; reconnecting…";
+      status.className = "note live-off";
+      window.setTimeout(connect, wait);
+      wait = Math.min(wait * 2, 30000);
+    });
+  }
+  connect();
+}
+
+document.addEventListener("DOMContentLoaded", () => {
+  setupLogin();
+  setupLogout();
+  setupLive();
+});

@@ -1,0 +1,260 @@
+"""The web UI in a real browser (Playwright driving Debian's chromium) over a seeded world.
+
+Each test opens its own browser context (its own cookies), logs in through the login form (which
+posts to `/api/v1/auth/login`), and checks what a person sees: search results with the audit
+entry that records them, a live alert arriving over the WebSocket, the pages a role may not
+open, and two-person confirmation by two operators. Every page is also checked to load nothing
+from any host but the server and to log no console error (a CSP violation is one).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+import pytest
+from factories import stored_plate_alert
+from web_names import PASSWORD
+
+from safecity.governance.audit import AuditLog
+from safecity.sim.faces import reference_image
+
+TIMEOUT_MS = 10_000
+
+
+class Visit:
+    """One browser context; records requests to other hosts and console errors while it lives."""
+
+    def __init__(self, browser: Any, base: str) -> None:
+        self.base = base
+        self.host = urlsplit(base).netloc
+        self.context = browser.new_context(viewport={"width": 1280, "height": 860})
+        self.context.set_default_timeout(TIMEOUT_MS)
+        self.foreign: list[str] = []
+        self.errors: list[str] = []
+        self.context.route("**/*", self._route)
+        self.page = self.context.new_page()
+        self.page.on("console", self._console)
+        self.page.on("pageerror", lambda exc: self.errors.append(f"page error: {exc}"))
+
+    def _route(self, route: Any) -> None:
+        url = route.request.url
+        parts = urlsplit(url)
+        if parts.scheme in ("data", "blob") or parts.netloc == self.host:
+            route.continue_()
+        else:
+            self.foreign.append(url)
+            route.abort()
+
+    def _console(self, message: Any) -> None:
+        if message.type == "error" or "Content Security Policy" in message.text:
+            self.errors.append(message.text)
+
+    def go(self, path: str) -> Any:
+        response = self.page.goto(self.base + path)
+        self.page.wait_for_load_state("load")
+        return response
+
+    def login(self, username: str) -> None:
+        self.go("/login")
+        self.page.fill("input[name=username]", username)
+        self.page.fill("input[name=password]", PASSWORD)
+        self.page.click("button[type=submit]")
+        self.page.wait_for_url(self.base + "/")
+
+    def shot(self, folder: Path, name: str) -> None:
+        self.page.screenshot(path=str(folder / f"{name}.png"), full_page=True)
+
+    def clean(self) -> None:
+        assert self.foreign == [], f"requests to other hosts: {self.foreign}"
+        assert self.errors == [], f"console errors: {self.errors}"
+
+    def close(self) -> None:
+        self.context.close()
+
+
+@pytest.fixture
+def visit(browser: Any, web_world: Any) -> Iterator[Any]:
+    opened: list[Visit] = []
+
+    def open_one() -> Visit:
+        v = Visit(browser, web_world.url)
+        opened.append(v)
+        return v
+
+    yield open_one
+    for v in opened:
+        v.close()
+
+
+def nav_links(v: Visit) -> list[str]:
+    return [str(a.get_attribute("href")) for a in v.page.query_selector_all("header nav a")]
+
+
+def test_plate_search_shows_results_and_the_audit_entry(
+    visit: Any, web_world: Any, screenshots: Path
+) -> None:
+    v = visit()
+    v.login("operator-1")
+    v.page.click("header nav >> text=Plate search")
+    v.page.wait_for_url(v.base + "/search")
+    v.page.fill("input[name=plate]", "BG123AB")
+    v.page.click("#plate-search button[type=submit]")
+    error = v.page.locator("#search-error")
+    assert "reason is required" in error.inner_text().lower()
+    assert v.page.locator("#results").count() == 0
+    assert len(v.errors) == 1 and "status of 422" in v.errors[0]
+    v.errors.clear()  # the refusal above is the one expected error
+
+    v.page.fill("input[name=plate]", "bg 123-ab")
+    v.page.fill("input[name=reason]", "case 2026/17: stolen vehicle")
+    v.page.click("#plate-search button[type=submit]")
+    v.page.wait_for_selector("#results")
+    assert v.page.locator("tr.hit").count() == 1
+    assert "BG 123-AB" in v.page.locator("tr.hit").inner_text()
+    seq = int(v.page.locator("#audit-seq").inner_text().lstrip("#"))
+    entry = next(e for e in AuditLog(web_world.db).entries() if e.seq == seq)
+    assert (entry.action, entry.username) == ("search_plate", "operator-1")
+    assert entry.justification == "case 2026/17: stolen vehicle"
+    v.page.wait_for_load_state("networkidle")
+    v.shot(screenshots, "search")
+    v.clean()
+
+
+def test_face_search_by_photo_upload_finds_the_sighting(visit: Any, web_world: Any) -> None:
+    v = visit()
+    v.login("investigator-1")
+    v.page.click("header nav >> text=Face search")
+    v.page.wait_for_url(v.base + "/search/faces")
+    v.page.set_input_files("input[name=photo]", str(web_world.portrait))
+    v.page.fill("input[name=reason]", "case 2026/18: missing person")
+    v.page.click("#face-search button[type=submit]")
+    v.page.wait_for_selector("#results", timeout=60_000)  # the first search loads the face models
+    first = v.page.locator("tr.hit").first
+    assert web_world.sighting in first.inner_text()
+    assert "match" in first.get_attribute("class")
+    seq = int(v.page.locator("#audit-seq").inner_text().lstrip("#"))
+    entry = next(e for e in AuditLog(web_world.db).entries() if e.seq == seq)
+    assert (entry.action, entry.username) == ("search_face", "investigator-1")
+    assert web_world.sighting in entry.target
+    v.clean()
+
+
+def test_a_live_alert_arrives_on_the_dashboard(visit: Any, web_world: Any, screenshots: Path) -> None:
+    v = visit()
+    v.login("operator-1")
+    v.page.wait_for_selector("body[data-live=open]")
+    v.page.wait_for_selector("#camera-states tr[data-camera=cam-2]")
+    alert_id = stored_plate_alert(web_world.db, web_world.media, reference_image("grace_hopper"), "cam-2")
+    item = v.page.wait_for_selector(f"#live-alerts li[data-alert='{alert_id}']")
+    assert "hotlisted plate BG123AB" in item.inner_text()
+    assert v.page.locator("#live-alerts li").first.get_attribute("data-alert") == alert_id
+    assert item.query_selector("a") is not None  # an operator may open it
+    v.page.wait_for_timeout(300)
+    v.shot(screenshots, "dashboard")
+    v.clean()
+
+
+def test_a_viewer_sees_no_face_search_and_is_refused_it(visit: Any, web_world: Any) -> None:
+    v = visit()
+    v.login("viewer-1")
+    links = nav_links(v)
+    assert "/search/faces" not in links and "/search" not in links and "/audit" not in links
+    response = v.go("/search/faces")
+    assert response.status == 403
+    assert "Not allowed" in v.page.locator("h1").inner_text()
+    assert v.page.locator("#face-search").count() == 0
+    refused = AuditLog(web_world.db).entries("access_denied", username="viewer-1")
+    assert refused and refused[-1].target == "search_face"
+
+
+def test_the_register_is_public(visit: Any, web_world: Any, screenshots: Path) -> None:
+    v = visit()
+    response = v.go("/")
+    assert re.search(r"/login\?next=/$", v.page.url)
+    response = v.go("/register")
+    assert response.status == 200
+    table = v.page.locator("#register-cameras").inner_text()
+    assert "cam-1" in table and "Law on Internal Affairs, Art. 42" in table and "faces" in table
+    assert v.page.locator("svg.map circle.cam").count() == 2
+    href = v.page.locator("#geojson").get_attribute("href")
+    assert href == "/api/v1/register.geojson"
+    geojson = v.context.request.get(web_world.url + href)
+    assert geojson.ok and len(geojson.json()["features"]) == 2
+    v.shot(screenshots, "register")
+    v.clean()
+
+
+PAGES = {
+    "investigator-1": ["/", "/map", "/cameras/cam-1", "/search", "/search/faces", "/watchlists", "/hotlists"],
+    "auditor-1": ["/", "/audit", "/cameras/cam-2", "/register"],
+    "admin-1": ["/", "/watchlists", "/audit", "/map"],
+}
+
+
+@pytest.mark.parametrize("username", list(PAGES))
+def test_pages_load_nothing_from_elsewhere(
+    visit: Any, web_world: Any, screenshots: Path, username: str
+) -> None:
+    v = visit()
+    v.login(username)
+    pages = [*PAGES[username]]
+    if username != "admin-1":
+        pages.append(f"/alerts/{web_world.plate_alert}")
+    for path in pages:
+        response = v.go(path)
+        assert response.status == 200, path
+        csp = response.headers["content-security-policy"]
+        assert "default-src 'self'" in csp and "unsafe-inline" not in csp
+        v.page.wait_for_load_state("networkidle")
+        name = path.strip("/").replace("/", "-") or "dashboard"
+        v.shot(screenshots, f"{username}-{name}")
+        for img in v.page.query_selector_all("img"):
+            assert img.evaluate("i => i.complete && i.naturalWidth > 0"), img.get_attribute("src")
+    v.clean()
+
+
+def test_the_auditor_verifies_the_chain(visit: Any, web_world: Any) -> None:
+    v = visit()
+    v.login("auditor-1")
+    v.page.click("header nav >> text=Audit log")
+    v.page.wait_for_url(v.base + "/audit")
+    v.page.select_option("select[name=action]", "search_plate")
+    v.page.click("#audit-filters button")
+    actions = {t.strip() for t in v.page.locator("table.audit tbody td:nth-child(5)").all_inner_texts()}
+    assert actions <= {"search_plate"}
+    v.page.click("#verify")
+    result = v.page.locator("#verify-result").inner_text()
+    assert result.startswith("Chain OK")
+    v.clean()
+
+
+def test_two_operators_confirm_a_face_match(visit: Any, web_world: Any) -> None:
+    path = f"/alerts/{web_world.face_alert}"
+    first = visit()
+    first.login("operator-1")
+    first.go(path)
+    first.page.fill("#decide input[name=note]", "same person, checked against the photo")
+    first.page.click("#confirm")
+    first.page.wait_for_url(first.base + path)
+    assert first.page.locator("#alert-status").inner_text() == "confirming"
+    assert "1 of 2" in first.page.locator("#confirm-count").inner_text()
+    assert first.page.locator("#confirm").count() == 0
+    assert first.page.locator("#already-decided").count() == 1
+
+    second = visit()
+    second.login("operator-2")
+    second.go(path)
+    second.page.click("#confirm")
+    second.page.wait_for_url(second.base + path)
+    assert second.page.locator("#alert-status").inner_text() == "confirmed"
+    decisions = second.page.locator("#decisions").inner_text()
+    assert "operator-1" in decisions and "operator-2" in decisions
+    assert second.page.locator("#decide").count() == 0
+    entries = AuditLog(web_world.db).entries("confirm_match")
+    assert [e.username for e in entries][-2:] == ["operator-1", "operator-2"]
+    first.clean()
+    second.clean()
