@@ -1053,6 +1053,7 @@ from safecity import (  # noqa: E402, F401
     cli_governance,
     cli_retention,
     cli_serve,
+    cli_traffic,
     cli_users,
 )
 

@@ -457,6 +457,131 @@ class SimSettings(_Section):
     seed: int = Field(1, description="Seed: the same seed renders the same city.")
 
 
+class SectionConfig(_Section):
+    """One section-speed pair as a city configures it: a read at `camera_a`, then at `camera_b`.
+
+    `distance_m` is the length driven between the two cameras' timing lines. When it is left
+    out, it is the great-circle (haversine) distance between the two cameras' coordinates: a
+    straight line, which underestimates a curved road (and so the speed); give the distance
+    along the road wherever the road bends. Left-out tolerances and clock offset come from
+    `[traffic]`.
+    """
+
+    id: str = Field(min_length=1, description="Section id, unique among the sections.")
+    camera_a: str = Field(min_length=1, description="Camera at the entry of the section.")
+    camera_b: str = Field(min_length=1, description="Camera at the exit of the section.")
+    speed_limit_kmh: float = Field(gt=0, description="Speed limit on the section.")
+    distance_m: float | None = Field(
+        None, gt=0, description="Road distance between the cameras; default: straight line between them."
+    )
+    tolerance_kmh: float | None = Field(None, ge=0, description="Override of traffic.tolerance_kmh.")
+    tolerance_percent: float | None = Field(
+        None, ge=0, le=100, description="Override of traffic.tolerance_percent."
+    )
+    clock_offset_s: float | None = Field(
+        None, description="How far camera B's clock runs ahead of camera A's; default traffic.clock_offset_s."
+    )
+
+
+class TrafficSettings(_Section):
+    """Traffic: section speed control between camera pairs (average speed from plate re-identification)."""
+
+    tolerance_kmh: float = Field(
+        3.0, ge=0, description="Speeds up to limit + this (plus tolerance_percent) raise no violation."
+    )
+    tolerance_percent: float = Field(
+        0.0, ge=0, le=100, description="Extra tolerance in percent of the limit (added to tolerance_kmh)."
+    )
+    min_plausible_speed_kmh: float = Field(
+        5.0, gt=0, description="Slower passages are not paired: the read at B is another trip."
+    )
+    max_plausible_speed_kmh: float = Field(
+        250.0, gt=0, description="Faster passages are not paired: the reads belong to different vehicles."
+    )
+    clock_offset_s: float = Field(
+        0.0, description="Default offset of camera B's clock relative to camera A's (B minus A), seconds."
+    )
+    one_edit_min_length: int = Field(
+        7, ge=2, description="Plates shorter than this pair only exactly or by OCR-confusable characters."
+    )
+    allowed_lateness_s: float = Field(
+        5.0, ge=0, description="How late (out of time order) a read may arrive and still pair."
+    )
+    sections: list[SectionConfig] = Field(
+        default_factory=list, description="The camera pairs measured ([[traffic.sections]] in TOML)."
+    )
+
+
+class CountingLineConfig(_Section):
+    """A counting line in one camera's image: two points (pixels) and the names of its two directions."""
+
+    name: str = Field(min_length=1, max_length=100, description="Unique per camera; stored with crossings.")
+    points: tuple[tuple[float, float], tuple[float, float]] = Field(
+        description="Start and end (x, y) in full-frame pixels, y down."
+    )
+    in_direction: str = Field(
+        "in",
+        min_length=1,
+        max_length=20,
+        description="Name of crossing from the left to the right of the line, seen facing from start to end.",
+    )
+    out_direction: str = Field(
+        "out", min_length=1, max_length=20, description="The opposite crossing's name."
+    )
+
+
+class CountingZoneConfig(_Section):
+    """A polygon zone in one camera's image whose occupancy (tracks inside) is counted."""
+
+    name: str = Field(min_length=1, max_length=100, description="Unique per camera.")
+    polygon: tuple[tuple[float, float], ...] = Field(description="Corners (x, y) in full-frame pixels.")
+
+
+class CameraCountingConfig(_Section):
+    """The counting lines and zones of one camera."""
+
+    camera_id: str = Field(min_length=1, description="Registered camera these lines belong to.")
+    lines: tuple[CountingLineConfig, ...] = ()
+    zones: tuple[CountingZoneConfig, ...] = ()
+    anchor: Literal["bottom", "centre"] = Field(
+        "bottom",
+        description="Point of a track's box tested against lines and zones: bottom-centre (where a vehicle "
+        "touches the road the line is drawn on) or the box centre.",
+    )
+
+
+class CountingSettings(_Section):
+    """Counting lines and zones per camera ([[counting.cameras]] in TOML) and how crossings are classed."""
+
+    cameras: tuple[CameraCountingConfig, ...] = ()
+    hysteresis_px: float = Field(
+        2.0, ge=0, description="A track must get this far past a line to change side (ignores jitter)."
+    )
+    min_object_area_px: float = Field(
+        150.0, ge=0, description="Tracks whose median box is smaller are class 'unknown'."
+    )
+    min_object_aspect: float = Field(
+        0.25,
+        ge=0,
+        description="Tracks whose median box is flatter (height / width) are class 'unknown': a sliver of "
+        "shadow or a fragment of another object's blob, not an object.",
+    )
+    person_min_aspect: float = Field(
+        1.3, gt=0, description="Median box height / width from which a slow track is a 'person'."
+    )
+    person_max_speed_px_s: float = Field(
+        60.0, gt=0, description="Tall tracks faster than this (pixels per second) are not people."
+    )
+    interval_s: float = Field(900.0, gt=0, description="Default counting interval (seconds).")
+
+    def for_camera(self, camera_id: str) -> CameraCountingConfig | None:
+        """The camera's lines and zones; None when it has none."""
+        for entry in self.cameras:
+            if entry.camera_id == camera_id:
+                return entry
+        return None
+
+
 class Settings(BaseSettings):
     """All of Open Safe City's configuration."""
 
@@ -482,6 +607,8 @@ class Settings(BaseSettings):
     retention: RetentionSettings = RetentionSettings()
     api: ApiSettings = ApiSettings()
     sim: SimSettings = SimSettings()
+    traffic: TrafficSettings = TrafficSettings()
+    counting: CountingSettings = CountingSettings()
 
     @classmethod
     def settings_customise_sources(

@@ -40,6 +40,7 @@ if TYPE_CHECKING:
     from safecity.analytics.faces.passages import DecidedFace, FacePassages
     from safecity.analytics.plates.reader import PlateReader
     from safecity.analytics.plates.voting import PlateVoter, VotedPlate
+    from safecity.analytics.traffic.lines import LineCounter
     from safecity.pipeline.faces import FaceMatchEvent
     from safecity.watch.faces import FaceMatcher
 
@@ -125,6 +126,12 @@ class CameraPipeline:
         self.track_motion = (
             Capability.MOTION in camera.capabilities or Capability.TRAFFIC in camera.capabilities
         )
+        self.counter: LineCounter | None = None
+        if self.track_motion:
+            # Counting lines configured for this camera: each finished track's crossings are stored too.
+            from safecity.analytics.traffic.lines import LineCounter
+
+            self.counter = LineCounter.for_camera(camera.id, settings.counting)
         self.plate_reader = plate_reader
         self.voter: PlateVoter | None = None
         if Capability.PLATES in camera.capabilities:
@@ -183,9 +190,11 @@ class CameraPipeline:
         settings, camera, snapshots = self.settings, self.camera, self.snapshots
         observations: list[Observation] = []
         if tracks and self.track_motion:
-            observations.extend(
-                _to_observations(tracks, camera.id, snapshots, settings.store.snapshot_margin)
-            )
+            motion = _to_observations(tracks, camera.id, snapshots, settings.store.snapshot_margin)
+            observations.extend(motion)
+            if self.counter is not None:
+                for track, obs in zip(tracks, motion, strict=True):
+                    observations.extend(self.counter.crossings(track, snapshot=obs.snapshot))
         observations.extend(_plate_observations(voted, snapshots, settings.plates.snapshot_context))
         if faces:
             from safecity.pipeline.faces import face_observations

@@ -1,0 +1,1 @@
+"""Traffic analytics: counting lines and zones, section speed."""

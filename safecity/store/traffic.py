@@ -1,0 +1,60 @@
+"""Traffic queries: stored plate reads of some cameras in time order, and alerts stored once only.
+
+Section speed (`analytics.traffic.section_speed`) runs over reads between two times; the reads
+come oldest first, streamed in batches so a day of a city's reads is never all in memory.
+Speeding alerts have ids derived from their two reads, so storing them again inserts nothing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Iterator, Sequence
+from datetime import datetime
+
+from sqlalchemy import insert, select
+
+from safecity.store.database import Database
+from safecity.store.models import AlertRow, PlateReadRow
+from safecity.store.observations import plate_read_from_row
+from safecity.types import PlateRead
+
+BATCH = 2000
+
+
+def plate_reads_between(
+    db: Database, since: datetime | None, until: datetime | None, camera_ids: Collection[str] | None = None
+) -> Iterator[PlateRead]:
+    """Plate reads at or after `since` and before `until` (None: open), oldest first (ties by id);
+    only of `camera_ids` when given (an empty collection yields nothing)."""
+    if camera_ids is not None and not camera_ids:
+        return
+    query = select(PlateReadRow).order_by(PlateReadRow.ts, PlateReadRow.id)
+    if since is not None:
+        query = query.where(PlateReadRow.ts >= since)
+    if until is not None:
+        query = query.where(PlateReadRow.ts < until)
+    if camera_ids is not None:
+        query = query.where(PlateReadRow.camera_id.in_(sorted(camera_ids)))
+    with db.session() as session:
+        for row in session.scalars(query.execution_options(yield_per=BATCH)):
+            yield plate_read_from_row(row)
+
+
+def insert_new_alerts(db: Database, rows: Sequence[dict[str, object]]) -> list[str]:
+    """Insert the alert rows (`alerts.alert_row`) whose ids are not stored yet, in one transaction;
+    returns the ids inserted. Rows whose id is stored already are left as they are (their status
+    and handling are the operator's)."""
+    if not rows:
+        return []
+    ids = [str(r["id"]) for r in rows]
+    with db.session() as session:
+        existing: set[str] = set()
+        for i in range(0, len(ids), 500):
+            existing.update(session.scalars(select(AlertRow.id).where(AlertRow.id.in_(ids[i : i + 500]))))
+        fresh: dict[str, dict[str, object]] = {}
+        for row in rows:
+            rid = str(row["id"])
+            if rid not in existing and rid not in fresh:
+                fresh[rid] = row
+        if fresh:
+            session.execute(insert(AlertRow), list(fresh.values()))
+    return list(fresh)
