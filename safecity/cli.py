@@ -128,10 +128,20 @@ def config_show(
     data["media_dir"] = str(s.effective_media_dir.resolve())
     data["faces"]["model_cache_dir"] = str(s.effective_model_cache_dir.resolve())
     data["faces"]["index_path"] = str(s.effective_face_index_path.resolve())
+    data["governance"]["anchor_path"] = str(s.effective_anchor_path.resolve())
     if as_json:
         out.print_json(data=data)
     else:
-        print(tomli_w.dumps({k: v for k, v in data.items() if v is not None}), end="")
+        print(tomli_w.dumps(_without_none(data)), end="")
+
+
+def _without_none(value: Any) -> Any:
+    """TOML has no null: unset optional settings are left out of the printed file."""
+    if isinstance(value, dict):
+        return {k: _without_none(v) for k, v in value.items() if v is not None}
+    if isinstance(value, list):
+        return [_without_none(v) for v in value if v is not None]
+    return value
 
 
 # ---------------------------------------------------------------- db

@@ -42,6 +42,12 @@ def test_config_show_prints_effective_settings(tmp_path: Path) -> None:
     assert f'database_url = "sqlite:///{tmp_path}/var/safecity.db"' in output
 
 
+def test_config_show_prints_optional_settings_left_unset(tmp_path: Path) -> None:
+    code, output = run("config", "show")
+    assert code == 0 and "[traffic]" in output and "[api]" in output
+    assert f'anchor_path = "{tmp_path}/var/audit-anchors.jsonl"' in output
+
+
 def test_config_show_hides_database_password(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("SAFECITY_DATABASE_URL", "postgresql://city:s3cret@db/safecity")
     code, output = run("config", "show", "--json")
