@@ -9,12 +9,13 @@ vectors were kept are searchable: matches, and cameras whose policy retains vect
 from __future__ import annotations
 
 import hashlib
+import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
-from safecity.analytics.faces.analyser import FaceAnalyser, read_photo
+from safecity.analytics.faces.analyser import FaceAnalyser, FacePhotoError, read_photo
 from safecity.governance.access import AccessGate, Caller
 from safecity.governance.audit import AuditAction
 from safecity.governance.permissions import Permission
@@ -82,3 +83,41 @@ def search_face(
         )
     assert read.entry is not None
     return FaceSearchResult(tuple(hits), read.entry.seq, digest, len(index))
+
+
+def search_uploaded_face(
+    data: bytes,
+    suffix: str,
+    reason: str,
+    *,
+    analyser: FaceAnalyser,
+    index: FaceIndex,
+    gate: AccessGate,
+    caller: Caller,
+    k: int,
+    camera_ids: Sequence[str] = (),
+    since: datetime | None = None,
+    until: datetime | None = None,
+) -> FaceSearchResult:
+    """`search_face` for an uploaded photo (API, web): the bytes go to a temporary file that is gone
+    afterwards, an error names "the photo" rather than that file, and the index is saved."""
+    with tempfile.NamedTemporaryFile(prefix="safecity-probe-", suffix=suffix) as probe:
+        probe.write(data)
+        probe.flush()
+        try:
+            result = search_face(
+                Path(probe.name),
+                reason,
+                analyser=analyser,
+                index=index,
+                gate=gate,
+                caller=caller,
+                k=k,
+                camera_ids=camera_ids,
+                since=since,
+                until=until,
+            )
+        except FacePhotoError as exc:
+            raise FacePhotoError(str(exc).replace(probe.name, "the photo")) from exc
+    index.save()
+    return result

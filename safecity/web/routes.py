@@ -13,7 +13,6 @@ called by `static/app.js`; the dashboard's live list is the API's WebSocket (`/a
 
 from __future__ import annotations
 
-import tempfile
 from collections.abc import Mapping
 from dataclasses import replace
 from datetime import UTC, datetime
@@ -531,7 +530,7 @@ def face_search(
     until: Annotated[str, Form()] = "",
 ) -> Response:
     from safecity.analytics.faces.analyser import FacePhotoError
-    from safecity.watch.face_search import FaceSearchError, search_face
+    from safecity.watch.face_search import FaceSearchError, search_uploaded_face
 
     caller = guard(request, Permission.SEARCH_FACE, action=AuditAction.SEARCH_FACE)
     if isinstance(caller, Response):
@@ -559,29 +558,24 @@ def face_search(
         suffix = image_suffix(photo.content_type, data)
     except ValueError as exc:
         return _face_page(request, caller, 400, form=form, error=str(exc))
-    index = ctx.face_index()
-    with tempfile.NamedTemporaryFile(prefix="safecity-probe-", suffix=suffix) as probe:
-        probe.write(data)
-        probe.flush()
-        try:
-            result = search_face(
-                Path(probe.name),
-                reason,
-                analyser=ctx.analyser(),
-                index=index,
-                gate=ctx.gate,
-                caller=caller,
-                k=s.faces.search_default_k,
-                camera_ids=chosen,
-                since=start,
-                until=end,
-            )
-        except (FacePhotoError, FaceSearchError, ReasonRequired) as exc:
-            message = str(exc).replace(probe.name, "the photo")
-            return _face_page(request, caller, 422, form=form, error=message)
-        except AccessDenied as exc:
-            return forbidden(request, caller, exc)
-    index.save()
+    try:
+        result = search_uploaded_face(
+            data,
+            suffix,
+            reason,
+            analyser=ctx.analyser(),
+            index=ctx.face_index(),
+            gate=ctx.gate,
+            caller=caller,
+            k=s.faces.search_default_k,
+            camera_ids=chosen,
+            since=start,
+            until=end,
+        )
+    except (FacePhotoError, FaceSearchError, ReasonRequired) as exc:
+        return _face_page(request, caller, 422, form=form, error=str(exc))
+    except AccessDenied as exc:
+        return forbidden(request, caller, exc)
     return _face_page(
         request,
         caller,

@@ -124,7 +124,7 @@ def test_a_photo_without_a_face_is_a_422(
         data={"reason": REASON},
         headers=bearer(tokens["investigator"]),
     )
-    assert r.status_code == 422 and r.json()["detail"] == "body.photo: photo: no face found"
+    assert r.status_code == 422 and r.json()["detail"] == "body.photo: the photo: no face found"
     assert not AuditLog(api_db).entries("search_face")
 
 

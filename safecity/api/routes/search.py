@@ -9,9 +9,7 @@ missing reason is a 422 problem. A face photo is an upload: at most `api.max_upl
 
 from __future__ import annotations
 
-import tempfile
 from datetime import datetime
-from pathlib import Path
 from typing import Annotated
 
 from fastapi import APIRouter, File, Form, UploadFile
@@ -203,7 +201,7 @@ def search_faces(
     """Find the stored face sightings nearest to a photo (`search_face`, reason; recorded with the
     photo's SHA-256). Only sightings whose vectors were kept are searchable."""
     from safecity.analytics.faces.analyser import FacePhotoError
-    from safecity.watch.face_search import FaceSearchError, search_face
+    from safecity.watch.face_search import FaceSearchError, search_uploaded_face
 
     _require(ctx, caller, AuditAction.SEARCH_FACE, Permission.SEARCH_FACE)
     if len(reason.strip()) < ctx.gate.min_reason_len:
@@ -218,29 +216,24 @@ def search_faces(
     start, end = aware("since", since), aware("until", until)
     data = read_upload(photo.file, s.api.max_upload_bytes)
     suffix = image_suffix(photo.content_type, data)
-    index = ctx.face_index()
-    with tempfile.NamedTemporaryFile(prefix="safecity-probe-", suffix=suffix) as probe:
-        probe.write(data)
-        probe.flush()
-        try:
-            result = search_face(
-                Path(probe.name),
-                reason,
-                analyser=ctx.analyser(),
-                index=index,
-                gate=ctx.gate,
-                caller=caller,
-                k=top,
-                camera_ids=cameras or (),
-                since=start,
-                until=end,
-            )
-        except FacePhotoError as exc:
-            # The message names the temporary file; the caller knows it as "photo".
-            raise _photo_invalid(str(exc).replace(probe.name, "photo")) from exc
-        except FaceSearchError as exc:
-            raise ReasonRequired(str(exc)) from exc
-    index.save()
+    try:
+        result = search_uploaded_face(
+            data,
+            suffix,
+            reason,
+            analyser=ctx.analyser(),
+            index=ctx.face_index(),
+            gate=ctx.gate,
+            caller=caller,
+            k=top,
+            camera_ids=cameras or (),
+            since=start,
+            until=end,
+        )
+    except FacePhotoError as exc:
+        raise _photo_invalid(str(exc)) from exc
+    except FaceSearchError as exc:
+        raise ReasonRequired(str(exc)) from exc
     threshold = s.faces.match_threshold
     return FaceSearchResponse(
         hits=[
