@@ -3,6 +3,7 @@
 Section speed (`analytics.traffic.section_speed`) runs over reads between two times; the reads
 come oldest first, streamed in batches so a day of a city's reads is never all in memory.
 Speeding alerts have ids derived from their two reads, so storing them again inserts nothing.
+Line crossings between two times feed the traffic statistics (counts per line, hour, direction, class).
 """
 
 from __future__ import annotations
@@ -11,11 +12,12 @@ from collections.abc import Collection, Iterator, Sequence
 from datetime import datetime
 
 from sqlalchemy import insert, select
+from sqlalchemy.orm import Session
 
 from safecity.store.database import Database
-from safecity.store.models import AlertRow, PlateReadRow
+from safecity.store.models import AlertRow, LineCrossingRow, PlateReadRow
 from safecity.store.observations import plate_read_from_row
-from safecity.types import PlateRead
+from safecity.types import BBox, LineCrossing, PlateRead
 
 BATCH = 2000
 
@@ -58,3 +60,41 @@ def insert_new_alerts(db: Database, rows: Sequence[dict[str, object]]) -> list[s
         if fresh:
             session.execute(insert(AlertRow), list(fresh.values()))
     return list(fresh)
+
+
+def line_crossing_from_row(row: LineCrossingRow) -> LineCrossing:
+    return LineCrossing(
+        id=row.id,
+        camera_id=row.camera_id,
+        timestamp=row.ts,
+        bbox=BBox(row.x, row.y, row.w, row.h),
+        confidence=row.confidence,
+        line_name=row.line_name,
+        direction=row.direction,
+        object_class=row.object_class,
+        track_id=row.track_id,
+        snapshot=row.snapshot,
+    )
+
+
+def line_crossings_between(
+    session_or_db: Session | Database,
+    since: datetime | None,
+    until: datetime | None,
+    camera_ids: Collection[str] | None = None,
+) -> list[LineCrossing]:
+    """Line crossings at or after `since` and before `until` (None: open), oldest first (ties by id);
+    only of `camera_ids` when given (an empty collection gives none)."""
+    if camera_ids is not None and not camera_ids:
+        return []
+    query = select(LineCrossingRow).order_by(LineCrossingRow.ts, LineCrossingRow.id)
+    if since is not None:
+        query = query.where(LineCrossingRow.ts >= since)
+    if until is not None:
+        query = query.where(LineCrossingRow.ts < until)
+    if camera_ids is not None:
+        query = query.where(LineCrossingRow.camera_id.in_(sorted(camera_ids)))
+    if isinstance(session_or_db, Session):
+        return [line_crossing_from_row(row) for row in session_or_db.scalars(query)]
+    with session_or_db.session() as session:
+        return [line_crossing_from_row(row) for row in session.scalars(query)]

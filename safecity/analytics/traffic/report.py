@@ -1,0 +1,200 @@
+"""The traffic report: a self-contained HTML page of counts per line and speeds per section by the hour.
+
+Like the public register (`governance.register`), the page makes no request to anywhere: CSS is
+inline, charts are inline SVG drawn by matplotlib (Agg backend, text kept as SVG text, no XML
+prolog, namespaces or metadata links), and a Content-Security-Policy meta tag forbids everything
+else. Every value (section, camera and line names come from configuration) is HTML-escaped;
+chart labels are escaped by matplotlib's SVG writer, with mathtext parsing off so a `$` in a name
+is text.
+"""
+
+from __future__ import annotations
+
+import html
+import io
+import re
+from collections import defaultdict
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from datetime import UTC, datetime
+
+import matplotlib
+from matplotlib.axes import Axes
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.figure import Figure
+
+from safecity.analytics.traffic.statistics import LineHourCount, SectionHourStats, TrafficStatistics
+
+CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:"
+
+
+@contextmanager
+def _figure() -> Iterator[tuple[Figure, Axes]]:
+    """A figure on the Agg canvas (no pyplot, no global figure state) with the report's settings."""
+    with matplotlib.rc_context(
+        {"svg.fonttype": "none", "svg.hashsalt": "safecity", "text.parse_math": False, "font.size": 9.0}
+    ):
+        fig = Figure(figsize=(7.0, 3.2))
+        FigureCanvasAgg(fig)
+        yield fig, fig.add_subplot()
+
+
+_CSS = """
+body { font-family: system-ui, sans-serif; margin: 2rem; color: #222; }
+table { border-collapse: collapse; margin: 1rem 0; }
+th, td { border: 1px solid #bbb; padding: 0.3rem 0.5rem; text-align: left; }
+td.n { text-align: right; }
+th { background: #eee; }
+.chart svg { max-width: 100%; height: auto; }
+"""
+
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+def _days(values: Sequence[datetime]) -> list[float]:
+    """Matplotlib date numbers (days since its default epoch, 1970-01-01 UTC)."""
+    return [(v - _EPOCH).total_seconds() / 86400 for v in values]
+
+
+def _stamp(value: datetime) -> str:
+    return value.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
+
+
+def _svg_of(fig: Figure, ax: Axes) -> str:
+    """The figure as inline SVG: no XML prolog, DOCTYPE, metadata or namespace URLs."""
+    ax.xaxis_date()
+    ax.set_xlabel("hour (UTC)")
+    ax.legend(loc="best")
+    fig.autofmt_xdate()
+    fig.tight_layout()
+    stream = io.StringIO()
+    fig.savefig(stream, format="svg", metadata={"Date": None})
+    text = stream.getvalue()
+    text = text[text.index("<svg") :]
+    text = re.sub(r"<metadata>.*?</metadata>", "", text, flags=re.S)
+    return re.sub(r'\s+xmlns(?::\w+)?="[^"]*"', "", text)
+
+
+def counts_chart(lines: Sequence[LineHourCount]) -> str:
+    """Crossings per hour, one series per camera and line (all directions and classes)."""
+    totals: dict[str, dict[datetime, int]] = defaultdict(lambda: defaultdict(int))
+    for c in lines:
+        totals[f"{c.camera_id} / {c.line_name}"][c.hour_start] += c.count
+    with _figure() as (fig, ax):
+        for name, by_hour in sorted(totals.items()):
+            hours = sorted(by_hour)
+            ax.plot(_days(hours), [by_hour[h] for h in hours], marker="o", label=name)
+        ax.set_ylabel("crossings per hour")
+        return _svg_of(fig, ax)
+
+
+def speed_chart(rows: Sequence[SectionHourStats]) -> str:
+    """Mean and 85th-percentile speed per hour over one section, with its limit as a line."""
+    rows = sorted(rows, key=lambda r: r.hour_start)
+    hours = _days([r.hour_start for r in rows])
+    with _figure() as (fig, ax):
+        ax.plot(hours, [r.mean_speed_kmh for r in rows], marker="o", label="mean")
+        ax.plot(hours, [r.p85_speed_kmh for r in rows], marker="s", label="85th percentile")
+        ax.axhline(rows[0].speed_limit_kmh, color="#d33", linestyle="--", label="limit")
+        ax.set_title(f"section {rows[0].section_id}")
+        ax.set_ylabel("km/h")
+        return _svg_of(fig, ax)
+
+
+def _table(headers: Sequence[str], rows: Sequence[Sequence[object]], numeric: frozenset[int]) -> str:
+    e = html.escape
+    head = "".join(f"<th>{e(h)}</th>" for h in headers)
+    body = "\n".join(
+        "<tr>"
+        + "".join(
+            f'<td class="n">{e(str(v))}</td>' if i in numeric else f"<td>{e(str(v))}</td>"
+            for i, v in enumerate(row)
+        )
+        + "</tr>"
+        for row in rows
+    )
+    return f"<table>\n<tr>{head}</tr>\n{body}\n</table>"
+
+
+def traffic_report_html(
+    stats: TrafficStatistics, since: datetime, until: datetime, generated_at: datetime
+) -> str:
+    """The report page for [since, until): charts and tables of both statistics tables."""
+    e = html.escape
+    by_section: dict[str, list[SectionHourStats]] = defaultdict(list)
+    for r in stats.sections:
+        by_section[r.section_id].append(r)
+    if stats.sections:
+        speed_parts = [
+            f'<h3>{e(sid)}</h3>\n<div class="chart">{speed_chart(rows)}</div>'
+            for sid, rows in sorted(by_section.items())
+        ]
+        speed_parts.append(
+            _table(
+                (
+                    "Section",
+                    "A",
+                    "B",
+                    "Hour (UTC)",
+                    "Measurements",
+                    "Mean km/h",
+                    "85th pct km/h",
+                    "Limit km/h",
+                    "Violations",
+                ),
+                [
+                    (
+                        r.section_id,
+                        r.camera_a,
+                        r.camera_b,
+                        _stamp(r.hour_start),
+                        r.measurements,
+                        f"{r.mean_speed_kmh:.1f}",
+                        f"{r.p85_speed_kmh:.1f}",
+                        f"{r.speed_limit_kmh:g}",
+                        r.violations,
+                    )
+                    for r in stats.sections
+                ],
+                frozenset({4, 5, 6, 7, 8}),
+            )
+        )
+        speeds = "\n".join(speed_parts)
+    else:
+        speeds = "<p>No section speeds were measured in this period.</p>"
+    if stats.lines:
+        counts = f'<div class="chart">{counts_chart(stats.lines)}</div>\n' + _table(
+            ("Camera", "Line", "Hour (UTC)", "Direction", "Class", "Count"),
+            [
+                (c.camera_id, c.line_name, _stamp(c.hour_start), c.direction, c.object_class, c.count)
+                for c in stats.lines
+            ],
+            frozenset({5}),
+        )
+    else:
+        counts = "<p>No line crossings were stored in this period.</p>"
+    measured = sum(r.measurements for r in stats.sections)
+    violations = sum(r.violations for r in stats.sections)
+    crossings = sum(c.count for c in stats.lines)
+    return f"""<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta http-equiv="Content-Security-Policy" content="{CSP}">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>Traffic report</title>
+<style>{_CSS}</style>
+</head>
+<body>
+<h1>Traffic report</h1>
+<p>From {e(_stamp(since))} to {e(_stamp(until))}; generated on {e(_stamp(generated_at))}.
+Aggregates only: {measured} section speed measurements ({violations} above the threshold of their
+section), {crossings} line crossings. The 85th percentile interpolates linearly between ranks.</p>
+<h2>Speeds per section and hour</h2>
+{speeds}
+<h2>Counts per line and hour</h2>
+{counts}
+</body>
+</html>
+"""
