@@ -27,6 +27,7 @@ from safecity.api.routes import (
     observations,
     public,
     search,
+    traffic,
     users,
     watchlists,
 )
@@ -50,6 +51,7 @@ ROUTERS = (
     authorisations,
     audit,
     users,
+    traffic,
     live,
 )
 

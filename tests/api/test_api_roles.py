@@ -78,6 +78,7 @@ TABLE: list[tuple[str, str, frozenset[str | None] | frozenset[str], str | None]]
     ("POST", "/users/{username}/tokens", ADMIN, "json"),
     ("GET", "/users/{username}/tokens", ADMIN, None),
     ("DELETE", "/tokens/{token_id}", ADMIN, None),
+    ("GET", "/traffic/statistics", OBSERVERS, None),
 ]
 
 

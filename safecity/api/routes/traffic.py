@@ -1,0 +1,88 @@
+"""`/api/v1/traffic`: the numbers of `safecity traffic report` — speeds per section and hour, counts
+per line and hour — for a period. Aggregates only leave, but speeds are computed from plate reads,
+so the request passes the access gate (`view_observations`) and is recorded like any read.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from fastapi import APIRouter
+from pydantic import BaseModel
+
+from safecity.analytics.traffic.section_speed import build_sections
+from safecity.analytics.traffic.statistics import traffic_statistics
+from safecity.api.problems import BadRequest
+from safecity.api.routes.observations import Since, Until, aware
+from safecity.api.schemas import PROBLEM_RESPONSES
+from safecity.api.security import Context, CurrentCaller
+from safecity.api.security import require as require_permission
+from safecity.governance.audit import AuditAction
+from safecity.governance.permissions import Permission
+from safecity.store.cameras import CameraStore
+from safecity.store.traffic import line_crossings_between
+from safecity.watch.speeding import measure_stored_speeds
+
+router = APIRouter(
+    prefix="/traffic",
+    tags=["traffic"],
+    responses=PROBLEM_RESPONSES,
+    dependencies=[require_permission(Permission.VIEW_OBSERVATIONS)],
+)
+
+
+class SectionHour(BaseModel):
+    section_id: str
+    camera_a: str
+    camera_b: str
+    hour_start: datetime
+    measurements: int
+    mean_speed_kmh: float
+    p85_speed_kmh: float
+    speed_limit_kmh: float
+    violations: int
+
+
+class LineHour(BaseModel):
+    camera_id: str
+    line_name: str
+    hour_start: datetime
+    direction: str
+    object_class: str
+    count: int
+
+
+class TrafficStatisticsOut(BaseModel):
+    since: datetime
+    until: datetime
+    sections: list[SectionHour]
+    lines: list[LineHour]
+
+
+@router.get("/statistics", response_model=TrafficStatisticsOut)
+def statistics(ctx: Context, caller: CurrentCaller, since: Since, until: Until) -> TrafficStatisticsOut:
+    """Speeds per section and hour (mean, 85th percentile, violations) and counts per line and hour."""
+    start, end = aware("since", since), aware("until", until)
+    if start is None or end is None:
+        raise BadRequest("give both since and until (ISO 8601 with UTC offset)")
+    if end <= start:
+        raise BadRequest(f"until ({end.isoformat()}) must be after since ({start.isoformat()})")
+    cameras = {c.id: c for c in CameraStore(ctx.db).all()}
+    try:
+        sections = build_sections(ctx.settings.traffic, cameras)
+    except ValueError as exc:
+        raise BadRequest(f"traffic.sections: {exc}") from exc
+    details = {"what": "traffic statistics", "since": start.isoformat(), "until": end.isoformat()}
+    with ctx.gate.read(
+        caller, AuditAction.VIEW_SIGHTING, Permission.VIEW_OBSERVATIONS, details=details
+    ) as read:
+        report = measure_stored_speeds(ctx.db, sections, start, end, ctx.settings.traffic)
+        crossings = line_crossings_between(read.session, start, end)
+        read.record([m.read_b_id for m in report.measurements], crossings=len(crossings))
+    stats = traffic_statistics(report.measurements, crossings)
+    return TrafficStatisticsOut(
+        since=start,
+        until=end,
+        sections=[SectionHour.model_validate(row, from_attributes=True) for row in stats.sections],
+        lines=[LineHour.model_validate(row, from_attributes=True) for row in stats.lines],
+    )
