@@ -22,7 +22,10 @@ from rich.table import Table
 from safecity.cli import _aware_time, _shown_time, app, fail, gated_read, open_db, out, settings
 
 if TYPE_CHECKING:
-    from safecity.analytics.traffic.section_speed import SpeedMeasurement
+    from safecity.analytics.traffic.section_speed import Section, SpeedMeasurement
+    from safecity.config import Settings
+    from safecity.store.database import Database
+    from safecity.watch.speeding import SpeedReport
 
 traffic_app = typer.Typer(help="Traffic: section speed control and statistics.", no_args_is_help=True)
 app.add_typer(traffic_app, name="traffic")
@@ -50,6 +53,18 @@ def _measurement_json(m: SpeedMeasurement) -> dict[str, object]:
     }
 
 
+def _measured(
+    db: Database, s: Settings, start: datetime | None, end: datetime | None
+) -> tuple[list[Section], SpeedReport]:
+    """The configured sections and their speeds from stored reads; exits 2 naming a bad section."""
+    from safecity.watch.speeding import measure_configured_speeds
+
+    try:
+        return measure_configured_speeds(db, s.traffic, start, end)
+    except ValueError as exc:
+        fail(str(exc))
+
+
 @traffic_app.command("speeds")
 def traffic_speeds(
     since: Annotated[str | None, typer.Option(help="Reads at or after, ISO 8601 with offset.")] = None,
@@ -57,11 +72,9 @@ def traffic_speeds(
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON line per measurement.")] = False,
 ) -> None:
     """Average speeds over the configured sections from stored plate reads; stores speeding alerts."""
-    from safecity.analytics.traffic.section_speed import build_sections
     from safecity.governance.audit import AuditAction
     from safecity.governance.permissions import Permission
-    from safecity.store.cameras import CameraStore
-    from safecity.watch.speeding import measure_stored_speeds, save_speeding_alerts
+    from safecity.watch.speeding import save_speeding_alerts
 
     s = settings()
     start, end = _aware_time("--since", since), _aware_time("--until", until)
@@ -71,24 +84,15 @@ def traffic_speeds(
         fail("no sections configured: add [[traffic.sections]] (id, camera_a, camera_b, speed_limit_kmh)")
     db = open_db(s)
     try:
-        cameras = {c.id: c for c in CameraStore(db).all()}
-        try:
-            sections = build_sections(s.traffic, cameras)
-        except ValueError as exc:
-            fail(f"traffic.sections: {exc}")
-        details = {
-            "what": "traffic speeds",
-            "since": since,
-            "until": until,
-            "sections": [x.id for x in sections],
-        }
         # Speeds name plates: reading them is a read of personal data, through the gate like any other.
+        details = {"what": "traffic speeds", "since": since, "until": until}
         with gated_read(
             db, s, AuditAction.VIEW_SIGHTING, Permission.VIEW_OBSERVATIONS, details=details
         ) as read:
-            report = measure_stored_speeds(db, sections, start, end, s.traffic)
+            sections, report = _measured(db, s, start, end)
             read.record(
                 [m.read_b_id for m in report.measurements],
+                sections=[x.id for x in sections],
                 measurements=len(report.measurements),
                 violations=len(report.violations),
             )
@@ -149,13 +153,10 @@ def traffic_report(
 ) -> None:
     """Hourly counts per line and speeds per section (mean, 85th percentile) as HTML and CSV."""
     from safecity.analytics.traffic.report import traffic_report_html
-    from safecity.analytics.traffic.section_speed import build_sections
     from safecity.analytics.traffic.statistics import lines_csv, sections_csv, traffic_statistics
     from safecity.governance.audit import AuditAction
     from safecity.governance.permissions import Permission
-    from safecity.store.cameras import CameraStore
     from safecity.store.traffic import line_crossings_between
-    from safecity.watch.speeding import measure_stored_speeds
 
     s = settings()
     start, end = _aware_time("--since", since), _aware_time("--until", until)
@@ -170,25 +171,16 @@ def traffic_report(
             fail(f"{path.parent} is not a folder: cannot write {path}")
     db = open_db(s)
     try:
-        cameras = {c.id: c for c in CameraStore(db).all()}
-        try:
-            sections = build_sections(s.traffic, cameras)
-        except ValueError as exc:
-            fail(f"traffic.sections: {exc}")
-        details = {
-            "what": "traffic report",
-            "since": since,
-            "until": until,
-            "sections": [x.id for x in sections],
-        }
         # Only aggregates leave, but speeds come from plate reads: a read of personal data, gated.
+        details = {"what": "traffic report", "since": since, "until": until}
         with gated_read(
             db, s, AuditAction.VIEW_SIGHTING, Permission.VIEW_OBSERVATIONS, details=details
         ) as read:
-            report = measure_stored_speeds(db, sections, start, end, s.traffic)
+            sections, report = _measured(db, s, start, end)
             crossings = line_crossings_between(db, start, end)
             read.record(
                 [m.read_b_id for m in report.measurements],
+                sections=[x.id for x in sections],
                 measurements=len(report.measurements),
                 crossings=len(crossings),
             )

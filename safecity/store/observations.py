@@ -124,6 +124,21 @@ def group_rows(observations: Iterable[Observation]) -> dict[RowTable, list[dict[
     return grouped
 
 
+def line_crossing_from_row(row: LineCrossingRow) -> LineCrossing:
+    return LineCrossing(
+        id=row.id,
+        camera_id=row.camera_id,
+        timestamp=row.ts,
+        bbox=BBox(row.x, row.y, row.w, row.h),
+        confidence=row.confidence,
+        line_name=row.line_name,
+        direction=row.direction,
+        object_class=row.object_class,
+        track_id=row.track_id,
+        snapshot=row.snapshot,
+    )
+
+
 def plate_read_from_row(row: PlateReadRow) -> PlateRead:
     return PlateRead(
         id=row.id,

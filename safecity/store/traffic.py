@@ -16,8 +16,8 @@ from sqlalchemy.orm import Session
 
 from safecity.store.database import Database
 from safecity.store.models import AlertRow, LineCrossingRow, PlateReadRow
-from safecity.store.observations import plate_read_from_row
-from safecity.types import BBox, LineCrossing, PlateRead
+from safecity.store.observations import line_crossing_from_row, plate_read_from_row
+from safecity.types import LineCrossing, PlateRead
 
 BATCH = 2000
 
@@ -60,21 +60,6 @@ def insert_new_alerts(db: Database, rows: Sequence[dict[str, object]]) -> list[s
         if fresh:
             session.execute(insert(AlertRow), list(fresh.values()))
     return list(fresh)
-
-
-def line_crossing_from_row(row: LineCrossingRow) -> LineCrossing:
-    return LineCrossing(
-        id=row.id,
-        camera_id=row.camera_id,
-        timestamp=row.ts,
-        bbox=BBox(row.x, row.y, row.w, row.h),
-        confidence=row.confidence,
-        line_name=row.line_name,
-        direction=row.direction,
-        object_class=row.object_class,
-        track_id=row.track_id,
-        snapshot=row.snapshot,
-    )
 
 
 def line_crossings_between(

@@ -20,10 +20,12 @@ from safecity.analytics.traffic.section_speed import (
     SectionSpeedMatcher,
     SpeedMeasurement,
     SpeedViolation,
+    build_sections,
     violation_of,
 )
 from safecity.config import TrafficSettings
 from safecity.store.alerts import alert_row
+from safecity.store.cameras import CameraStore
 from safecity.store.database import Database
 from safecity.store.traffic import insert_new_alerts, plate_reads_between
 from safecity.types import Alert, AlertKind, PlateMatchKind, PlateRead
@@ -140,3 +142,16 @@ def measure_stored_speeds(
     """
     cameras = {c for s in sections for c in (s.camera_a, s.camera_b)}
     return measure_speeds(sections, plate_reads_between(db, since, until, cameras), settings)
+
+
+def measure_configured_speeds(
+    db: Database, settings: TrafficSettings, since: datetime | None, until: datetime | None
+) -> tuple[list[Section], SpeedReport]:
+    """The configured sections (distances from the registered cameras where none is given) and the
+    speeds measured over them from stored reads; ValueError naming `traffic.sections` if one is bad."""
+    cameras = {c.id: c for c in CameraStore(db).all()}
+    try:
+        sections = build_sections(settings, cameras)
+    except ValueError as exc:
+        raise ValueError(f"traffic.sections: {exc}") from exc
+    return sections, measure_stored_speeds(db, sections, since, until, settings)

@@ -10,7 +10,6 @@ from datetime import datetime
 from fastapi import APIRouter
 from pydantic import BaseModel
 
-from safecity.analytics.traffic.section_speed import build_sections
 from safecity.analytics.traffic.statistics import traffic_statistics
 from safecity.api.problems import BadRequest
 from safecity.api.routes.observations import Since, Until, aware
@@ -19,9 +18,8 @@ from safecity.api.security import Context, CurrentCaller
 from safecity.api.security import require as require_permission
 from safecity.governance.audit import AuditAction
 from safecity.governance.permissions import Permission
-from safecity.store.cameras import CameraStore
 from safecity.store.traffic import line_crossings_between
-from safecity.watch.speeding import measure_stored_speeds
+from safecity.watch.speeding import measure_configured_speeds
 
 router = APIRouter(
     prefix="/traffic",
@@ -67,16 +65,13 @@ def statistics(ctx: Context, caller: CurrentCaller, since: Since, until: Until) 
         raise BadRequest("give both since and until (ISO 8601 with UTC offset)")
     if end <= start:
         raise BadRequest(f"until ({end.isoformat()}) must be after since ({start.isoformat()})")
-    cameras = {c.id: c for c in CameraStore(ctx.db).all()}
-    try:
-        sections = build_sections(ctx.settings.traffic, cameras)
-    except ValueError as exc:
-        raise BadRequest(f"traffic.sections: {exc}") from exc
     details = {"what": "traffic statistics", "since": start.isoformat(), "until": end.isoformat()}
-    with ctx.gate.read(
-        caller, AuditAction.VIEW_SIGHTING, Permission.VIEW_OBSERVATIONS, details=details
-    ) as read:
-        report = measure_stored_speeds(ctx.db, sections, start, end, ctx.settings.traffic)
+    gate = ctx.gate.read(caller, AuditAction.VIEW_SIGHTING, Permission.VIEW_OBSERVATIONS, details=details)
+    with gate as read:
+        try:
+            _, report = measure_configured_speeds(ctx.db, ctx.settings.traffic, start, end)
+        except ValueError as exc:
+            raise BadRequest(str(exc)) from exc
         crossings = line_crossings_between(read.session, start, end)
         read.record([m.read_b_id for m in report.measurements], crossings=len(crossings))
     stats = traffic_statistics(report.measurements, crossings)
