@@ -29,6 +29,7 @@ from rich.table import Table
 
 from safecity.analytics.faces.analyser import FaceAnalyser
 from safecity.config import Settings
+from safecity.demo_traffic import CONFIG_FILE, measure, print_summary, with_sim_traffic, write_config
 from safecity.eval.sim_plates import CameraPlateScore, score_sim_plates
 from safecity.pipeline.process import ProcessingError, process_file
 from safecity.registry.geojson import cameras_from_geojson, cameras_to_geojson
@@ -308,6 +309,8 @@ def run_demo(settings: Settings, console: Console) -> Settings:
 
     city = render_with_progress(demo_dir / "sim", demo_settings, console=console)
     t_render = time.perf_counter() - t0
+    demo_settings = with_sim_traffic(demo_settings, city.scenario)
+    config = write_config(demo_settings, demo_dir / CONFIG_FILE)
 
     db = Database.open(demo_settings.effective_database_url, demo_settings.store)
     register = write_register(city, demo_dir / "cameras.geojson")
@@ -332,6 +335,8 @@ def run_demo(settings: Settings, console: Console) -> Settings:
         )
     t1 = time.perf_counter()
     runs, alerts = _analyse(city, cameras, demo_settings, db, console)
+    traffic = measure(db, demo_settings)
+    alerts.extend(traffic.alerts)
     t_analyse = time.perf_counter() - t1
 
     queries = ObservationQueries(db)
@@ -359,6 +364,7 @@ def run_demo(settings: Settings, console: Console) -> Settings:
     console.print(table)
     for r in failed:
         console.print(f"[red]{r.camera_id}: {r.error}[/]")
+    print_summary(city, db, demo_settings, traffic, console)
     for alert in sorted(alerts, key=lambda a: a.timestamp):
         console.print(f"[bold yellow]ALERT[/] {alert.timestamp:%H:%M:%S} {alert.camera_id}: {alert.message}")
     if enrolled:
@@ -385,6 +391,7 @@ def run_demo(settings: Settings, console: Console) -> Settings:
         f"ground truth: {city.truth_path}\n"
         f"register:     {register} (public: {public})\n"
         f"explore:      SAFECITY_DATA_DIR={demo_dir} .venv/bin/safecity camera list\n"
+        f"traffic:      SAFECITY_CONFIG={config} .venv/bin/safecity traffic report --out traffic.html\n"
         f"face search:  SAFECITY_DATA_DIR={demo_dir} .venv/bin/safecity search face "
         f"{demo_settings.data_dir / 'enrol' / 'grace_hopper.jpg'} --reason 'demo: find the missing person'"
     )

@@ -9,6 +9,7 @@ from rich.console import Console
 
 from safecity.config import Settings, SimSettings
 from safecity.demo import run_demo
+from safecity.sim.scenario import build_scenario
 from safecity.store.cameras import CameraStore
 from safecity.store.database import Database
 from safecity.store.observations import ObservationQueries
@@ -26,6 +27,28 @@ def test_small_demo_stores_cameras_runs_and_tracks(tmp_path: Path) -> None:
     assert all(not r.error for r in runs)
     assert sum(n.get("motion_tracks", 0) for n in ObservationQueries(db).counts_by_camera().values()) > 0
     assert "Demo summary" in console.export_text()
+
+
+def test_small_demo_counts_traffic_and_writes_its_traffic_configuration(tmp_path: Path) -> None:
+    from safecity.config import load_settings
+    from safecity.sim.traffic import sections
+    from safecity.store.traffic import line_crossings_between
+
+    settings = Settings(data_dir=tmp_path, sim=SimSettings(width=640, height=360, cameras=3, seconds=6))
+    console = Console(record=True, width=160)
+    demo_settings = run_demo(settings, console)
+    text = console.export_text()
+    assert "Traffic counts" in text and "Section speeds" in text
+    db = Database.open(demo_settings.effective_database_url)
+    assert line_crossings_between(db, None, None)  # the sim's traffic crossed the timing lines
+    # The configuration written beside the data is the one the demo ran with.
+    written = load_settings(tmp_path / "demo" / "safecity.toml")
+    assert written.data_dir == (tmp_path / "demo").resolve()
+    assert written.counting.cameras == demo_settings.counting.cameras
+    assert written.traffic.sections == demo_settings.traffic.sections
+    assert [s.id for s in written.traffic.sections] == [
+        s.id for s in sections(build_scenario(3, 6.0, settings.sim.seed, width=640, height=360))
+    ]
 
 
 def test_the_demo_serves_the_api_with_a_login_for_each_role(tmp_path: Path) -> None:

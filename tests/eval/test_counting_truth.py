@@ -118,11 +118,6 @@ def test_sim_crossings_are_found(sim_counts: SimCounts) -> None:
     assert sim_counts.recall >= 0.95, (sim_counts.recall, sim_counts.report)
 
 
-@pytest.mark.xfail(
-    reason="open (issue 8): measured precision 7/8 (87.5 %); the motion gate splits one car into its body "
-    "and a thin sliver below it (cam-02 at 9.4-9.7 s) and both tracks cross the line; needs fragment merging",
-    strict=True,
-)
 def test_sim_counts_nothing_that_did_not_cross(sim_counts: SimCounts) -> None:
     assert sim_counts.precision >= 0.95, (sim_counts.precision, sim_counts.report)
 
@@ -141,16 +136,19 @@ MOTORWAY_LINE = CountingLineConfig(
 )
 HAND_COUNT = {"towards": 20, "away": 22}
 # Measured with default motion and tracking settings at 25 analysed fps (see the report of issue 8):
-# towards 12, away 19. Vehicles far up the left carriageway are merged into one blob when side by
-# side, and the IoU tracker loses cars on the low-resolution footage; the counter itself is exact
-# on the tracks it is given (test_lines.py). The 10 % target is kept as the test, expected to fail
-# until detection and tracking improve.
-MEASURED = {"towards": 12, "away": 19}
+# towards 16, away 17 (-20 % / -23 %). Before shadow detection was turned off by default it was
+# towards 12, away 19, inflated by tracks jittering across the line (now cancelled as reversals):
+# MOG2 took the dark cars for shadows. What remains: cars side by side or close behind each other
+# far up the road merge into one motion blob (a van and a car, a lorry and the car beside it),
+# and one blob is one track. The counter itself is exact on the tracks it is given
+# (test_lines.py); the 10 % target is kept as the test, expected to fail until detection can
+# split merged vehicles.
+MEASURED = {"towards": 16, "away": 17}
 
 
 @pytest.mark.xfail(
-    reason="motion blobs merge side-by-side cars and tracks fragment on this 320x240 clip: counter finds "
-    f"{MEASURED} vs hand count {HAND_COUNT}; the 10 % target needs a better detector/tracker",
+    reason="motion blobs merge cars side by side or close behind each other (320x240 clip): counter finds "
+    f"{MEASURED} vs hand count {HAND_COUNT}; the 10 % target needs detection that splits them",
     strict=True,
 )
 def test_motorway_clip_counts_within_ten_percent_of_hand_count(shared_data: Path) -> None:

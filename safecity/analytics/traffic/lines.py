@@ -248,8 +248,71 @@ def classify(path: TrackPath, settings: CountingSettings) -> str:
     return VEHICLE
 
 
+@dataclass(frozen=True, slots=True)
+class _Counted:
+    """A crossing already counted, kept for a while to recognise fragments of the same object."""
+
+    track_id: int
+    line_name: str
+    direction: str
+    at: datetime
+    boxes: dict[datetime, BBox]
+    """The counted track's box at each of its frames (absolute time), to compare with a fragment's."""
+
+
+def _extent(box: BBox, axis: Point) -> tuple[float, float]:
+    """The box projected on a unit `axis`: (lowest, highest) coordinate of its corners."""
+    values = [x * axis[0] + y * axis[1] for x in (box.x, box.x + box.w) for y in (box.y, box.y + box.h)]
+    return min(values), max(values)
+
+
+def same_object(line: CountingLine, a: BBox, b: BBox, overlap: float, gap_px: float) -> bool:
+    """Whether boxes `a` and `b`, seen at the same instant, are fragments of one object crossing `line`.
+
+    Fragments of one vehicle (a body and the sliver of its bumper, split by the motion gate) lie one
+    behind the other in the direction of travel, across the line: they share most of their extent
+    along the line (at least `overlap` of the narrower one) and are at most `gap_px` apart across
+    it. Two vehicles side by side in adjacent lanes are offset *along* the line instead, and two
+    vehicles one behind the other in one lane keep a gap: neither is merged.
+    """
+    length = line.length
+    along = ((line.b[0] - line.a[0]) / length, (line.b[1] - line.a[1]) / length)
+    across = (-along[1], along[0])
+    (a0, a1), (b0, b1) = _extent(a, along), _extent(b, along)
+    shared = min(a1, b1) - max(a0, b0)
+    narrower = min(a1 - a0, b1 - b0)
+    if narrower <= 0 or shared < overlap * narrower:
+        return False
+    (c0, c1), (d0, d1) = _extent(a, across), _extent(b, across)
+    return max(c0, d0) - min(c1, d1) <= gap_px
+
+
+def without_reversals(crossings: Sequence[Crossing], window_s: float) -> list[Crossing]:
+    """One track's crossings of one line, less every pair that crosses and comes straight back.
+
+    A crossing followed by one the other way within `window_s` is a hesitation or a box that
+    jittered across the line (a blob's bottom edge moves with its shape on a low-resolution
+    view), not two passages: both are dropped, so away-towards-away within the window counts one
+    "away". Pairs are taken in time order, so a longer dance leaves its net crossing.
+    """
+    kept: list[Crossing] = []
+    for c in crossings:
+        if kept and kept[-1].direction != c.direction and c.t - kept[-1].t <= window_s:
+            kept.pop()
+            continue
+        kept.append(c)
+    return kept
+
+
 class LineCounter:
-    """One camera's counting lines and zones; turns finished tracks into `LineCrossing` observations."""
+    """One camera's counting lines and zones; turns finished tracks into `LineCrossing` observations.
+
+    Stateful for one camera's stream: a crossing by a track that was, at some instant, a fragment
+    of an object already counted crossing the same line the same way within
+    `fragment_window_s` (see `same_object`) is not counted again. The motion gate sometimes
+    splits one vehicle into a body and a thin sliver, and both tracks cross the line. Within one
+    track, a crossing undone within `reversal_window_s` is not counted (`without_reversals`).
+    """
 
     def __init__(
         self,
@@ -269,6 +332,9 @@ class LineCounter:
         self.zones = tuple(zones)
         self.settings = settings
         self.anchor: Anchor = anchor
+        self._counted: list[_Counted] = []
+        self.fragments = 0
+        """Crossings not counted because they were fragments of an object counted already."""
 
     @classmethod
     def from_config(cls, config: CameraCountingConfig, settings: CountingSettings) -> LineCounter:
@@ -291,20 +357,30 @@ class LineCounter:
         return TrackPath.of_finished(track, self.anchor)
 
     def crossings(self, track: FinishedTrack | TrackPath, snapshot: str = "") -> list[LineCrossing]:
-        """The track's crossings of every line, in time order, as observations."""
+        """The track's crossings of every line, in time order, as observations (fragments left out)."""
         path = track if isinstance(track, TrackPath) else self.path_of(track)
         if len(path.points) < 2:
             return []
         object_class = classify(path, self.settings)
+        boxes: dict[datetime, BBox] = {}
+        if path.boxes:  # stored motion tracks have none: they are counted without fragment merging
+            for (t, _, _), b in zip(path.points, path.boxes, strict=True):
+                boxes[path.start + timedelta(seconds=t)] = b
+        by_name = {line.name: line for line in self.lines}
         out: list[LineCrossing] = []
         for line in self.lines:
-            for c in line_crossings(line, path.points, self.settings.hysteresis_px):
+            found = line_crossings(line, path.points, self.settings.hysteresis_px)
+            for c in without_reversals(found, self.settings.reversal_window_s):
+                at = path.start + timedelta(seconds=c.t)
+                if self._is_fragment(by_name[c.line_name], path.track_id, c.direction, at, boxes):
+                    self.fragments += 1
+                    continue
                 box = path.boxes[c.step] if path.boxes else _point_box(c.x, c.y)
                 out.append(
                     LineCrossing(
                         id=new_id(),
                         camera_id=path.camera_id,
-                        timestamp=path.start + timedelta(seconds=c.t),
+                        timestamp=at,
                         bbox=box,
                         confidence=path.confidence,
                         line_name=c.line_name,
@@ -314,8 +390,32 @@ class LineCounter:
                         snapshot=snapshot,
                     )
                 )
+                if boxes:
+                    self._counted.append(_Counted(path.track_id, c.line_name, c.direction, at, boxes))
         out.sort(key=lambda obs: obs.timestamp)
         return out
+
+    def _is_fragment(
+        self, line: CountingLine, track_id: int, direction: str, at: datetime, boxes: dict[datetime, BBox]
+    ) -> bool:
+        window = timedelta(seconds=self.settings.fragment_window_s)
+        if boxes:
+            # Tracks end in any order, but never long after their last box: what is older than
+            # the window before this track began cannot be a fragment of anything still to come.
+            horizon = min(boxes) - 2 * window
+            self._counted = [k for k in self._counted if max(k.boxes) >= horizon]
+        for k in self._counted:
+            if k.line_name != line.name or k.direction != direction or abs(k.at - at) > window:
+                continue
+            if k.track_id == track_id:
+                continue  # the same track again: a second passage, not a fragment
+            for when, box in boxes.items():
+                other = k.boxes.get(when)
+                if other is not None and same_object(
+                    line, box, other, self.settings.fragment_overlap, self.settings.fragment_gap_px
+                ):
+                    return True
+        return False
 
 
 def _point_box(x: float, y: float) -> BBox:

@@ -9,6 +9,7 @@ import pytest
 from safecity.analytics.tracking import FinishedTrack
 from safecity.analytics.traffic.lines import (
     CountingLine,
+    Crossing,
     LineCounter,
     TrackPath,
     Zone,
@@ -16,6 +17,8 @@ from safecity.analytics.traffic.lines import (
     count_crossings,
     interval_start,
     line_crossings,
+    same_object,
+    without_reversals,
     zone_occupancy,
 )
 from safecity.config import CameraCountingConfig, CountingLineConfig, CountingSettings
@@ -204,3 +207,85 @@ def test_counts_per_line_interval_direction_and_class() -> None:
         ("stop", timedelta(0), "out", "vehicle", 1),
         ("stop", minute, "in", "vehicle", 1),
     ]
+
+
+# ----------------------------------------------------------------- fragments and reversals
+@pytest.mark.parametrize(
+    ("a", "b", "expected"),
+    [
+        (BBox(50, 60, 60, 40), BBox(55, 95, 50, 10), True),  # a sliver overlapping the body's bottom
+        (BBox(50, 60, 60, 40), BBox(55, 100, 50, 10), True),  # touching it
+        (BBox(50, 60, 60, 40), BBox(55, 103, 50, 10), False),  # a gap: the next car in the lane
+        (BBox(50, 60, 60, 40), BBox(112, 60, 60, 40), False),  # side by side: offset along the line
+        (BBox(50, 60, 60, 40), BBox(100, 80, 60, 40), False),  # overlapping, but mostly beside it
+    ],
+)
+def test_same_object_means_one_behind_the_other_across_the_line(a: BBox, b: BBox, expected: bool) -> None:
+    assert same_object(LINE, a, b, overlap=0.5, gap_px=0.0) is expected
+    assert same_object(LINE, b, a, overlap=0.5, gap_px=0.0) is expected
+
+
+def _track(track_id: int, points: list[tuple[float, float, float]], w: int, h: int) -> FinishedTrack:
+    boxes = _boxes_along(points, w, h)
+    return FinishedTrack(
+        camera_id="cam-1",
+        track_id=track_id,
+        first_seen=T0,
+        last_seen=T0 + timedelta(seconds=points[-1][0]),
+        boxes=boxes,
+        path=tuple((t, b.centre[0], b.centre[1]) for (t, _, _), b in zip(points, boxes, strict=True)),
+        hits=len(points),
+        frames_spanned=len(points),
+        best_bbox=boxes[-1],
+    )
+
+
+def _moving_down(x: float, y0: float, steps: int = 6, dy: float = 8.0) -> list[tuple[float, float, float]]:
+    return [(i * 0.2, x, y0 + i * dy) for i in range(steps)]
+
+
+def test_a_fragment_of_a_counted_vehicle_is_not_counted_again() -> None:
+    counter = LineCounter("cam-1", [LINE], SETTINGS)
+    body = _track(1, _moving_down(100, 80), 60, 40)  # bottom edge 80 -> 120
+    sliver = _track(2, _moving_down(100, 88), 50, 10)  # just below the body's bottom, overlapping it
+    assert len(counter.crossings(body)) == 1
+    assert counter.crossings(sliver) == []
+    assert counter.fragments == 1
+
+
+def test_vehicles_side_by_side_are_both_counted() -> None:
+    counter = LineCounter("cam-1", [LINE], SETTINGS)
+    left = _track(1, _moving_down(40, 80), 60, 40)
+    right = _track(2, _moving_down(110, 80), 60, 40)  # 10 px of road between them
+    assert len(counter.crossings(left)) == 1
+    assert len(counter.crossings(right)) == 1
+
+
+def test_fragment_merging_is_off_with_a_zero_window() -> None:
+    counter = LineCounter("cam-1", [LINE], CountingSettings(fragment_window_s=0.0))
+    counter.crossings(_track(1, _moving_down(100, 80), 60, 40))
+    assert len(counter.crossings(_track(2, _moving_down(100, 81), 50, 10))) == 1
+
+
+@pytest.mark.parametrize(
+    ("directions_and_times", "expected"),
+    [
+        ([("in", 1.0)], [("in", 1.0)]),
+        ([("in", 1.0), ("out", 1.4)], []),  # across and straight back: neither
+        ([("in", 1.0), ("out", 1.4), ("in", 1.6)], [("in", 1.6)]),  # jitter: the net crossing
+        ([("in", 1.0), ("out", 3.0)], [("in", 1.0), ("out", 3.0)]),  # came back later: both
+        ([("in", 1.0), ("in", 1.2)], [("in", 1.0), ("in", 1.2)]),  # same way twice is not a reversal
+    ],
+)
+def test_reversals_within_the_window_cancel(
+    directions_and_times: list[tuple[str, float]], expected: list[tuple[str, float]]
+) -> None:
+    found = [Crossing("stop", d, t, 0.0, 0.0, 1) for d, t in directions_and_times]
+    assert [(c.direction, c.t) for c in without_reversals(found, 1.0)] == expected
+
+
+def test_a_track_jittering_across_the_line_counts_once() -> None:
+    # Bottom edge: 90, 104 (across), 95 (back, past the band), 110 (across again), all within 1 s.
+    track = _track(1, [(0.0, 100, 90), (0.2, 100, 104), (0.4, 100, 95), (0.6, 100, 110)], 60, 40)
+    crossings = LineCounter("cam-1", [LINE], SETTINGS).crossings(track)
+    assert [(c.direction, c.timestamp > T0 + timedelta(seconds=0.4)) for c in crossings] == [("in", True)]
