@@ -146,17 +146,18 @@ def traffic_report(
         str | None,
         typer.Option(
             "--csv",
-            help="CSV prefix: writes PREFIX-sections.csv and PREFIX-lines.csv "
+            help="CSV prefix: writes PREFIX-sections.csv, PREFIX-lines.csv and PREFIX-zones.csv "
             "(default: --out without .html).",
         ),
     ] = None,
 ) -> None:
-    """Hourly counts per line and speeds per section (mean, 85th percentile) as HTML and CSV."""
+    """Hourly counts per line, speeds per section (mean, 85th percentile) and zone occupancy and queues,
+    as HTML and CSV."""
     from safecity.analytics.traffic.report import traffic_report_html
-    from safecity.analytics.traffic.statistics import lines_csv, sections_csv, traffic_statistics
+    from safecity.analytics.traffic.statistics import lines_csv, sections_csv, zones_csv
     from safecity.governance.audit import AuditAction
     from safecity.governance.permissions import Permission
-    from safecity.store.traffic import line_crossings_between
+    from safecity.watch.traffic_period import PeriodTraffic, period_traffic
 
     s = settings()
     start, end = _aware_time("--since", since), _aware_time("--until", until)
@@ -164,9 +165,10 @@ def traffic_report(
     if end <= start:
         fail(f"--until ({until}) must be after --since ({since})")
     prefix = Path(csv_prefix) if csv_prefix is not None else out_path.with_suffix("")
-    sections_path = prefix.with_name(f"{prefix.name}-sections.csv")
-    lines_path = prefix.with_name(f"{prefix.name}-lines.csv")
-    for path in (out_path, sections_path, lines_path):
+    csv_paths = {
+        name: prefix.with_name(f"{prefix.name}-{name}.csv") for name in ("sections", "lines", "zones")
+    }
+    for path in (out_path, *csv_paths.values()):
         if not path.parent.is_dir():
             fail(f"{path.parent} is not a folder: cannot write {path}")
     db = open_db(s)
@@ -176,21 +178,28 @@ def traffic_report(
         with gated_read(
             db, s, AuditAction.VIEW_SIGHTING, Permission.VIEW_OBSERVATIONS, details=details
         ) as read:
-            sections, report = _measured(db, s, start, end)
-            crossings = line_crossings_between(db, start, end)
+            try:
+                period: PeriodTraffic = period_traffic(db, read.session, s, start, end)
+            except ValueError as exc:
+                fail(str(exc))
+            report = period.report
             read.record(
                 [m.read_b_id for m in report.measurements],
-                sections=[x.id for x in sections],
+                sections=[x.id for x in period.sections],
                 measurements=len(report.measurements),
-                crossings=len(crossings),
+                crossings=period.crossings,
+                zone_visits=period.visits,
             )
     finally:
         db.close()
-    stats = traffic_statistics(report.measurements, crossings)
+    stats = period.statistics
     _write_atomic(out_path, traffic_report_html(stats, start, end, datetime.now(UTC)))
-    _write_atomic(sections_path, sections_csv(stats.sections))
-    _write_atomic(lines_path, lines_csv(stats.lines))
+    _write_atomic(csv_paths["sections"], sections_csv(stats.sections))
+    _write_atomic(csv_paths["lines"], lines_csv(stats.lines))
+    _write_atomic(csv_paths["zones"], zones_csv(stats.zones))
+    sections_path, lines_path, zones_path = csv_paths.values()
     out.print(
-        f"{len(report.measurements)} speed measurements over {len(sections)} sections, "
-        f"{len(crossings)} line crossings: wrote {out_path}, {sections_path}, {lines_path}"
+        f"{len(report.measurements)} speed measurements over {len(period.sections)} sections, "
+        f"{period.crossings} line crossings, {period.visits} zone visits: "
+        f"wrote {out_path}, {sections_path}, {lines_path}, {zones_path}"
     )

@@ -598,11 +598,23 @@ class CountingSettings(_Section):
         ge=0,
         description="Fragments are at most this far apart across the line (pixels; 0: their boxes touch).",
     )
+    queue_speed_px_s: float = Field(
+        10.0,
+        ge=0,
+        description="A track inside a zone moving slower than this (box centre, pixels per second) stands.",
+    )
+    queue_min_s: float = Field(
+        3.0, ge=0, description="A track standing this long in a row inside a zone queued there."
+    )
     reversal_window_s: float = Field(
         1.0,
         ge=0,
         description="A track crossing a line and back within this time counts neither (jitter, hesitation).",
     )
+
+    def zones_by_camera(self) -> dict[str, tuple[CountingZoneConfig, ...]]:
+        """Camera id -> its zones, for the cameras that have any."""
+        return {c.camera_id: c.zones for c in self.cameras if c.zones}
 
     def for_camera(self, camera_id: str) -> CameraCountingConfig | None:
         """The camera's lines and zones; None when it has none."""

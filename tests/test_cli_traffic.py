@@ -15,7 +15,7 @@ from safecity.governance.audit import AuditLog
 from safecity.store.cameras import CameraStore
 from safecity.store.database import Database
 from safecity.store.writer import write_batch
-from safecity.types import BBox, LineCrossing, Observation, PlateRead, new_id
+from safecity.types import BBox, LineCrossing, MotionTrack, Observation, PlateRead, new_id
 
 T0 = datetime(2026, 3, 2, 7, 30, tzinfo=UTC)
 SINCE, UNTIL = "2026-03-02T08:00:00+01:00", "2026-03-02T10:00:00+01:00"
@@ -29,7 +29,9 @@ def _read(camera_id: str, plate: str, at: datetime) -> PlateRead:
 def data(cli_data_dir: Path, tmp_path: Path) -> Path:
     (tmp_path / "safecity.toml").write_text(
         '[[traffic.sections]]\nid = "s1"\ncamera_a = "cam-1"\ncamera_b = "cam-2"\n'
-        "speed_limit_kmh = 50\ndistance_m = 1000\n",
+        "speed_limit_kmh = 50\ndistance_m = 1000\n"
+        '[[counting.cameras]]\ncamera_id = "cam-1"\n'
+        '[[counting.cameras.zones]]\nname = "junction"\npolygon = [[0, 0], [100, 0], [100, 100], [0, 100]]\n',
         encoding="utf-8",
     )
     (tmp_path / "var").mkdir()
@@ -44,6 +46,23 @@ def data(cli_data_dir: Path, tmp_path: Path) -> Path:
         obs += [_read("cam-1", plate, start), _read("cam-2", plate, start + timedelta(seconds=travel))]
     for direction in ("in", "out"):
         obs.append(LineCrossing(new_id(), "cam-1", T0, BBox(0, 0, 9, 9), 1.0, "L1", direction, "vehicle"))
+    # A car standing 10 s in the junction zone (a queue of one), then one driving through it.
+    standing = ((0.0, 50.0, 50.0), (5.0, 51.0, 50.0), (10.0, 52.0, 50.0))
+    passing = ((0.0, 10.0, 50.0), (1.0, 90.0, 50.0), (2.0, 150.0, 50.0))
+    for track_id, path in ((1, standing), (2, passing)):
+        start = T0 + timedelta(minutes=track_id)
+        obs.append(
+            MotionTrack(
+                new_id(),
+                "cam-1",
+                start,
+                start + timedelta(seconds=path[-1][0]),
+                BBox(0, 0, 150, 60),
+                1.0,
+                track_id,
+                path,
+            )
+        )
     write_batch(db, obs)
     db.close()
     return tmp_path
@@ -62,6 +81,12 @@ def test_report_writes_html_and_csvs(data: Path) -> None:
     ]
     with (data / "report-lines.csv").open(encoding="utf-8") as f:
         assert sorted((r["direction"], r["count"]) for r in csv.DictReader(f)) == [("in", "1"), ("out", "1")]
+    with (data / "report-zones.csv").open(encoding="utf-8") as f:
+        zones = list(csv.DictReader(f))
+    assert [(r["zone_name"], r["tracks"], r["queued"], r["peak_queue"]) for r in zones] == [
+        ("junction", "2", "1", "1")
+    ]
+    assert "junction" in out.read_text(encoding="utf-8")
     assert not list(data.glob(".*.tmp"))
     db = Database.open(f"sqlite:///{data / 'var' / 'safecity.db'}")
     views = [e for e in AuditLog(db).entries("view_sighting") if e.details.get("what") == "traffic report"]

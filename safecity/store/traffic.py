@@ -3,7 +3,8 @@
 Section speed (`analytics.traffic.section_speed`) runs over reads between two times; the reads
 come oldest first, streamed in batches so a day of a city's reads is never all in memory.
 Speeding alerts have ids derived from their two reads, so storing them again inserts nothing.
-Line crossings between two times feed the traffic statistics (counts per line, hour, direction, class).
+Line crossings between two times feed the traffic statistics (counts per line, hour, direction, class);
+motion tracks that began between two times, on the cameras with zones, feed zone occupancy and queues.
 """
 
 from __future__ import annotations
@@ -15,9 +16,9 @@ from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
 from safecity.store.database import Database
-from safecity.store.models import AlertRow, LineCrossingRow, PlateReadRow
-from safecity.store.observations import line_crossing_from_row, plate_read_from_row
-from safecity.types import LineCrossing, PlateRead
+from safecity.store.models import AlertRow, LineCrossingRow, MotionTrackRow, PlateReadRow
+from safecity.store.observations import line_crossing_from_row, motion_track_from_row, plate_read_from_row
+from safecity.types import LineCrossing, MotionTrack, PlateRead
 
 BATCH = 2000
 
@@ -83,3 +84,21 @@ def line_crossings_between(
         return [line_crossing_from_row(row) for row in session_or_db.scalars(query)]
     with session_or_db.session() as session:
         return [line_crossing_from_row(row) for row in session.scalars(query)]
+
+
+def motion_tracks_between(
+    session: Session, since: datetime | None, until: datetime | None, camera_ids: Collection[str]
+) -> list[MotionTrack]:
+    """Motion tracks of `camera_ids` that began at or after `since` and before `until`, oldest first."""
+    if not camera_ids:
+        return []
+    query = (
+        select(MotionTrackRow)
+        .where(MotionTrackRow.camera_id.in_(sorted(camera_ids)))
+        .order_by(MotionTrackRow.ts, MotionTrackRow.id)
+    )
+    if since is not None:
+        query = query.where(MotionTrackRow.ts >= since)
+    if until is not None:
+        query = query.where(MotionTrackRow.ts < until)
+    return [motion_track_from_row(row) for row in session.scalars(query)]

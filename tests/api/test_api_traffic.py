@@ -41,6 +41,7 @@ def test_speeds_per_section_and_hour(traffic_client: TestClient, tokens: dict[st
     (hour,) = r.json()["sections"]
     assert (hour["section_id"], hour["measurements"], hour["violations"]) == ("s1", 1, 1)
     assert hour["mean_speed_kmh"] == pytest.approx(75.0) and hour["hour_start"].startswith("2026-03-02T08:00")
+    assert r.json()["zones"] == []  # no zone configured: the table is there, empty
 
 
 def test_the_read_is_recorded(traffic_client: TestClient, tokens: dict[str, str], api_db: Database) -> None:

@@ -174,6 +174,26 @@ def traffic_report_html(
         )
     else:
         counts = "<p>No line crossings were stored in this period.</p>"
+    if stats.zones:
+        zones = _table(
+            ("Camera", "Zone", "Hour (UTC)", "Tracks", "Mean dwell s", "Peak inside", "Queued", "Peak queue"),
+            [
+                (
+                    z.camera_id,
+                    z.zone_name,
+                    _stamp(z.hour_start),
+                    z.tracks,
+                    f"{z.mean_dwell_s:.1f}",
+                    z.peak_occupancy,
+                    z.queued,
+                    z.peak_queue,
+                )
+                for z in stats.zones
+            ],
+            frozenset({3, 4, 5, 6, 7}),
+        )
+    else:
+        zones = "<p>No tracks entered a configured zone in this period.</p>"
     measured = sum(r.measurements for r in stats.sections)
     violations = sum(r.violations for r in stats.sections)
     crossings = sum(c.count for c in stats.lines)
@@ -195,6 +215,10 @@ section), {crossings} line crossings. The 85th percentile interpolates linearly 
 {speeds}
 <h2>Counts per line and hour</h2>
 {counts}
+<h2>Zones: occupancy and queues per hour</h2>
+<p>A track queued when it stood still inside the zone long enough (see the settings
+<code>counting.queue_speed_px_s</code> and <code>counting.queue_min_s</code>).</p>
+{zones}
 </body>
 </html>
 """

@@ -1,6 +1,7 @@
 """`/api/v1/traffic`: the numbers of `safecity traffic report` — speeds per section and hour, counts
-per line and hour — for a period. Aggregates only leave, but speeds are computed from plate reads,
-so the request passes the access gate (`view_observations`) and is recorded like any read.
+per line and hour, zone occupancy and queues per hour — for a period. Aggregates only leave, but
+speeds are computed from plate reads, so the request passes the access gate (`view_observations`)
+and is recorded like any read.
 """
 
 from __future__ import annotations
@@ -10,7 +11,6 @@ from datetime import datetime
 from fastapi import APIRouter
 from pydantic import BaseModel
 
-from safecity.analytics.traffic.statistics import traffic_statistics
 from safecity.api.problems import BadRequest
 from safecity.api.routes.observations import Since, Until, aware
 from safecity.api.schemas import PROBLEM_RESPONSES
@@ -18,8 +18,7 @@ from safecity.api.security import Context, CurrentCaller
 from safecity.api.security import require as require_permission
 from safecity.governance.audit import AuditAction
 from safecity.governance.permissions import Permission
-from safecity.store.traffic import line_crossings_between
-from safecity.watch.speeding import measure_configured_speeds
+from safecity.watch.traffic_period import period_traffic
 
 router = APIRouter(
     prefix="/traffic",
@@ -50,16 +49,29 @@ class LineHour(BaseModel):
     count: int
 
 
+class ZoneHour(BaseModel):
+    camera_id: str
+    zone_name: str
+    hour_start: datetime
+    tracks: int
+    mean_dwell_s: float
+    peak_occupancy: int
+    queued: int
+    peak_queue: int
+
+
 class TrafficStatisticsOut(BaseModel):
     since: datetime
     until: datetime
     sections: list[SectionHour]
     lines: list[LineHour]
+    zones: list[ZoneHour]
 
 
 @router.get("/statistics", response_model=TrafficStatisticsOut)
 def statistics(ctx: Context, caller: CurrentCaller, since: Since, until: Until) -> TrafficStatisticsOut:
-    """Speeds per section and hour (mean, 85th percentile, violations) and counts per line and hour."""
+    """Speeds per section and hour (mean, 85th percentile, violations), counts per line and hour, and
+    zone occupancy and queues per hour."""
     start, end = aware("since", since), aware("until", until)
     if start is None or end is None:
         raise BadRequest("give both since and until (ISO 8601 with UTC offset)")
@@ -69,15 +81,19 @@ def statistics(ctx: Context, caller: CurrentCaller, since: Since, until: Until) 
     gate = ctx.gate.read(caller, AuditAction.VIEW_SIGHTING, Permission.VIEW_OBSERVATIONS, details=details)
     with gate as read:
         try:
-            _, report = measure_configured_speeds(ctx.db, ctx.settings.traffic, start, end)
+            period = period_traffic(ctx.db, read.session, ctx.settings, start, end)
         except ValueError as exc:
             raise BadRequest(str(exc)) from exc
-        crossings = line_crossings_between(read.session, start, end)
-        read.record([m.read_b_id for m in report.measurements], crossings=len(crossings))
-    stats = traffic_statistics(report.measurements, crossings)
+        read.record(
+            [m.read_b_id for m in period.report.measurements],
+            crossings=period.crossings,
+            zone_visits=period.visits,
+        )
+    stats = period.statistics
     return TrafficStatisticsOut(
         since=start,
         until=end,
         sections=[SectionHour.model_validate(row, from_attributes=True) for row in stats.sections],
         lines=[LineHour.model_validate(row, from_attributes=True) for row in stats.lines],
+        zones=[ZoneHour.model_validate(row, from_attributes=True) for row in stats.zones],
     )

@@ -8,17 +8,23 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from safecity.analytics.traffic.lines import TrackPath, Zone
 from safecity.analytics.traffic.section_speed import Section, SpeedMeasurement
 from safecity.analytics.traffic.statistics import (
     LINE_COLUMNS,
     SECTION_COLUMNS,
+    ZONE_COLUMNS,
     LineHourCount,
+    ZoneVisit,
     line_hour_counts,
     lines_csv,
     mean_and_p85,
     section_hour_stats,
     sections_csv,
     traffic_statistics,
+    zone_hour_stats,
+    zone_visits,
+    zones_csv,
 )
 from safecity.types import BBox, LineCrossing, PlateMatchKind, PlateRead, new_id
 
@@ -150,3 +156,73 @@ def test_csv_rows() -> None:
             "count": "1",
         }
     ]
+
+
+# ----------------------------------------------------------------------------------- zones
+BOX = Zone("box", ((0.0, 0.0), (100.0, 0.0), (100.0, 100.0), (0.0, 100.0)))
+
+
+def _path(track_id: int, start: datetime, points: list[tuple[float, float, float]]) -> TrackPath:
+    return TrackPath("cam-1", track_id, start, tuple(points))
+
+
+def _visits(*paths: TrackPath) -> list[ZoneVisit]:
+    return zone_visits(paths, {"cam-1": [BOX]}, queue_speed_px_s=10.0, queue_min_s=3.0)
+
+
+@pytest.mark.parametrize(
+    ("points", "queued_s"),
+    [
+        ([(0.0, -10, 50), (1.0, 50, 50), (2.0, 110, 50)], []),  # drives through
+        ([(0.0, 50, 50), (2.0, 52, 50), (4.0, 53, 50), (6.0, 90, 50)], [(0.0, 4.0)]),  # stands 4 s
+        ([(0.0, 50, 50), (2.0, 52, 50), (2.5, 90, 50)], []),  # stands 2 s: too short to queue
+        ([(0.0, 50, 50), (2.0, 51, 50), (4.0, 51, 50)], [(0.0, 4.0)]),  # still standing at its end
+    ],
+)
+def test_a_visit_queued_when_it_stood_long_enough(
+    points: list[tuple[float, float, float]], queued_s: list[tuple[float, float]]
+) -> None:
+    (visit,) = _visits(_path(1, T0, points))
+    assert [((a - T0).total_seconds(), (b - T0).total_seconds()) for a, b in visit.queued] == queued_s
+
+
+def test_tracks_that_never_enter_make_no_visit() -> None:
+    assert _visits(_path(1, T0, [(0.0, 150, 50), (1.0, 160, 50)])) == []
+
+
+def test_zone_hour_stats_count_dwell_peaks_and_queues() -> None:
+    standing = [(0.0, 50, 50), (5.0, 51, 50), (10.0, 52, 50)]  # inside 10 s, standing all the time
+    passing = [(0.0, 20, 50), (1.0, 80, 50)]  # inside 1 s
+    visits = _visits(
+        _path(1, T0 + timedelta(minutes=10), standing),
+        _path(2, T0 + timedelta(minutes=10, seconds=5), standing),  # overlaps the first
+        _path(3, T0 + timedelta(minutes=30), passing),
+        _path(4, T0 + timedelta(hours=1, minutes=1), passing),  # the next hour
+    )
+    first, second = zone_hour_stats(visits)
+    assert (first.hour_start, first.tracks, first.peak_occupancy, first.queued, first.peak_queue) == (
+        T0,
+        3,
+        2,
+        2,
+        2,
+    )
+    assert first.mean_dwell_s == pytest.approx((10 + 10 + 1) / 3)
+    assert (second.hour_start, second.tracks, second.queued, second.peak_queue) == (
+        T0 + timedelta(hours=1),
+        1,
+        0,
+        0,
+    )
+
+
+def test_zone_csv_has_a_header_and_a_row_per_zone_hour() -> None:
+    rows = zone_hour_stats(_visits(_path(1, T0, [(0.0, 50, 50), (4.0, 51, 50)])))
+    table = list(csv.reader(io.StringIO(zones_csv(rows))))
+    assert tuple(table[0]) == ZONE_COLUMNS
+    assert table[1][:4] == ["cam-1", "box", T0.isoformat(), "1"]
+
+
+def test_negative_queue_settings_are_refused() -> None:
+    with pytest.raises(ValueError, match="queue_speed_px_s and queue_min_s must be >= 0"):
+        zone_visits([], {}, queue_speed_px_s=-1.0, queue_min_s=0.0)
