@@ -1,4 +1,5 @@
-"""Geometry for the inline SVG of the pages: the camera map and the hourly bar chart.
+"""Geometry for the inline SVG of the pages: the camera map and the hourly bar charts (reads and
+alerts; vehicles counted and speeding alerts).
 
 Computed here, drawn by the templates: no script draws anything, so the pictures work with the
 page's script blocked and need no library. The map uses the projection of the public register
@@ -12,11 +13,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.orm import Session
 
-from safecity.store.models import AlertRow, PlateReadRow
-from safecity.types import Camera, Capability
+from safecity.store.models import AlertRow, LineCrossingRow, PlateReadRow
+from safecity.types import AlertKind, Camera, Capability
 
 MAP_WIDTH = 640
 MAP_HEIGHT = 400
@@ -98,24 +99,70 @@ class HourlyChart:
     baseline: float = CHART_HEIGHT - CHART_BOTTOM
 
 
+def _per_hour(
+    session: Session,
+    table: type[PlateReadRow] | type[AlertRow] | type[LineCrossingRow],
+    end: datetime,
+    hours: int,
+    camera_ids: Sequence[str] | None,
+    *conditions: ColumnElement[bool],
+) -> list[int]:
+    """Rows of `table` per hour over the `hours` before `end` (oldest first), counted in SQL.
+
+    One small indexed count per hour: portable across SQLite and PostgreSQL, and cheap at any
+    table size (the `ts` indexes answer each range).
+    """
+    out: list[int] = []
+    for i in range(hours, 0, -1):
+        lo, hi = end - timedelta(hours=i), end - timedelta(hours=i - 1)
+        query = select(func.count()).select_from(table).where(table.ts >= lo, table.ts < hi, *conditions)
+        if camera_ids is not None:
+            query = query.where(table.camera_id.in_(list(camera_ids)))
+        out.append(int(session.scalar(query) or 0))
+    return out
+
+
+def _hour_end(now: datetime) -> datetime:
+    return now.replace(minute=0, second=0, microsecond=0) + timedelta(hours=1)
+
+
 def hourly_counts(
     session: Session, now: datetime, camera_ids: Sequence[str] | None, hours: int = 24
 ) -> dict[str, list[int]]:
-    """Plate reads and alerts per hour over the last `hours` (oldest hour first), counted in SQL.
+    """Plate reads and alerts per hour over the last `hours` (oldest hour first)."""
+    end = _hour_end(now)
+    return {
+        "plate reads": _per_hour(session, PlateReadRow, end, hours, camera_ids),
+        "alerts": _per_hour(session, AlertRow, end, hours, camera_ids),
+    }
 
-    One small indexed count per hour and table: portable across SQLite and PostgreSQL, and cheap
-    at any table size (the `ts` indexes answer each range).
-    """
-    end = now.replace(minute=0, second=0, microsecond=0) + timedelta(hours=1)
-    out: dict[str, list[int]] = {"plate reads": [], "alerts": []}
-    for name, table in (("plate reads", PlateReadRow), ("alerts", AlertRow)):
-        for i in range(hours, 0, -1):
-            lo, hi = end - timedelta(hours=i), end - timedelta(hours=i - 1)
-            query = select(func.count()).select_from(table).where(table.ts >= lo, table.ts < hi)
-            if camera_ids is not None:
-                query = query.where(table.camera_id.in_(list(camera_ids)))
-            out[name].append(int(session.scalar(query) or 0))
-    return out
+
+def latest_traffic(session: Session, now: datetime, camera_ids: Sequence[str] | None) -> datetime:
+    """When the traffic chart ends: now, or the last stored crossing when none came in the last day
+    (a city that paused counting, or the demo's recorded morning, still shows its last day)."""
+    query = select(func.max(LineCrossingRow.ts))
+    if camera_ids is not None:
+        query = query.where(LineCrossingRow.camera_id.in_(list(camera_ids)))
+    latest = session.scalar(query)
+    if latest is None:
+        return now
+    latest = latest if latest.tzinfo is not None else latest.replace(tzinfo=now.tzinfo)
+    return latest if latest < now - timedelta(hours=24) else now
+
+
+def traffic_counts(
+    session: Session, end: datetime, camera_ids: Sequence[str] | None, hours: int = 24
+) -> dict[str, list[int]]:
+    """Vehicles counted on the counting lines and speeding alerts per hour, the `hours` up to `end`."""
+    last = _hour_end(end)
+    return {
+        "vehicles counted": _per_hour(
+            session, LineCrossingRow, last, hours, camera_ids, LineCrossingRow.object_class == "vehicle"
+        ),
+        "speeding alerts": _per_hour(
+            session, AlertRow, last, hours, camera_ids, AlertRow.kind == AlertKind.SPEEDING.value
+        ),
+    }
 
 
 def hourly_chart(counts: dict[str, list[int]], now: datetime) -> HourlyChart:

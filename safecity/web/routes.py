@@ -265,6 +265,8 @@ def dashboard(request: Request) -> Response:
     limit = None if caller.camera_ids is None else sorted(caller.camera_ids)
     with ctx.db.session() as session:
         chart = charts.hourly_chart(charts.hourly_counts(session, now, limit), now)
+        traffic_end = charts.latest_traffic(session, now, limit)
+        traffic = charts.hourly_chart(charts.traffic_counts(session, traffic_end, limit), traffic_end)
     recent = []
     if caller.can(Permission.VIEW_OBSERVATIONS):
         with ctx.gate.read(
@@ -278,6 +280,8 @@ def dashboard(request: Request) -> Response:
         "dashboard.html",
         caller,
         chart=chart,
+        traffic=traffic,
+        traffic_end=traffic_end,
         recent=recent,
         cameras=[(c, states.get(c.id, "unknown") if c.enabled else "disabled") for c in cameras],
     )
