@@ -391,7 +391,9 @@ def run_demo(settings: Settings, console: Console) -> Settings:
         f"ground truth: {city.truth_path}\n"
         f"register:     {register} (public: {public})\n"
         f"explore:      SAFECITY_DATA_DIR={demo_dir} .venv/bin/safecity camera list\n"
-        f"traffic:      SAFECITY_CONFIG={config} .venv/bin/safecity traffic report --out traffic.html\n"
+        f"traffic:      SAFECITY_CONFIG={config} .venv/bin/safecity traffic report "
+        f"--since {city.start_time.isoformat()} --until {(city.start_time + timedelta(hours=1)).isoformat()} "
+        "--out traffic.html\n"
         f"face search:  SAFECITY_DATA_DIR={demo_dir} .venv/bin/safecity search face "
         f"{demo_settings.data_dir / 'enrol' / 'grace_hopper.jpg'} --reason 'demo: find the missing person'"
     )

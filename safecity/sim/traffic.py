@@ -4,20 +4,26 @@ Owns two small derivations from the scenario's geometry (never from its ground t
 
 * a counting line on each traffic camera's timing line (kerb to kerb across the road, the same
   line the truth times passages at), drawn left to right so that crossing it downwards (towards
-  the camera) is the direction driving towards the camera ("westbound" for a camera facing east);
+  the camera) is the direction driving towards the camera ("westbound" for a camera facing east),
+  and a zone around it (occupancy and queues at the line);
 * section-speed pairs between plate cameras along each direction of travel, chained so that no
   vehicle is measured twice over one stretch, with the distance between the two timing lines.
 """
 
 from __future__ import annotations
 
-from safecity.config import CameraCountingConfig, CountingLineConfig, SectionConfig
+from safecity.config import CameraCountingConfig, CountingLineConfig, CountingZoneConfig, SectionConfig
 from safecity.sim.scenario import CameraSpec, Scenario
 from safecity.sim.scene import SceneProjector
 from safecity.types import Capability
 
 COUNTING_LINE = "timing"
 """Name of the counting line on each traffic camera."""
+ZONE = "at-timing-line"
+"""Name of the zone on each traffic camera: the road a band's height above and below the timing line."""
+ZONE_HALF_HEIGHT = 0.15
+"""Half the zone band's height, as a share of the frame height: near vehicles' box centres (what stored
+tracks keep) pass through it for several frames."""
 EASTBOUND, WESTBOUND = "eastbound", "westbound"
 MIN_SECTION_M = 90.0
 """Shorter camera pairs are not configured as sections. A plate read is timed at the frame its plate
@@ -42,6 +48,8 @@ def counting_cameras(scenario: Scenario) -> tuple[CameraCountingConfig, ...]:
         a, b = sorted(line)
         towards = _towards(spec)
         away = EASTBOUND if towards == WESTBOUND else WESTBOUND
+        half = ZONE_HALF_HEIGHT * scenario.height
+        band = ((a[0], a[1] - half), (b[0], b[1] - half), (b[0], b[1] + half), (a[0], a[1] + half))
         out.append(
             CameraCountingConfig(
                 camera_id=spec.id,
@@ -50,6 +58,7 @@ def counting_cameras(scenario: Scenario) -> tuple[CameraCountingConfig, ...]:
                         name=COUNTING_LINE, points=(a, b), in_direction=towards, out_direction=away
                     ),
                 ),
+                zones=(CountingZoneConfig(name=ZONE, polygon=band),),
             )
         )
     return tuple(out)

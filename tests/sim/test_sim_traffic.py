@@ -32,6 +32,13 @@ def test_every_traffic_camera_gets_a_line_across_the_road() -> None:
         assert line.name == COUNTING_LINE and ax < bx  # drawn left to right: downwards is "in"
         # Downwards on the screen is towards the camera: westbound for a camera that looks east.
         assert line.in_direction == (WESTBOUND if spec.facing > 0 else EASTBOUND)
+        (zone,) = configs[spec.id].zones
+        xs, ys = [x for x, _ in zone.polygon], [y for _, y in zone.polygon]
+        # The zone is a band around the line: from its first to its last x, above and below it.
+        assert (min(xs), max(xs)) == (ax, bx)
+        assert min(ys) < min(line.points[0][1], line.points[1][1]) and max(ys) > max(
+            p[1] for p in line.points
+        )
 
 
 def test_sections_chain_plate_cameras_per_direction_without_short_pairs() -> None:
