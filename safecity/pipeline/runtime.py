@@ -257,6 +257,7 @@ class Runtime:
         from safecity.store.writer import ObservationWriter
         from safecity.watch.face_enrolment import FaceAlerter
         from safecity.watch.hotlists import HotlistAlerter
+        from safecity.watch.speeding import SpeedingWatch
 
         self.settings = settings
         self.db = db
@@ -279,6 +280,7 @@ class Runtime:
         self._faces = FaceWatchlistStore(db, MediaStore(settings.effective_media_dir))
         self._face_alerter = FaceAlerter(self._faces)
         self._hotlists = HotlistAlerter(HotlistStore(db, settings.hotlists))
+        self._speeding = SpeedingWatch(db, settings.traffic) if settings.traffic.sections else None
         self._offline = OfflineWatch(settings.streams.offline_alert_s)
         self._pending_matches: list[FaceMatchEvent] = []
         self.alerts: list[Alert] = []
@@ -313,6 +315,8 @@ class Runtime:
         except queue.Empty:
             pass
         self._flush_matches()
+        if self._speeding is not None:
+            self.alerts.extend(self._speeding.advance(datetime.now(UTC)))
         if time.monotonic() >= self._next_reload:
             self.reload()
         if time.monotonic() >= self._next_sweep and not (self._sweeper and self._sweeper.is_alive()):
@@ -351,6 +355,8 @@ class Runtime:
                 self._handle(item)
         self._flush_matches()
         self._writer.close()
+        if self._speeding is not None:
+            self.alerts.extend(self._speeding.finish())
         if self._sweeper is not None:
             self._sweeper.join(timeout=60)
         self.anchor()
@@ -368,6 +374,8 @@ class Runtime:
         from safecity.watch.faces import FaceMatcher
 
         self._next_reload = time.monotonic() + self.settings.streams.reload_interval_s
+        if self._speeding is not None:
+            self._speeding.reload()  # cameras moved, came or went: the sections' distances with them
         # Lapsed, refused or expired authorisations: matching stops and their data goes now.
         for done in enforce(self.db, MediaStore(self.settings.effective_media_dir)):
             log.warning(
@@ -421,6 +429,8 @@ class Runtime:
             if plates:
                 self._writer.flush()  # alerts point at stored reads
                 self.alerts.extend(self._hotlists.check(plates))
+                if self._speeding is not None:
+                    self.alerts.extend(self._speeding.check(plates))
         elif kind == "match":
             self._pending_matches.extend(item[1])
         elif kind == "status":

@@ -1,7 +1,8 @@
 """Speeding alerts: section-speed violations turned into alerts with both plate reads as evidence.
 
 `measure_stored_speeds` runs the section-speed matcher over the plate reads stored between two
-times; `save_speeding_alerts` stores an alert per violation, with the two reads (text, time,
+times; `SpeedingWatch` runs it live in `safecity serve`, over the reads as they are stored;
+`save_speeding_alerts` stores an alert per violation, with the two reads (text, time,
 camera, snapshot, confidence), the section, the speed and how the plates matched as evidence.
 An alert's id is derived from its section and its two reads, so measuring the same period again
 raises no second alert for the same passage.
@@ -9,6 +10,7 @@ raises no second alert for the same passage.
 
 from __future__ import annotations
 
+import logging
 import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -29,6 +31,8 @@ from safecity.store.cameras import CameraStore
 from safecity.store.database import Database
 from safecity.store.traffic import insert_new_alerts, plate_reads_between
 from safecity.types import Alert, AlertKind, PlateMatchKind, PlateRead
+
+log = logging.getLogger(__name__)
 
 SPEEDING_NAMESPACE = uuid.UUID("8d6c1f4e-5b7a-4c39-9e2d-3f0a6b1c7d52")
 """Namespace of the uuid5 ids of speeding alerts (section id and the two read ids)."""
@@ -155,3 +159,64 @@ def measure_configured_speeds(
     except ValueError as exc:
         raise ValueError(f"traffic.sections: {exc}") from exc
     return sections, measure_stored_speeds(db, sections, since, until, settings)
+
+
+class SpeedingWatch:
+    """Section speed while serving: plate reads as they are stored in, speeding alerts out.
+
+    The configured sections are built from the registered cameras at start and again on
+    `reload` (a camera moved, was added or removed); a change of sections starts a new matcher,
+    so reads waiting at A then are not paired (logged). A bad section configuration is logged and
+    measures nothing until it is fixed: serving the cameras must not stop for it. Alert ids come
+    from the section and the two reads, so a read seen twice raises no second alert.
+    """
+
+    def __init__(self, db: Database, settings: TrafficSettings) -> None:
+        self.db = db
+        self.settings = settings
+        self.sections: tuple[Section, ...] = ()
+        self._matcher: SectionSpeedMatcher | None = None
+        self.reload()
+
+    def reload(self) -> None:
+        cameras = {c.id: c for c in CameraStore(self.db).all()}
+        try:
+            sections = tuple(build_sections(self.settings, cameras))
+        except ValueError as exc:
+            if self._matcher is not None or not self.sections:
+                log.error("traffic.sections: %s; section speed is off until the configuration is fixed", exc)
+            self.sections, self._matcher = (), None
+            return
+        if sections == self.sections and self._matcher is not None:
+            return
+        if self._matcher is not None and self._matcher.pending:
+            log.warning("sections changed: %d reads waiting at A are not paired", self._matcher.pending)
+        self.sections = sections
+        self._matcher = (
+            SectionSpeedMatcher(
+                sections,
+                one_edit_min_length=self.settings.one_edit_min_length,
+                allowed_lateness_s=self.settings.allowed_lateness_s,
+            )
+            if sections
+            else None
+        )
+
+    def check(self, reads: Sequence[PlateRead]) -> list[Alert]:
+        """Feed stored reads (oldest first); the new speeding alerts they complete."""
+        if self._matcher is None:
+            return []
+        matcher = self._matcher
+        return self._save([m for r in sorted(reads, key=lambda r: r.timestamp) for m in matcher.push(r)])
+
+    def advance(self, now: datetime) -> list[Alert]:
+        """Time passes on a quiet road: reads held back for the allowed lateness are processed."""
+        return self._save(self._matcher.advance(now)) if self._matcher is not None else []
+
+    def finish(self) -> list[Alert]:
+        """At stop: everything held back is processed."""
+        return self._save(self._matcher.finish()) if self._matcher is not None else []
+
+    def _save(self, measurements: Sequence[SpeedMeasurement]) -> list[Alert]:
+        violations = [v for v in map(violation_of, measurements) if v is not None]
+        return save_speeding_alerts(self.db, violations) if violations else []

@@ -13,13 +13,14 @@ from typer.testing import CliRunner
 
 from safecity.analytics.traffic.section_speed import Section
 from safecity.cli import app
+from safecity.config import SectionConfig, TrafficSettings
 from safecity.governance.audit import AuditLog
 from safecity.store.alerts import find_alerts
 from safecity.store.cameras import CameraStore
 from safecity.store.database import Database
 from safecity.store.writer import write_batch
 from safecity.types import AlertKind, BBox, PlateRead, new_id
-from safecity.watch.speeding import measure_stored_speeds, save_speeding_alerts
+from safecity.watch.speeding import SpeedingWatch, measure_stored_speeds, save_speeding_alerts
 
 T0 = datetime(2026, 3, 2, 7, 30, tzinfo=UTC)
 SECTION = Section("s1", "cam-1", "cam-2", distance_m=1000.0, speed_limit_kmh=50.0, tolerance_kmh=3.0)
@@ -126,3 +127,48 @@ def test_cli_traffic_speeds(tmp_path: Path) -> None:
     db.close()
     bad = runner.invoke(app, ["traffic", "speeds", "--since", "2026-03-02T08:30:00"])
     assert bad.exit_code == 2 and "--since" in bad.output
+
+
+# ------------------------------------------------------------------------ live, in serve
+def _registered(db: Database) -> None:
+    CameraStore(db).save(
+        [site("site-1"), site("site-2")], [camera("cam-1"), camera("cam-2", site_id="site-2")]
+    )
+
+
+def _watch(db: Database) -> SpeedingWatch:
+    config = SectionConfig(id="s1", camera_a="cam-1", camera_b="cam-2", speed_limit_kmh=50, distance_m=1000)
+    return SpeedingWatch(db, TrafficSettings(sections=[config]))
+
+
+def _stored(db: Database, *reads: PlateRead) -> list[PlateRead]:
+    write_batch(db, list(reads))
+    return list(reads)
+
+
+def test_serving_raises_a_speeding_alert_once_the_read_at_b_is_processed(sqlite_db: Database) -> None:
+    _registered(sqlite_db)
+    watch = _watch(sqlite_db)
+    assert watch.check(_stored(sqlite_db, _read("cam-1", "BG123AB", T0))) == []
+    at_b = _stored(sqlite_db, _read("cam-2", "BG123AB", T0 + timedelta(seconds=48)))  # 75 km/h
+    # Held back for the allowed lateness (a read still to come may precede it), then processed.
+    assert watch.check(at_b) == []
+    (alert,) = watch.advance(T0 + timedelta(seconds=48 + TrafficSettings().allowed_lateness_s + 1))
+    assert alert.kind is AlertKind.SPEEDING and alert.observation_id == at_b[0].id
+    assert watch.finish() == []  # nothing raised twice
+
+
+def test_serving_raises_nothing_for_a_legal_speed(sqlite_db: Database) -> None:
+    _registered(sqlite_db)
+    watch = _watch(sqlite_db)
+    watch.check(_stored(sqlite_db, _read("cam-1", "NS555XY", T0)))
+    watch.check(_stored(sqlite_db, _read("cam-2", "NS555XY", T0 + timedelta(seconds=72))))  # 50 km/h
+    assert watch.finish() == []
+
+
+def test_a_bad_section_turns_live_speeds_off_without_failing(sqlite_db: Database) -> None:
+    _registered(sqlite_db)
+    config = SectionConfig(id="s1", camera_a="cam-1", camera_b="cam-9", speed_limit_kmh=50)
+    watch = SpeedingWatch(sqlite_db, TrafficSettings(sections=[config]))
+    assert watch.sections == ()
+    assert watch.check(_stored(sqlite_db, _read("cam-1", "BG123AB", T0))) == []

@@ -464,6 +464,20 @@ class SectionSpeedMatcher:
         self.measurements += len(out)
         return out
 
+    def advance(self, now: datetime) -> list[SpeedMeasurement]:
+        """Let time pass without a read (a quiet road, live): reads held back for longer than the
+        allowed lateness before `now` are processed, as a newer read would have them processed."""
+        t = now.timestamp()
+        if t > self._newest:
+            self._newest = t
+        watermark = self._newest - self.lateness
+        out: list[SpeedMeasurement] = []
+        for w in self._windows:
+            w.release(watermark, out)
+            w.evict(watermark - w.delay)
+        self.measurements += len(out)
+        return out
+
     def finish(self) -> list[SpeedMeasurement]:
         """Process every read held back (end of the stream)."""
         out: list[SpeedMeasurement] = []
