@@ -556,6 +556,12 @@ class CameraCountingConfig(_Section):
         description="Point of a track's box tested against lines and zones: bottom-centre (where a vehicle "
         "touches the road the line is drawn on) or the box centre.",
     )
+    method: Literal["tracks", "loop"] = Field(
+        "tracks",
+        description="How lines count: 'tracks' (a track's path crosses the line; any analysis rate) or "
+        "'loop' (a virtual loop: the foreground under the line, frame by frame; vehicles side by side "
+        "or close behind each other stay apart; needs about 15 analysed frames per second or more).",
+    )
 
 
 class CountingSettings(_Section):
@@ -605,6 +611,23 @@ class CountingSettings(_Section):
     )
     queue_min_s: float = Field(
         3.0, ge=0, description="A track standing this long in a row inside a zone queued there."
+    )
+    loop_offset_px: float = Field(
+        3.0,
+        gt=0,
+        description="Virtual loops sample two lines this far either side of the counting line (full-frame "
+        "pixels); which one a vehicle reaches first gives its direction.",
+    )
+    loop_min_area: int = Field(
+        20, ge=1, description="Smallest streak (line pixels x frames) a virtual loop counts: less is noise."
+    )
+    loop_min_width_px: float = Field(
+        6.0,
+        ge=0,
+        description="Streaks narrower than this along the line (full-frame pixels) are class unknown.",
+    )
+    loop_gap_frames: int = Field(
+        3, ge=1, description="A streak is complete after this many frames without foreground next to it."
     )
     reversal_window_s: float = Field(
         1.0,

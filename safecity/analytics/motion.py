@@ -8,7 +8,7 @@ foreground mask, and turning it into moving blobs in full-resolution pixel coord
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import cv2
 import numpy as np
@@ -33,6 +33,11 @@ class MotionResult:
     """Moving regions in full-resolution pixels, largest first."""
     foreground_fraction: float
     """Share of the (downscaled) frame that is foreground after cleaning, 0..1."""
+    foreground: np.ndarray | None = field(default=None, repr=False, compare=False)
+    """The foreground mask at the working resolution, speckle removed but fragments not joined
+    (255 = moving); None while the background is still being learned."""
+    scale: float = 1.0
+    """Working resolution / full resolution: full-frame pixel p is mask pixel p * scale."""
 
 
 _NO_MOTION = MotionResult(moving=False, blobs=(), foreground_fraction=0.0)
@@ -94,8 +99,8 @@ class MotionGate:
             return _NO_MOTION  # still learning what the empty scene looks like
 
         _, foreground = cv2.threshold(mask, _FOREGROUND_MIN, 255, cv2.THRESH_BINARY)
-        foreground = cv2.morphologyEx(foreground, cv2.MORPH_OPEN, _OPEN_KERNEL)
-        foreground = cv2.morphologyEx(foreground, cv2.MORPH_CLOSE, self._close_kernel)
+        opened = cv2.morphologyEx(foreground, cv2.MORPH_OPEN, _OPEN_KERNEL)
+        foreground = cv2.morphologyEx(opened, cv2.MORPH_CLOSE, self._close_kernel)
         work_area = work_size[0] * work_size[1]
         fraction = cv2.countNonZero(foreground) / work_area
 
@@ -115,7 +120,9 @@ class MotionGate:
                 reverse=True,
             )
         )
-        return MotionResult(moving=bool(blobs), blobs=blobs, foreground_fraction=fraction)
+        return MotionResult(
+            moving=bool(blobs), blobs=blobs, foreground_fraction=fraction, foreground=opened, scale=scale
+        )
 
     def _downscale(self, image: BGRImage) -> tuple[BGRImage, float]:
         """The working copy and its scale (working / full); frames never grow."""

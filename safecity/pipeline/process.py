@@ -41,6 +41,7 @@ if TYPE_CHECKING:
     from safecity.analytics.plates.reader import PlateReader
     from safecity.analytics.plates.voting import PlateVoter, VotedPlate
     from safecity.analytics.traffic.lines import LineCounter
+    from safecity.analytics.traffic.loops import LoopCounter
     from safecity.pipeline.faces import FaceMatchEvent
     from safecity.watch.faces import FaceMatcher
 
@@ -127,11 +128,15 @@ class CameraPipeline:
             Capability.MOTION in camera.capabilities or Capability.TRAFFIC in camera.capabilities
         )
         self.counter: LineCounter | None = None
+        self.loops: LoopCounter | None = None
         if self.track_motion:
-            # Counting lines configured for this camera: each finished track's crossings are stored too.
+            # Counting lines configured for this camera: counted by the tracks that cross them, or
+            # by virtual loops on the foreground under them (the camera's `method`).
             from safecity.analytics.traffic.lines import LineCounter
+            from safecity.analytics.traffic.loops import LoopCounter
 
             self.counter = LineCounter.for_camera(camera.id, settings.counting)
+            self.loops = LoopCounter.for_camera(camera.id, settings.counting)
         self.plate_reader = plate_reader
         self.voter: PlateVoter | None = None
         if Capability.PLATES in camera.capabilities:
@@ -164,6 +169,8 @@ class CameraPipeline:
         if result.moving:
             self.with_motion += 1
         finished = self.tracker.update(frame.timestamp, result.blobs, frame.image if result.moving else None)
+        if self.loops is not None:
+            self._submit(list(self.loops.add(frame.timestamp, result.foreground, result.scale)))
         voted: list[VotedPlate] = []
         if self.voter is not None and self.plate_reader is not None:
             if result.moving:
@@ -178,6 +185,8 @@ class CameraPipeline:
         self._emit(finished, voted, decided)
 
     def finish(self) -> None:
+        if self.loops is not None:
+            self._submit(list(self.loops.finish()))
         self._emit(
             self.tracker.finish(),
             self.voter.finish() if self.voter is not None else [],

@@ -122,36 +122,35 @@ def test_sim_counts_nothing_that_did_not_cross(sim_counts: SimCounts) -> None:
     assert sim_counts.precision >= 0.95, (sim_counts.precision, sim_counts.report)
 
 
-# Hand count, done once by looking at the clip (748 frames, 25 fps, 320x240): the pixels under
-# the line were stacked frame by frame into a time-slice image (one row per frame), every vehicle
-# leaves one streak in it, and the streaks were counted per carriageway; doubtful ones (a lorry
-# hiding cars, cars side by side, one close behind another) were checked on the frames themselves.
-# Left carriageway, towards the camera (moving down and left), streaks centred near frames
-# 48 70 100 180 222 240 258 285 315 317 350 370 455 480 597 645 695 705 712 735: 20 vehicles.
-# Right carriageway, away from the camera (moving up): frames 25 70 88 107 172 188 262 303 360
-# 388 427 450 (a lorry) 465 480 500 518 525 537 555 663 688 708: 22 vehicles. The cyclist on the
-# hard shoulder at the right is outside the line and not counted.
-MOTORWAY_LINE = CountingLineConfig(
+# Hand counts, each done once by looking at the clip (748 frames, 25 fps, 320x240): the pixels
+# under a line were stacked frame by frame into a time-slice image (one row per frame), every
+# vehicle leaves one streak in it, and the streaks were counted; doubtful ones (a lorry hiding
+# cars, cars side by side, one close behind another) were checked on the frames themselves.
+#
+# ACROSS spans both carriageways far up the road. Left carriageway, towards the camera (moving
+# down and left), streaks centred near frames 48 70 100 180 222 240 258 285 315 317 350 370 455
+# 480 597 645 695 705 712 735: 20 vehicles. Right carriageway, away from the camera (moving up):
+# frames 25 70 88 107 172 188 262 303 360 388 427 450 (a lorry) 465 480 500 518 525 537 555 663
+# 688 708: 22 vehicles. The cyclist on the hard shoulder at the right is outside the line.
+#
+# TOWARDS_NEAR crosses the left carriageway near the camera, square to its traffic and below the
+# on-screen text that appears at frame ~600 (a counting station where vehicles are large and
+# apart, as a traffic engineer places one). Streaks near frames 65 88 118 196 244 261 (a white
+# van) 277 (a second van) 302 311 335 340 371 (a pick-up) 396 475 502 617 668 719 726 737: 20
+# vehicles (the car at 735 on ACROSS has not reached it when the clip ends; the one at 311 passes
+# beside the 302 one).
+ACROSS = CountingLineConfig(
     name="across", points=((70, 60), (250, 175)), in_direction="towards", out_direction="away"
 )
-HAND_COUNT = {"towards": 20, "away": 22}
-# Measured with default motion and tracking settings at 25 analysed fps (see the report of issue 8):
-# towards 16, away 17 (-20 % / -23 %). Before shadow detection was turned off by default it was
-# towards 12, away 19, inflated by tracks jittering across the line (now cancelled as reversals):
-# MOG2 took the dark cars for shadows. What remains: cars side by side or close behind each other
-# far up the road merge into one motion blob (a van and a car, a lorry and the car beside it),
-# and one blob is one track. The counter itself is exact on the tracks it is given
-# (test_lines.py); the 10 % target is kept as the test, expected to fail until detection can
-# split merged vehicles.
-MEASURED = {"towards": 16, "away": 17}
-
-
-@pytest.mark.xfail(
-    reason="motion blobs merge cars side by side or close behind each other (320x240 clip): counter finds "
-    f"{MEASURED} vs hand count {HAND_COUNT}; the 10 % target needs detection that splits them",
-    strict=True,
+TOWARDS_NEAR = CountingLineConfig(
+    name="towards-near", points=((36, 91), (58, 148)), in_direction="towards", out_direction="away"
 )
-def test_motorway_clip_counts_within_ten_percent_of_hand_count(shared_data: Path) -> None:
+HAND_COUNT = {("across", "towards"): 20, ("across", "away"): 22, ("towards-near", "towards"): 20}
+STATIONS = {"towards": "towards-near", "away": "across"}
+"""The line each direction is counted on in the target test: the one across its own carriageway."""
+
+
+def _motorway(shared_data: Path, method: str) -> Counter[tuple[str, str]]:
     clip = shared_data / "video" / "bgslibrary_video02_motorway_cctv.avi"
     if not clip.is_file():
         pytest.skip(f"{clip} not found")
@@ -163,14 +162,47 @@ def test_motorway_clip_counts_within_ten_percent_of_hand_count(shared_data: Path
         longitude=0.0,
         capabilities=frozenset({Capability.MOTION, Capability.TRAFFIC}),
     )
+    config = CameraCountingConfig(camera_id=cam.id, lines=(ACROSS, TOWARDS_NEAR), method=method)
     settings = Settings(
-        camera_defaults=CameraDefaults(analysis_fps=25.0),
-        counting=CountingSettings(cameras=(CameraCountingConfig(camera_id=cam.id, lines=(MOTORWAY_LINE,)),)),
+        camera_defaults=CameraDefaults(analysis_fps=25.0), counting=CountingSettings(cameras=(config,))
     )
-    got = Counter(
-        c.direction
+    return Counter(
+        (c.line_name, c.direction)
         for c in _crossings(clip, cam, settings, datetime(2026, 1, 1, tzinfo=UTC))
         if c.object_class == "vehicle"
     )
-    for direction, hand in HAND_COUNT.items():
-        assert abs(got[direction] - hand) <= 0.1 * hand, (dict(got), HAND_COUNT)
+
+
+def test_motorway_clip_counts_within_ten_percent_of_hand_count(shared_data: Path) -> None:
+    """Virtual loops, each direction on the line across its carriageway. Measured: towards 19 / 20,
+    away 22 / 22 (the three cars at 719-737 leave two streaks that touch)."""
+    got = _motorway(shared_data, "loop")
+    for direction, line in STATIONS.items():
+        hand = HAND_COUNT[(line, direction)]
+        assert abs(got[(line, direction)] - hand) <= 0.1 * hand, (dict(got), HAND_COUNT)
+
+
+# What the other ways of counting this clip measure, kept as tests expected to fail so that an
+# improvement shows (strict xfail): tracks merge cars side by side or close behind each other
+# into one motion blob, and one blob is one track (towards 16 on either line, away 17); loops on
+# ACROSS, which cuts the far, narrow left carriageway obliquely, see its side-by-side cars as
+# one streak (towards 16).
+@pytest.mark.xfail(
+    reason="motion blobs merge cars side by side or close behind each other: tracks count towards 16 "
+    "(near line) of 20, away 17 of 22",
+    strict=True,
+)
+def test_motorway_clip_by_tracks_within_ten_percent(shared_data: Path) -> None:
+    got = _motorway(shared_data, "tracks")
+    for direction, line in STATIONS.items():
+        hand = HAND_COUNT[(line, direction)]
+        assert abs(got[(line, direction)] - hand) <= 0.1 * hand, (dict(got), HAND_COUNT)
+
+
+@pytest.mark.xfail(
+    reason="the far line cuts the left carriageway obliquely: cars side by side make one streak (16 of 20)",
+    strict=True,
+)
+def test_motorway_clip_far_line_towards_within_ten_percent(shared_data: Path) -> None:
+    got = _motorway(shared_data, "loop")
+    assert abs(got[("across", "towards")] - 20) <= 2, dict(got)

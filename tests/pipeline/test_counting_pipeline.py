@@ -11,6 +11,7 @@ from videos import T0, square_clip
 
 from safecity.config import (
     CameraCountingConfig,
+    CameraDefaults,
     CountingLineConfig,
     CountingSettings,
     Settings,
@@ -83,3 +84,18 @@ def test_cameras_without_lines_store_no_crossings(registered: Database, tmp_path
     assert len(ObservationQueries(registered).motion_tracks("cam-1")) == 1
     with registered.session() as session:
         assert session.scalars(select(LineCrossingRow)).all() == []
+
+
+def test_a_camera_counting_by_loop_stores_the_crossing(registered: Database, tmp_path: Path) -> None:
+    clip = tmp_path / "square.mp4"
+    square_clip(clip, frames=75)
+    config = CameraCountingConfig(camera_id="cam-1", lines=(LINE,), method="loop")
+    # Every frame analysed: a loop needs the square on the line over several frames.
+    settings = _settings(tmp_path, (config,)).model_copy(
+        update={"camera_defaults": CameraDefaults(analysis_fps=25)}
+    )
+    _run(registered, clip, settings, None)
+    with registered.session() as session:
+        rows = session.scalars(select(LineCrossingRow)).all()
+        got = [(r.line_name, r.direction, r.track_id) for r in rows]
+    assert got == [("mid", "eastbound", None)]  # a loop sees the line, not tracks

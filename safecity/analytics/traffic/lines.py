@@ -304,6 +304,13 @@ def without_reversals(crossings: Sequence[Crossing], window_s: float) -> list[Cr
     return kept
 
 
+def lines_of(config: CameraCountingConfig) -> list[CountingLine]:
+    """The camera's configured counting lines (ValueError for degenerate ones)."""
+    return [
+        CountingLine(c.name, c.points[0], c.points[1], c.in_direction, c.out_direction) for c in config.lines
+    ]
+
+
 class LineCounter:
     """One camera's counting lines and zones; turns finished tracks into `LineCrossing` observations.
 
@@ -338,18 +345,14 @@ class LineCounter:
 
     @classmethod
     def from_config(cls, config: CameraCountingConfig, settings: CountingSettings) -> LineCounter:
-        lines = [
-            CountingLine(c.name, c.points[0], c.points[1], c.in_direction, c.out_direction)
-            for c in config.lines
-        ]
         zones = [Zone(z.name, z.polygon) for z in config.zones]
-        return cls(config.camera_id, lines, settings, zones=zones, anchor=config.anchor)
+        return cls(config.camera_id, lines_of(config), settings, zones=zones, anchor=config.anchor)
 
     @classmethod
     def for_camera(cls, camera_id: str, settings: CountingSettings) -> LineCounter | None:
-        """The camera's counter from the settings; None when it has no lines configured."""
+        """The camera's counter from the settings; None when it has no lines or counts them by loop."""
         config = settings.for_camera(camera_id)
-        if config is None or not config.lines:
+        if config is None or not config.lines or config.method != "tracks":
             return None
         return cls.from_config(config, settings)
 
