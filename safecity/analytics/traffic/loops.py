@@ -14,9 +14,11 @@ are reached on the same frame and the direction cannot be told (counted in `unde
 Class: a loop sees widths, not shapes; a streak narrower than `loop_min_width_px` along the
 line is "unknown", any other a "vehicle".
 
-Streaming: the rows are kept until every streak in them is complete (`loop_gap_frames` rows
-without foreground touching it); complete streaks are emitted once. A streak that never ends
-(something standing on the line) is closed after `MAX_ROWS` rows.
+Streaming: rows are kept from the start of the oldest streak still open; a streak is complete
+after `loop_gap_frames` rows without foreground touching it, is counted, and its pixels leave
+the rows kept, so each streak is counted once and a busy road (streaks overlapping in time
+across lanes) holds no more rows than its longest streak. A streak that never ends (something
+standing on the line) is closed after `MAX_ROWS` rows.
 """
 
 from __future__ import annotations
@@ -50,10 +52,6 @@ class _Loop:
     times: list[datetime] = field(default_factory=list)
     rows_left: list[np.ndarray] = field(default_factory=list)
     rows_right: list[np.ndarray] = field(default_factory=list)
-    base: int = 0
-    """Absolute index of the first row kept."""
-    emitted: set[tuple[int, int]] = field(default_factory=set)
-    """(absolute first row, first position) of the streaks already counted."""
 
 
 def _sample(mask: np.ndarray, where: tuple[np.ndarray, np.ndarray]) -> np.ndarray:
@@ -78,6 +76,11 @@ class LoopCounter:
         self._scale = 1.0
         self.undetermined = 0
         """Streaks counted by no direction: both sides were reached on the same frames."""
+
+    @property
+    def held_rows(self) -> int:
+        """Most rows one of the loops keeps now (what its memory holds)."""
+        return max((len(loop.times) for loop in self._loops or []), default=0)
 
     @classmethod
     def for_camera(cls, camera_id: str, settings: CountingSettings) -> LoopCounter | None:
@@ -156,35 +159,30 @@ class LoopCounter:
         last = len(loop.times) - 1
         gap = self.settings.loop_gap_frames
         out: list[LineCrossing] = []
-        cut = last - gap + 1 if not final else last + 1
-        spans: list[tuple[int, int]] = []
+        cut = last + 1 if final else last - gap + 1  # rows kept from here on
+        done: list[int] = []
         for i in range(1, count):
             u0, r0, width, height, area = (int(v) for v in stats[i])
-            r1 = r0 + height - 1
-            spans.append((r0, r1))
-            if not final and r1 > last - gap:
+            if not final and r0 + height - 1 > last - gap:
                 cut = min(cut, r0)  # still open: keep its rows
                 continue
-            key = (loop.base + r0, u0)
-            if key in loop.emitted or area < self.settings.loop_min_area:
-                continue
-            loop.emitted.add(key)
-            crossing = self._crossing(loop, labels == i, left, right, u0, width, area, height)
-            if crossing is not None:
-                out.append(crossing)
-        # Never cut through a streak: rows of a counted streak would come back as a new one.
-        changed = True
-        while changed:
-            changed = False
-            for r0, r1 in spans:
-                if r0 < cut <= r1:
-                    cut, changed = r0, True
-        if final:
-            cut = last + 1
+            done.append(i)
+            if area >= self.settings.loop_min_area:
+                crossing = self._crossing(loop, labels == i, left, right, u0, width, area, height)
+                if crossing is not None:
+                    out.append(crossing)
+        cut = max(cut, 0)
+        if done and cut <= last:
+            # Streaks counted (or dropped) that share kept rows with open ones leave those rows:
+            # they must not come back as new streaks, nor hold the rows of a busy road forever.
+            gone = np.isin(labels[cut:], done)
+            for k in range(cut, last + 1):
+                row_gone = gone[k - cut]
+                if row_gone.any():
+                    loop.rows_left[k] = loop.rows_left[k] & ~row_gone
+                    loop.rows_right[k] = loop.rows_right[k] & ~row_gone
         if cut > 0:
-            loop.base += cut
             del loop.times[:cut], loop.rows_left[:cut], loop.rows_right[:cut]
-            loop.emitted = {k for k in loop.emitted if k[0] >= loop.base}
         return out
 
     def _crossing(

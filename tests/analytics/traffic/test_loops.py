@@ -122,3 +122,19 @@ def test_loops_come_from_a_camera_that_asks_for_them() -> None:
     assert LoopCounter.for_camera("cam-2", settings) is None
     with pytest.raises(ValueError, match="at least one counting line"):
         LoopCounter("cam-1", [], SETTINGS)
+
+
+def test_a_busy_road_holds_only_its_open_streaks() -> None:
+    # Two lanes, vehicles every 15 frames in each, the lanes offset by 7 frames: at any time some
+    # streak is open on the line, yet each is counted once and the rows held stay few.
+    lane_a = [(20, 20 - 60 * k, 40, 30, 4.0) for k in range(12)]
+    lane_b = [(80, -8 - 60 * k, 40, 30, 4.0) for k in range(12)]
+    counter = LoopCounter("cam-1", [LINE], SETTINGS)
+    crossings: list[LineCrossing] = []
+    held = 0
+    for i, mask in enumerate(_frames(*lane_a, *lane_b, frames=220)):
+        crossings += counter.add(T0 + timedelta(seconds=i / FPS), mask)
+        held = max(held, counter.held_rows)
+    crossings += counter.finish()
+    assert len(crossings) == 24
+    assert held < 40  # a streak lasts ~15 frames here: rows are not kept for the whole stream
