@@ -616,7 +616,8 @@ class CountingSettings(_Section):
         3.0,
         gt=0,
         description="Virtual loops sample two lines this far either side of the counting line (full-frame "
-        "pixels); which one a vehicle reaches first gives its direction.",
+        "pixels); which one a vehicle reaches first gives its direction. Keep it above half the distance a "
+        "vehicle moves at the line between two analysed frames, or both are reached on the same frame.",
     )
     loop_min_area: int = Field(
         20, ge=1, description="Smallest streak (line pixels x frames) a virtual loop counts: less is noise."
