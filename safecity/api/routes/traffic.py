@@ -11,6 +11,7 @@ from datetime import datetime
 from fastapi import APIRouter
 from pydantic import BaseModel
 
+from safecity.analytics.traffic.statistics import LineHourCount, SectionHourStats, ZoneHourStats
 from safecity.api.problems import BadRequest
 from safecity.api.routes.observations import Since, Until, aware
 from safecity.api.schemas import PROBLEM_RESPONSES
@@ -28,44 +29,13 @@ router = APIRouter(
 )
 
 
-class SectionHour(BaseModel):
-    section_id: str
-    camera_a: str
-    camera_b: str
-    hour_start: datetime
-    measurements: int
-    mean_speed_kmh: float
-    p85_speed_kmh: float
-    speed_limit_kmh: float
-    violations: int
-
-
-class LineHour(BaseModel):
-    camera_id: str
-    line_name: str
-    hour_start: datetime
-    direction: str
-    object_class: str
-    count: int
-
-
-class ZoneHour(BaseModel):
-    camera_id: str
-    zone_name: str
-    hour_start: datetime
-    tracks: int
-    mean_dwell_s: float
-    peak_occupancy: int
-    queued: int
-    peak_queue: int
-
-
 class TrafficStatisticsOut(BaseModel):
     since: datetime
     until: datetime
-    sections: list[SectionHour]
-    lines: list[LineHour]
-    zones: list[ZoneHour]
+    # The statistics' own records: the API shows exactly what the report and the CSVs hold.
+    sections: list[SectionHourStats]
+    lines: list[LineHourCount]
+    zones: list[ZoneHourStats]
 
 
 @router.get("/statistics", response_model=TrafficStatisticsOut)
@@ -93,7 +63,7 @@ def statistics(ctx: Context, caller: CurrentCaller, since: Since, until: Until) 
     return TrafficStatisticsOut(
         since=start,
         until=end,
-        sections=[SectionHour.model_validate(row, from_attributes=True) for row in stats.sections],
-        lines=[LineHour.model_validate(row, from_attributes=True) for row in stats.lines],
-        zones=[ZoneHour.model_validate(row, from_attributes=True) for row in stats.zones],
+        sections=list(stats.sections),
+        lines=list(stats.lines),
+        zones=list(stats.zones),
     )
