@@ -330,6 +330,7 @@ def _camera_json(c: Camera) -> dict[str, object]:
         "zone": c.zone,
         "camera_type": c.camera_type,
         "retain_face_vectors": c.retain_face_vectors,
+        "counting": None if c.counting is None else c.counting.model_dump(mode="json"),
     }
 
 

@@ -7,11 +7,12 @@ Nested fields are reached from the environment with a double underscore, for exa
 
 from __future__ import annotations
 
+import math
 import os
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -537,6 +538,17 @@ class CountingLineConfig(_Section):
         "out", min_length=1, max_length=20, description="The opposite crossing's name."
     )
 
+    @model_validator(mode="after")
+    def _a_real_line(self) -> CountingLineConfig:
+        (ax, ay), (bx, by) = self.points
+        if not all(math.isfinite(v) for v in (ax, ay, bx, by)):
+            raise ValueError(f"line {self.name!r}: points must be finite numbers")
+        if math.hypot(bx - ax, by - ay) < 1.0:
+            raise ValueError(f"line {self.name!r}: its two points are less than 1 pixel apart")
+        if self.in_direction == self.out_direction:
+            raise ValueError(f"line {self.name!r}: in_direction and out_direction must differ")
+        return self
+
 
 class CountingZoneConfig(_Section):
     """A polygon zone in one camera's image whose occupancy (tracks inside) is counted."""
@@ -544,11 +556,23 @@ class CountingZoneConfig(_Section):
     name: str = Field(min_length=1, max_length=100, description="Unique per camera.")
     polygon: tuple[tuple[float, float], ...] = Field(description="Corners (x, y) in full-frame pixels.")
 
+    @model_validator(mode="after")
+    def _a_real_polygon(self) -> CountingZoneConfig:
+        pts = self.polygon
+        if len(pts) < 3:
+            raise ValueError(f"zone {self.name!r}: needs at least 3 corners, got {len(pts)}")
+        if not all(math.isfinite(v) for p in pts for v in p):
+            raise ValueError(f"zone {self.name!r}: corners must be finite numbers")
+        area = 0.5 * abs(sum(pts[i - 1][0] * p[1] - p[0] * pts[i - 1][1] for i, p in enumerate(pts)))
+        if area < 1.0:
+            raise ValueError(f"zone {self.name!r}: its polygon has no area (corners repeated or on one line)")
+        return self
 
-class CameraCountingConfig(_Section):
-    """The counting lines and zones of one camera."""
 
-    camera_id: str = Field(min_length=1, description="Registered camera these lines belong to.")
+class CountingGeometry(_Section):
+    """A camera's counting lines and zones (its image pixels), how the lines count and which point of a
+    track is tested: what the registry stores with the camera (`safecity:counting`)."""
+
     lines: tuple[CountingLineConfig, ...] = ()
     zones: tuple[CountingZoneConfig, ...] = ()
     anchor: Literal["bottom", "centre"] = Field(
@@ -563,9 +587,24 @@ class CameraCountingConfig(_Section):
         "or close behind each other stay apart; needs about 15 analysed frames per second or more).",
     )
 
+    @model_validator(mode="after")
+    def _unique_names(self) -> CountingGeometry:
+        for kind, names in (("line", [x.name for x in self.lines]), ("zone", [z.name for z in self.zones])):
+            repeated = sorted({n for n in names if names.count(n) > 1})
+            if repeated:
+                raise ValueError(f"{kind} names must be unique per camera, repeated: {', '.join(repeated)}")
+        return self
+
+
+class CameraCountingConfig(CountingGeometry):
+    """The counting lines and zones of one camera, named by its id ([[counting.cameras]] in TOML)."""
+
+    camera_id: str = Field(min_length=1, description="Registered camera these lines belong to.")
+
 
 class CountingSettings(_Section):
-    """Counting lines and zones per camera ([[counting.cameras]] in TOML) and how crossings are classed."""
+    """Counting lines and zones per camera ([[counting.cameras]] in TOML; a camera's lines registered
+    with it, `safecity:counting` in the register, take precedence) and how crossings are classed."""
 
     cameras: tuple[CameraCountingConfig, ...] = ()
     hysteresis_px: float = Field(
@@ -635,10 +674,6 @@ class CountingSettings(_Section):
         ge=0,
         description="A track crossing a line and back within this time counts neither (jitter, hesitation).",
     )
-
-    def zones_by_camera(self) -> dict[str, tuple[CountingZoneConfig, ...]]:
-        """Camera id -> its zones, for the cameras that have any."""
-        return {c.camera_id: c.zones for c in self.cameras if c.zones}
 
     def for_camera(self, camera_id: str) -> CameraCountingConfig | None:
         """The camera's lines and zones; None when it has none."""

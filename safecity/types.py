@@ -14,6 +14,8 @@ from datetime import datetime
 import numpy as np
 import numpy.typing as npt
 
+from safecity.config import CountingGeometry
+
 BGRImage = npt.NDArray[np.uint8]
 RGBImage = npt.NDArray[np.uint8]
 """Frames handed to dlib: channels in red, green, blue order (OpenCV decodes to BGR)."""
@@ -65,6 +67,8 @@ class Camera:
     camera_type: str = "fixed"
     retain_face_vectors: bool = False
     """Keep the face embeddings of passers-by who match no watchlist (searchable later); off by default."""
+    counting: CountingGeometry | None = None
+    """Its counting lines and zones in image pixels, as registered (None: those of the settings, if any)."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -132,11 +132,12 @@ class CameraPipeline:
         if self.track_motion:
             # Counting lines configured for this camera: counted by the tracks that cross them, or
             # by virtual loops on the foreground under them (the camera's `method`).
-            from safecity.analytics.traffic.lines import LineCounter
+            from safecity.analytics.traffic.lines import LineCounter, counting_for
             from safecity.analytics.traffic.loops import LoopCounter
 
-            self.counter = LineCounter.for_camera(camera.id, settings.counting)
-            self.loops = LoopCounter.for_camera(camera.id, settings.counting)
+            config = counting_for(camera, settings.counting)
+            self.counter = LineCounter.for_config(config, settings.counting)
+            self.loops = LoopCounter.for_config(config, settings.counting)
         self.plate_reader = plate_reader
         self.voter: PlateVoter | None = None
         if Capability.PLATES in camera.capabilities:

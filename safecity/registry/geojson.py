@@ -18,6 +18,10 @@ latitude]) tagged as OpenStreetMap maps cameras (https://wiki.openstreetmap.org/
 ``safecity:legal_basis``   text
 ``safecity:enabled``       boolean; disabled cameras stay in the public register
 ``safecity:retain_face_vectors``  boolean; keep embeddings of faces matching no watchlist (default no)
+``safecity:counting``      object: counting ``lines`` (``name``, two ``points`` [x, y] in the
+                           camera's pixels, ``in_direction``, ``out_direction``), ``zones``
+                           (``name``, ``polygon``), ``method`` (tracks/loop), ``anchor``;
+                           omitted from the public export
 =========================  ==============================================================
 
 OSM tag values are written as text, as OSM stores them (``"camera:direction": "90"``); on import
@@ -42,7 +46,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import NoReturn, TypeGuard, TypeVar
 
-from safecity.config import CameraDefaults
+from pydantic import ValidationError
+
+from safecity.config import CameraDefaults, CountingGeometry
+from safecity.registry.counting import counting_from_json, counting_to_json
 from safecity.registry.errors import RegistryError
 from safecity.registry.validation import (
     ID_PATTERN,
@@ -84,6 +91,7 @@ RETENTION_DAYS = "safecity:retention_days"
 LEGAL_BASIS = "safecity:legal_basis"
 ENABLED = "safecity:enabled"
 RETAIN_FACE_VECTORS = "safecity:retain_face_vectors"
+COUNTING = "safecity:counting"
 GEOMETRY = "geometry"
 COORDINATES = "geometry.coordinates"
 
@@ -100,6 +108,7 @@ _SAFECITY_KEYS = frozenset(
         LEGAL_BASIS,
         ENABLED,
         RETAIN_FACE_VECTORS,
+        COUNTING,
         # Derived, for readers of the public register (governance/register.py); ignored on import,
         # since `safecity:capabilities` already says it.
         "safecity:analyses_faces",
@@ -124,6 +133,7 @@ _CAMERA_FIELD_KEYS = {
     "legal_basis": LEGAL_BASIS,
     "enabled": ENABLED,
     "retain_face_vectors": RETAIN_FACE_VECTORS,
+    "counting": COUNTING,
     "zone": SURVEILLANCE_ZONE,
     "camera_type": CAMERA_TYPE,
 }
@@ -224,6 +234,8 @@ def _camera_feature(camera: Camera, site: Site, *, public: bool) -> dict[str, ob
     # Written only when on (absent means off), and in the public register too: it is policy.
     if camera.retain_face_vectors:
         properties[RETAIN_FACE_VECTORS] = True
+    if not public and camera.counting is not None:
+        properties[COUNTING] = counting_to_json(camera.counting)
     return {
         "type": "Feature",
         "id": camera.id,
@@ -430,6 +442,7 @@ class _FeatureReader:
             legal_basis=self._text_or(LEGAL_BASIS, defaults.legal_basis),
             enabled=self._flag(ENABLED, default=True),
             retain_face_vectors=self._flag(RETAIN_FACE_VECTORS, default=False),
+            counting=self._counting(),
             zone=self._text_or(SURVEILLANCE_ZONE, "town"),
             camera_type=self._text_or(CAMERA_TYPE, "fixed"),
         )
@@ -559,6 +572,20 @@ class _FeatureReader:
             if match:
                 return int(match.group(1))
         self.fail(RETENTION_DAYS, f"must be a whole number of days, got {value!r}")
+
+    def _counting(self) -> CountingGeometry | None:
+        value = self.props.get(COUNTING)
+        if value is None:
+            return None
+        try:
+            return counting_from_json(value)
+        except ValidationError as exc:
+            problems = "; ".join(
+                f"{'.'.join(str(p) for p in e['loc']) or 'counting'}: {e['msg']}" for e in exc.errors()
+            )
+            self.fail(COUNTING, problems)
+        except ValueError as exc:
+            self.fail(COUNTING, str(exc))
 
     def _flag(self, key: str, *, default: bool) -> bool:
         value = self.props.get(key)

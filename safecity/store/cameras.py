@@ -6,6 +6,7 @@ from collections.abc import Sequence
 
 from sqlalchemy import delete, func, insert, select, update
 
+from safecity.registry.counting import counting_from_json, counting_to_json
 from safecity.store.database import Database
 from safecity.store.models import OBSERVATION_TABLES, CameraRow, ProcessingRunRow, SiteRow, utcnow
 from safecity.types import Camera, Capability, Site
@@ -41,6 +42,7 @@ def camera_from_row(row: CameraRow) -> Camera:
         zone=row.zone,
         camera_type=row.camera_type,
         retain_face_vectors=row.retain_face_vectors,
+        counting=counting_from_json(row.counting),
     )
 
 
@@ -63,6 +65,7 @@ def _camera_values(camera: Camera) -> dict[str, object]:
         "zone": camera.zone,
         "camera_type": camera.camera_type,
         "retain_face_vectors": camera.retain_face_vectors,
+        "counting": counting_to_json(camera.counting),
         "created_at": now,
         "updated_at": now,
     }

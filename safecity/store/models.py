@@ -102,6 +102,9 @@ class CameraRow(Base):
     camera_type: Mapped[str] = mapped_column(String(40), default="fixed")
     # Privacy by default: the embeddings of faces that match nothing are kept only where this is set.
     retain_face_vectors: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    # Counting lines and zones in the camera's pixels, method and anchor (CameraCountingConfig
+    # without its camera id); NULL: none registered.
+    counting: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 

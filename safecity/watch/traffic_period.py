@@ -1,9 +1,10 @@
 """The traffic statistics of one period, from what is stored: section speeds, line counts, zone visits.
 
 One function for every place that shows them (`safecity traffic report`, `GET
-/api/v1/traffic/statistics`, the dashboard chart's callers): it measures the configured sections
+/api/v1/traffic/statistics`): it measures the configured sections
 over the stored plate reads, reads the line crossings and the motion tracks of the cameras with
-zones, and aggregates all three per hour. The caller runs it inside its access-gate read (speeds
+zones (registered with the camera, else in the settings), and aggregates all three per hour. The
+caller runs it inside its access-gate read (speeds
 come from plate reads) and records what it returns.
 """
 
@@ -14,10 +15,11 @@ from datetime import datetime
 
 from sqlalchemy.orm import Session
 
-from safecity.analytics.traffic.lines import TrackPath, Zone
+from safecity.analytics.traffic.lines import TrackPath, Zone, counting_for
 from safecity.analytics.traffic.section_speed import Section
 from safecity.analytics.traffic.statistics import TrafficStatistics, traffic_statistics, zone_visits
 from safecity.config import Settings
+from safecity.store.cameras import CameraStore
 from safecity.store.database import Database
 from safecity.store.traffic import line_crossings_between, motion_tracks_between
 from safecity.watch.speeding import SpeedReport, measure_configured_speeds
@@ -39,10 +41,11 @@ def period_traffic(
     sections, report = measure_configured_speeds(db, settings.traffic, since, until)
     crossings = line_crossings_between(session, since, until)
     counting = settings.counting
-    zones = {
-        camera_id: [Zone(z.name, z.polygon) for z in configs]
-        for camera_id, configs in counting.zones_by_camera().items()
-    }
+    zones: dict[str, list[Zone]] = {}
+    for camera in CameraStore(db).all():
+        config = counting_for(camera, counting)
+        if config is not None and config.zones:
+            zones[camera.id] = [Zone(z.name, z.polygon) for z in config.zones]
     tracks = motion_tracks_between(session, since, until, zones)
     visits = zone_visits(
         (TrackPath.of_motion_track(t) for t in tracks), zones, counting.queue_speed_px_s, counting.queue_min_s

@@ -196,6 +196,7 @@ def test_an_update_changes_what_is_given_and_keeps_the_stream_url(
         ("/cameras/cam-404", {"name": "x"}, 404),
         ("/cameras/cam-1", {"heading_deg": 400.0}, 422),
         ("/cameras/cam-1", {"latitude": "north"}, 422),
+        ("/cameras/cam-1", {"counting": {"lines": [{"name": "a", "points": [[1, 1], [1, 1]]}]}}, 422),
     ],
 )
 def test_a_bad_update_is_refused(
@@ -204,6 +205,17 @@ def test_a_bad_update_is_refused(
     r = client.put(API + path, json=body, headers=bearer(tokens["admin"]))
     assert r.status_code == status
     assert CameraStore(api_db).get("cam-1").heading_deg == 90.0
+
+
+def test_counting_lines_are_set_with_the_camera(
+    client: TestClient, tokens: dict[str, str], api_db: Database
+) -> None:
+    counting = {"lines": [{"name": "stop", "points": [[0, 100], [200, 110]]}], "method": "loop"}
+    r = client.put(f"{API}/cameras/cam-1", json={"counting": counting}, headers=bearer(tokens["admin"]))
+    assert r.status_code == 200, r.text
+    assert r.json()["counting"]["lines"][0]["name"] == "stop"
+    stored = CameraStore(api_db).get("cam-1").counting
+    assert stored is not None and stored.method == "loop" and stored.lines[0].points[1] == (200, 110)
 
 
 def test_a_camera_without_observations_is_removed(

@@ -12,6 +12,7 @@ from videos import T0, square_clip
 from safecity.config import (
     CameraCountingConfig,
     CameraDefaults,
+    CountingGeometry,
     CountingLineConfig,
     CountingSettings,
     Settings,
@@ -99,3 +100,17 @@ def test_a_camera_counting_by_loop_stores_the_crossing(registered: Database, tmp
         rows = session.scalars(select(LineCrossingRow)).all()
         got = [(r.line_name, r.direction, r.track_id) for r in rows]
     assert got == [("mid", "eastbound", None)]  # a loop sees the line, not tracks
+
+
+def test_lines_registered_with_the_camera_count_without_settings(sqlite_db: Database, tmp_path: Path) -> None:
+    geometry = CountingGeometry(lines=(LINE,))
+    registered = camera(capabilities=CAPS, counting=geometry)
+    CameraStore(sqlite_db).save([site()], [registered])
+    clip = tmp_path / "square.mp4"
+    square_clip(clip, frames=75)
+    settings = _settings(tmp_path, ())
+    with ObservationWriter(sqlite_db, settings.store) as writer:
+        process_file(clip, registered, settings, sink=writer, snapshots=None, start_time=T0)
+    with sqlite_db.session() as session:
+        rows = session.scalars(select(LineCrossingRow)).all()
+    assert [(r.line_name, r.direction) for r in rows] == [("mid", "eastbound")]

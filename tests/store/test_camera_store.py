@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 from factories import camera, motion_track, site
 
+from safecity.config import CountingGeometry, CountingLineConfig, CountingZoneConfig
 from safecity.store.cameras import CameraStore, CameraStoreError
 from safecity.store.database import Database
 from safecity.store.writer import write_batch
@@ -15,6 +16,16 @@ def test_saved_camera_reads_back_equal(db: Database) -> None:
     cam = camera(capabilities=frozenset(Capability))
     CameraStore(db).save([site()], [cam])
     assert CameraStore(db).get("cam-1") == cam
+
+
+def test_counting_lines_and_zones_are_stored_with_the_camera(db: Database) -> None:
+    geometry = CountingGeometry(
+        lines=(CountingLineConfig(name="stop", points=((0, 100), (200, 110))),),
+        zones=(CountingZoneConfig(name="box", polygon=((0, 0), (50, 0), (50, 50))),),
+        method="loop",
+    )
+    CameraStore(db).save([site()], [camera(counting=geometry)])
+    assert CameraStore(db).get("cam-1").counting == geometry
 
 
 def test_several_cameras_share_a_site(db: Database) -> None:

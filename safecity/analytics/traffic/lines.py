@@ -28,7 +28,7 @@ from typing import Literal
 
 from safecity.analytics.tracking import FinishedTrack
 from safecity.config import CameraCountingConfig, CountingSettings
-from safecity.types import BBox, LineCrossing, MotionTrack, new_id
+from safecity.types import BBox, Camera, LineCrossing, MotionTrack, new_id
 
 Point = tuple[float, float]
 TrackPoint = tuple[float, float, float]
@@ -304,6 +304,14 @@ def without_reversals(crossings: Sequence[Crossing], window_s: float) -> list[Cr
     return kept
 
 
+def counting_for(camera: Camera, settings: CountingSettings) -> CameraCountingConfig | None:
+    """A camera's counting lines and zones: those registered with it, else its entry in the
+    settings' `[[counting.cameras]]`; None when it has neither."""
+    if camera.counting is None:
+        return settings.for_camera(camera.id)
+    return CameraCountingConfig.model_validate({**camera.counting.model_dump(), "camera_id": camera.id})
+
+
 def lines_of(config: CameraCountingConfig) -> list[CountingLine]:
     """The camera's configured counting lines (ValueError for degenerate ones)."""
     return [
@@ -350,8 +358,14 @@ class LineCounter:
 
     @classmethod
     def for_camera(cls, camera_id: str, settings: CountingSettings) -> LineCounter | None:
-        """The camera's counter from the settings; None when it has no lines or counts them by loop."""
-        config = settings.for_camera(camera_id)
+        """The camera's counter from the settings alone; None when it has no lines or counts by loop."""
+        return cls.for_config(settings.for_camera(camera_id), settings)
+
+    @classmethod
+    def for_config(
+        cls, config: CameraCountingConfig | None, settings: CountingSettings
+    ) -> LineCounter | None:
+        """The counter of a camera's configuration (`counting_for`); None without lines or by loop."""
         if config is None or not config.lines or config.method != "tracks":
             return None
         return cls.from_config(config, settings)

@@ -32,7 +32,7 @@ import cv2
 import numpy as np
 
 from safecity.analytics.traffic.lines import UNKNOWN, VEHICLE, CountingLine, lines_of
-from safecity.config import CountingSettings
+from safecity.config import CameraCountingConfig, CountingSettings
 from safecity.types import BBox, LineCrossing, new_id
 
 MAX_ROWS = 2000
@@ -84,11 +84,17 @@ class LoopCounter:
 
     @classmethod
     def for_camera(cls, camera_id: str, settings: CountingSettings) -> LoopCounter | None:
-        """The camera's loops from the settings; None unless its lines are counted by loop."""
-        config = settings.for_camera(camera_id)
+        """The camera's loops from the settings alone; None unless its lines are counted by loop."""
+        return cls.for_config(settings.for_camera(camera_id), settings)
+
+    @classmethod
+    def for_config(
+        cls, config: CameraCountingConfig | None, settings: CountingSettings
+    ) -> LoopCounter | None:
+        """The loops of a camera's configuration (`lines.counting_for`); None unless counted by loop."""
         if config is None or not config.lines or config.method != "loop":
             return None
-        return cls(camera_id, lines_of(config), settings)
+        return cls(config.camera_id, lines_of(config), settings)
 
     def _geometry(self, shape: tuple[int, int], scale: float) -> list[_Loop]:
         loops: list[_Loop] = []

@@ -21,7 +21,7 @@ from safecity.api.schemas import PROBLEM_RESPONSES
 from safecity.api.security import Context, CurrentCaller
 from safecity.api.security import require as require_permission
 from safecity.api.uploads import read_upload
-from safecity.config import Settings, redact_url
+from safecity.config import CountingGeometry, Settings, redact_url
 from safecity.governance.access import Caller
 from safecity.governance.audit import AuditLog
 from safecity.governance.permissions import Permission
@@ -56,6 +56,9 @@ class CameraOut(BaseModel):
     zone: str
     camera_type: str
     retain_face_vectors: bool
+    counting: CountingGeometry | None = Field(
+        None, description="Counting lines and zones in the camera's pixels; null: none registered."
+    )
     stream_url: str | None = Field(
         None, description="Only for those who manage cameras, with its password hidden; null otherwise."
     )
@@ -107,6 +110,9 @@ class CameraFields(BaseModel):
     camera_type: str = "fixed"
     enabled: bool = True
     retain_face_vectors: bool = False
+    counting: CountingGeometry | None = Field(
+        None, description="Counting lines and zones in the camera's pixels (else those of the settings)."
+    )
 
 
 class CameraIn(CameraFields):
@@ -132,6 +138,9 @@ class CameraUpdate(BaseModel):
     camera_type: str | None = None
     enabled: bool | None = None
     retain_face_vectors: bool | None = None
+    counting: CountingGeometry | None = Field(
+        None, description="Replaces the camera's counting lines and zones ({} removes them all)."
+    )
 
 
 class CameraRemoved(BaseModel):
@@ -166,6 +175,7 @@ def camera_out(camera: Camera, caller: Caller) -> CameraOut:
         zone=camera.zone,
         camera_type=camera.camera_type,
         retain_face_vectors=camera.retain_face_vectors,
+        counting=camera.counting,
         stream_url=redact_url(camera.stream_url) if manager else None,
     )
 
@@ -231,6 +241,7 @@ def _built(settings: Settings, body: CameraIn) -> Camera:
             zone=body.zone,
             camera_type=body.camera_type,
             retain_face_vectors=body.retain_face_vectors,
+            counting=body.counting,
         )
         validate_camera(camera)
     except ValueError as exc:
@@ -358,6 +369,8 @@ def update_camera(camera_id: str, body: CameraUpdate, ctx: Context, caller: Curr
     try:
         if "capabilities" in changes:
             changes["capabilities"] = parse_capabilities(body.capabilities or [])
+        if body.counting is not None:
+            changes["counting"] = body.counting
         camera = dataclasses.replace(current, **changes)
         validate_camera(camera)
     except ValueError as exc:
