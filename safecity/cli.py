@@ -1062,6 +1062,7 @@ from safecity import (  # noqa: E402, F401
     cli_audit,
     cli_faces,
     cli_governance,
+    cli_load,
     cli_retention,
     cli_serve,
     cli_traffic,
