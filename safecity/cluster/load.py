@@ -126,7 +126,10 @@ def _plate(rng: random.Random) -> str:
 
 
 @dataclass
-class _World:
+class LoadWorld:
+    """A run's registered cameras, its hotlisted plates, the plates the city's traffic carries, the
+    seeded generator, and recent reads (what the concurrent searches look for)."""
+
     cameras: list[Camera]
     hot: list[str]
     plates: list[str]
@@ -134,7 +137,7 @@ class _World:
     seen: list[str] = field(default_factory=list)
 
 
-def register(db: Database, profile: LoadProfile, settings: Settings) -> _World:
+def register(db: Database, profile: LoadProfile, settings: Settings) -> LoadWorld:
     """The run's cameras (one site each ten) and hotlist, in a database that has no other cameras."""
     store = CameraStore(db)
     others = [c.id for c in store.all() if not c.id.startswith("load-")]
@@ -172,10 +175,10 @@ def register(db: Database, profile: LoadProfile, settings: Settings) -> _World:
     for plate in hot:
         hotlists.add(plate, reason="load simulation", owner="load", expires_at=None)
     plates = [_plate(rng) for _ in range(50_000)]
-    return _World(cameras, hot, plates, rng)
+    return LoadWorld(cameras, hot, plates, rng)
 
 
-def _tick(world: _World, profile: LoadProfile, t: float, now: datetime) -> list[Observation]:
+def tick(world: LoadWorld, profile: LoadProfile, t: float, now: datetime) -> list[Observation]:
     """Observations of all cameras over one tick: Poisson counts at the profile's rate."""
     rng = world.rng
     mean = profile.rate * profile.factor(t) * profile.tick_s
@@ -238,7 +241,7 @@ def run_load(db: Database, settings: Settings, profile: LoadProfile, *, paced: b
                     wait = t_start + t - time.perf_counter()
                     if wait > 0:
                         time.sleep(wait)  # pacing a real-time stream, not waiting for an event
-                batch = _tick(world, profile, t, start_wall + timedelta(seconds=t))
+                batch = tick(world, profile, t, start_wall + timedelta(seconds=t))
                 handed = time.perf_counter()
                 writer.submit_many(batch)
                 offered += len(batch)
