@@ -8,7 +8,8 @@ browsers fetch nothing from anywhere else. The schema itself is at `/api/v1/open
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
+from contextlib import asynccontextmanager
 from typing import TYPE_CHECKING
 
 from fastapi import APIRouter, FastAPI
@@ -63,7 +64,16 @@ def create_app(
     camera_health: Callable[[], Sequence[CameraHealth]] | None = None,
 ) -> FastAPI:
     """The application; `camera_health` reports live camera states when a runtime runs beside it."""
+    context = ApiContext.build(settings, db, camera_health=camera_health)
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        yield
+        if context.live is not None:
+            context.live.close()  # the alert listener's connection goes with the app
+
     app = FastAPI(
+        lifespan=lifespan,
         title="Open Safe City API",
         version=__version__,
         description="Open, accountable city video analytics. Every read of personal data is audited.",
@@ -71,7 +81,7 @@ def create_app(
         docs_url=None,
         redoc_url=None,
     )
-    app.state.context = ApiContext.build(settings, db, camera_health=camera_health)
+    app.state.context = context
     problems.install(app)
     api = APIRouter(prefix=API_PREFIX)
     for module in ROUTERS:

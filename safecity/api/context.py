@@ -12,6 +12,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+from safecity.api.live_wakeups import LiveWakeups
 from safecity.config import Settings
 from safecity.governance.access import AccessGate
 from safecity.governance.users import UserStore
@@ -33,6 +34,8 @@ class ApiContext:
     media: MediaStore
     camera_health: Callable[[], Sequence[CameraHealth]] | None = None
     """Live camera states from the runtime beside the API; None when the API runs alone."""
+    live: LiveWakeups | None = None
+    """The live feeds waiting for alerts (and the PostgreSQL listener that wakes them)."""
     _lock: threading.Lock = field(default_factory=threading.Lock)
     _analyser: FaceAnalyser | None = None
     _index: FaceIndex | None = None
@@ -51,6 +54,7 @@ class ApiContext:
             users=UserStore(db),
             media=MediaStore(settings.effective_media_dir, settings.store.snapshot_jpeg_quality),
             camera_health=camera_health,
+            live=LiveWakeups(db),
         )
 
     def analyser(self) -> FaceAnalyser:

@@ -10,11 +10,16 @@ personal data is recorded in the audit chain (`view_sighting`), like any other r
 
 Messages (JSON): `{"type": "alert", "alert": {...}}` and `{"type": "cameras", "cameras": [...]}`.
 Close codes: 4401 not logged in / token refused, 4403 not allowed.
+
+Each feed looks for new alerts every `api.live_poll_s`, and at once when PostgreSQL notifies
+that an alert was committed (`api.live_wakeups`): several API replicas over one database all
+push it without waiting for their next poll.
 """
 
 from __future__ import annotations
 
 import asyncio
+import time
 from datetime import datetime
 from typing import Any
 
@@ -22,6 +27,7 @@ from fastapi import APIRouter, WebSocket, WebSocketDisconnect
 from starlette.concurrency import run_in_threadpool
 
 from safecity.api.context import ApiContext
+from safecity.api.live_wakeups import wait
 from safecity.api.security import SESSION_COOKIE
 from safecity.governance.access import Caller
 from safecity.governance.audit import AuditAction
@@ -123,11 +129,14 @@ async def live(websocket: WebSocket) -> None:
     feed = _Feed(ctx, caller)
     await run_in_threadpool(feed.start)
     poll_s = ctx.settings.api.live_poll_s
-    every = max(1, round(ctx.settings.api.live_cameras_s / poll_s))
-    tick = 0
+    wakeups = ctx.live
+    event = wakeups.register() if wakeups is not None else asyncio.Event()
+    states_every = ctx.settings.api.live_cameras_s
+    states_due = 0.0
     try:
         while True:
-            if tick % every == 0:
+            if time.monotonic() >= states_due:
+                states_due = time.monotonic() + states_every
                 await websocket.send_json(
                     {"type": "cameras", "cameras": await run_in_threadpool(feed.cameras_state)}
                 )
@@ -137,7 +146,10 @@ async def live(websocket: WebSocket) -> None:
                 alerts = []
             for a in alerts:
                 await websocket.send_json(alert_message(a, feed.full))
-            tick += 1
-            await asyncio.sleep(poll_s)  # the poll interval of the feed, not a wait for a test
+            # Until an alert is committed (PostgreSQL notifies at once) or the poll interval passes.
+            await wait(event, poll_s)
     except WebSocketDisconnect:
         return
+    finally:
+        if wakeups is not None:
+            wakeups.unregister(event)
