@@ -308,7 +308,9 @@ def scaling_png(results: Sequence[LoadResult], path: str) -> None:
     xs = [r.profile.cameras for r in paced]
     left.plot(xs, [r.stored_per_s for r in paced], marker="o", label="stored")
     left.plot(xs, [r.offered / r.profile.seconds for r in paced], linestyle="--", label="offered")
-    left.set(xscale="log", xlabel="cameras", ylabel="observations/s", title="Sustained throughput")
+    left.set(
+        xscale="log", yscale="log", xlabel="cameras", ylabel="observations/s", title="Sustained throughput"
+    )
     left.legend()
     right.plot(xs, [r.alert_ms[1] for r in paced], marker="o", label="alert p95")
     right.plot(xs, [r.search_ms[1] for r in paced], marker="s", label="search p95")
