@@ -292,7 +292,7 @@ def table(results: Sequence[LoadResult]) -> str:
             f"{r.alert_ms[0]:>10.1f}{r.alert_ms[1]:>8.1f}{r.alert_ms[2]:>8.1f}"
             f"{r.search_ms[0]:>11.1f}{r.search_ms[1]:>8.1f}"
         )
-    rows.append("(latencies in ms, percentiles over each run; alert: read handed to the sink -> alert committed)")
+    rows.append("(latencies in ms, percentiles of each run; alert: read handed to the sink -> alert stored)")
     return "\n".join(rows)
 
 
