@@ -123,10 +123,7 @@ def measure_speeds(
     settings: TrafficSettings | None = None,
 ) -> SpeedReport:
     """Run the matcher over `reads` (an iterable in time order) and sort out the violations."""
-    s = settings or TrafficSettings()
-    matcher = SectionSpeedMatcher(
-        sections, one_edit_min_length=s.one_edit_min_length, allowed_lateness_s=s.allowed_lateness_s
-    )
+    matcher = SectionSpeedMatcher.from_settings(sections, settings)
     measurements = tuple(matcher.run(reads))
     violations = tuple(v for v in map(violation_of, measurements) if v is not None)
     return SpeedReport(measurements, violations, matcher.reads)
@@ -192,15 +189,7 @@ class SpeedingWatch:
         if self._matcher is not None and self._matcher.pending:
             log.warning("sections changed: %d reads waiting at A are not paired", self._matcher.pending)
         self.sections = sections
-        self._matcher = (
-            SectionSpeedMatcher(
-                sections,
-                one_edit_min_length=self.settings.one_edit_min_length,
-                allowed_lateness_s=self.settings.allowed_lateness_s,
-            )
-            if sections
-            else None
-        )
+        self._matcher = SectionSpeedMatcher.from_settings(sections, self.settings) if sections else None
 
     def check(self, reads: Sequence[PlateRead]) -> list[Alert]:
         """Feed stored reads (oldest first); the new speeding alerts they complete."""

@@ -383,13 +383,12 @@ class LineCounter:
         if path.boxes:  # stored motion tracks have none: they are counted without fragment merging
             for (t, _, _), b in zip(path.points, path.boxes, strict=True):
                 boxes[path.start + timedelta(seconds=t)] = b
-        by_name = {line.name: line for line in self.lines}
         out: list[LineCrossing] = []
         for line in self.lines:
             found = line_crossings(line, path.points, self.settings.hysteresis_px)
             for c in without_reversals(found, self.settings.reversal_window_s):
                 at = path.start + timedelta(seconds=c.t)
-                if self._is_fragment(by_name[c.line_name], path.track_id, c.direction, at, boxes):
+                if self._is_fragment(line, path.track_id, c.direction, at, boxes):
                     self.fragments += 1
                     continue
                 box = path.boxes[c.step] if path.boxes else _point_box(c.x, c.y)

@@ -429,6 +429,16 @@ class SectionSpeedMatcher:
         """Reads that came too late to be processed in order (see the class docstring)."""
         self.measurements = 0
 
+    @classmethod
+    def from_settings(
+        cls, sections: Iterable[Section], settings: TrafficSettings | None = None
+    ) -> SectionSpeedMatcher:
+        """A matcher with the one-edit length and allowed lateness of `traffic` settings (default ones)."""
+        s = settings or TrafficSettings()
+        return cls(
+            sections, one_edit_min_length=s.one_edit_min_length, allowed_lateness_s=s.allowed_lateness_s
+        )
+
     @property
     def pending(self) -> int:
         """Reads held back or waiting at A in the windows: what the memory holds."""
@@ -497,8 +507,4 @@ def measure(
     sections: Sequence[Section], reads: Iterable[PlateRead], settings: TrafficSettings | None = None
 ) -> list[SpeedMeasurement]:
     """Every measurement in a stream of reads (time order), with the matcher set from `settings`."""
-    s = settings or TrafficSettings()
-    matcher = SectionSpeedMatcher(
-        sections, one_edit_min_length=s.one_edit_min_length, allowed_lateness_s=s.allowed_lateness_s
-    )
-    return list(matcher.run(reads))
+    return list(SectionSpeedMatcher.from_settings(sections, settings).run(reads))
