@@ -23,16 +23,18 @@ import csv
 import io
 import math
 from collections import defaultdict
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Final, TextIO
+from typing import Any, Final, TextIO, TypeVar
 
 import numpy as np
 
 from safecity.analytics.traffic.lines import TrackPath, Zone, count_crossings, interval_start
 from safecity.analytics.traffic.section_speed import SpeedMeasurement
 from safecity.types import LineCrossing
+
+_Row = TypeVar("_Row")
 
 HOUR_S = 3600.0
 P85_METHOD: Final = "linear"
@@ -282,10 +284,22 @@ def _hour(value: datetime) -> str:
     return value.isoformat()
 
 
+def _csv_with_header(stream: TextIO, columns: Sequence[str]) -> Any:
+    """A CSV writer on `stream` (newline-terminated rows) that has written the header already."""
+    writer = csv.writer(stream, lineterminator="\n")
+    writer.writerow(columns)
+    return writer
+
+
+def _as_text(write: Callable[[Iterable[_Row], TextIO], None], rows: Iterable[_Row]) -> str:
+    stream = io.StringIO()
+    write(rows, stream)
+    return stream.getvalue()
+
+
 def write_sections_csv(rows: Iterable[SectionHourStats], stream: TextIO) -> None:
     """The section table as CSV with a header (`SECTION_COLUMNS`); speeds to 3 decimals, times ISO 8601."""
-    writer = csv.writer(stream, lineterminator="\n")
-    writer.writerow(SECTION_COLUMNS)
+    writer = _csv_with_header(stream, SECTION_COLUMNS)
     for r in rows:
         writer.writerow(
             (
@@ -304,16 +318,14 @@ def write_sections_csv(rows: Iterable[SectionHourStats], stream: TextIO) -> None
 
 def write_lines_csv(rows: Iterable[LineHourCount], stream: TextIO) -> None:
     """The line table as CSV with a header (`LINE_COLUMNS`)."""
-    writer = csv.writer(stream, lineterminator="\n")
-    writer.writerow(LINE_COLUMNS)
+    writer = _csv_with_header(stream, LINE_COLUMNS)
     for r in rows:
         writer.writerow((r.camera_id, r.line_name, _hour(r.hour_start), r.direction, r.object_class, r.count))
 
 
 def write_zones_csv(rows: Iterable[ZoneHourStats], stream: TextIO) -> None:
     """The zone table as CSV with a header (`ZONE_COLUMNS`); dwell to 3 decimals."""
-    writer = csv.writer(stream, lineterminator="\n")
-    writer.writerow(ZONE_COLUMNS)
+    writer = _csv_with_header(stream, ZONE_COLUMNS)
     for r in rows:
         writer.writerow(
             (
@@ -330,18 +342,12 @@ def write_zones_csv(rows: Iterable[ZoneHourStats], stream: TextIO) -> None:
 
 
 def zones_csv(rows: Iterable[ZoneHourStats]) -> str:
-    stream = io.StringIO()
-    write_zones_csv(rows, stream)
-    return stream.getvalue()
+    return _as_text(write_zones_csv, rows)
 
 
 def sections_csv(rows: Iterable[SectionHourStats]) -> str:
-    stream = io.StringIO()
-    write_sections_csv(rows, stream)
-    return stream.getvalue()
+    return _as_text(write_sections_csv, rows)
 
 
 def lines_csv(rows: Iterable[LineHourCount]) -> str:
-    stream = io.StringIO()
-    write_lines_csv(rows, stream)
-    return stream.getvalue()
+    return _as_text(write_lines_csv, rows)
