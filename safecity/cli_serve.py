@@ -29,6 +29,13 @@ def serve(
     api_port: Annotated[
         int | None, typer.Option(help="Port of the API and web UI (default api.port; 0: any free port).")
     ] = None,
+    cluster: Annotated[
+        str | None,
+        typer.Option(
+            help="Analyse on a Ray cluster: ray://HOST:10001, HOST:6379, auto or local (default "
+            "cluster.address; empty: worker processes here). Needs a database every node reaches."
+        ),
+    ] = None,
 ) -> None:
     """Analyse every enabled live camera (rtsp://, http(s)://) until stopped; serve the API and web UI,
     /metrics and /status."""
@@ -46,7 +53,16 @@ def serve(
         err.print(
             "note: no enabled camera has an rtsp:// or http(s):// stream URL yet; watching the register"
         )
-    runtime = Runtime(s, db, workers=workers)
+    if cluster is not None:
+        s = s.model_copy(update={"cluster": s.cluster.model_copy(update={"address": cluster})})
+    pool = None
+    if s.cluster.address:
+        from safecity.cluster.ray_pool import RayWorkers, actors_for
+
+        if db.is_sqlite and s.cluster.address != "local":
+            err.print("note: a SQLite file is reachable only from this machine; use PostgreSQL on a cluster")
+        pool = RayWorkers(s, actors_for(len(live), s.cluster))
+    runtime = Runtime(s, db, workers=workers, pool=pool)
     stop = threading.Event()
 
     def on_signal(signum: int, _frame: object) -> None:
@@ -78,8 +94,18 @@ def serve(
     password = ensure_first_admin(db)
     if password is not None:  # first run: no default credentials, this is shown once
         out.print(f"[bold]first run: created user {FIRST_ADMIN!r} with password {password}[/] (shown once)")
-    runtime.start()
-    out.print(f"serving {len(live)} live cameras; health at {server.url}/status and {server.url}/metrics")
+    from safecity.cluster.ray_pool import ClusterError
+
+    try:
+        runtime.start()
+    except ClusterError as exc:
+        api.close()
+        server.close()
+        fail(str(exc), code=1)
+    where = f"on {pool.size} Ray actors at {s.cluster.address}" if pool is not None else "here"
+    out.print(
+        f"serving {len(live)} live cameras {where}; health at {server.url}/status and {server.url}/metrics"
+    )
     out.print(f"API at {api.url}/api/v1 (schema: {api.url}/api/v1/openapi.json)")
     try:
         runtime.run_until(stop, None if duration is None else time.monotonic() + duration)

@@ -193,6 +193,24 @@ class StoreSettings(_Section):
     )
     pg_pool_size: int = Field(5, ge=1, description="PostgreSQL connections kept open per process.")
     pg_max_overflow: int = Field(5, ge=0, description="Extra PostgreSQL connections allowed under load.")
+    partition_months_ahead: int = Field(
+        3,
+        ge=0,
+        le=120,
+        description="PostgreSQL: months after the current one whose observation partitions are created in "
+        "advance (by `safecity db upgrade` and `safecity db partitions --ensure`); rows of months without "
+        "one are kept in the default partition.",
+    )
+    write_retry_initial_s: float = Field(
+        0.5, gt=0, description="First wait before a batch is written again after the database went away."
+    )
+    write_retry_cap_s: float = Field(10.0, gt=0, description="Longest wait between two tries of one batch.")
+    write_retry_give_up_s: float = Field(
+        600.0,
+        ge=0,
+        description="How long the writer keeps retrying a batch while the database is unreachable before it "
+        "stops and reports the error (0: never retry).",
+    )
 
 
 class HotlistSettings(_Section):
@@ -683,6 +701,42 @@ class CountingSettings(_Section):
         return None
 
 
+class ClusterSettings(_Section):
+    """Scale-out: cameras analysed by Ray actors on several machines (`serve --cluster`)."""
+
+    address: str = Field(
+        "",
+        description="Ray cluster to run the analysers on: ray://HOST:10001, HOST:6379, auto (the cluster "
+        "this machine joined with `ray start`) or local (a one-machine Ray started here); empty: worker "
+        "processes on this machine, no Ray.",
+    )
+    actors: int = Field(
+        0, ge=0, description="Ray actors to start; 0: one per `cameras_per_actor` live cameras at start."
+    )
+    cameras_per_actor: int = Field(4, ge=1, description="Cameras one actor decodes and analyses.")
+    num_cpus_per_actor: float = Field(
+        1.0, gt=0, description="CPU cores Ray reserves for each actor (see docs/DEPLOYMENT.md for sizing)."
+    )
+    num_gpus_per_actor: float = Field(
+        0.0, ge=0, description="GPUs Ray reserves for each actor (face embedding and OCR on CUDA builds)."
+    )
+    max_restarts: int = Field(
+        -1, ge=-1, description="Times Ray restarts a failed actor (-1: always); after that it is replaced."
+    )
+    report_wait_s: float = Field(
+        1.0, gt=0, description="Longest an actor holds a report back while it has nothing to send."
+    )
+    call_timeout_s: float = Field(
+        30.0, gt=0, description="An actor that does not answer for this long is treated as failed."
+    )
+    recording_retries: int = Field(
+        3, ge=0, description="Times a recording is analysed again after the actor analysing it failed."
+    )
+    object_store_mb: int = Field(
+        256, ge=80, description='Object store (MB) of the Ray instance `address = "local"` starts here.'
+    )
+
+
 class Settings(BaseSettings):
     """All of Open Safe City's configuration."""
 
@@ -710,6 +764,7 @@ class Settings(BaseSettings):
     sim: SimSettings = SimSettings()
     traffic: TrafficSettings = TrafficSettings()
     counting: CountingSettings = CountingSettings()
+    cluster: ClusterSettings = ClusterSettings()
 
     @classmethod
     def settings_customise_sources(

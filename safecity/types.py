@@ -9,7 +9,7 @@ from __future__ import annotations
 import enum
 import uuid
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 
 import numpy as np
 import numpy.typing as npt
@@ -31,8 +31,25 @@ class Capability(enum.StrEnum):
 
 
 def new_id() -> str:
-    """A fresh observation or entity id (32 hex characters, globally unique)."""
+    """A fresh entity id (32 hex characters, globally unique)."""
     return uuid.uuid4().hex
+
+
+OBSERVATION_NAMESPACE = uuid.UUID("5f0c8a3e-2d41-4b7e-9a6f-1c3d5e7f9b20")
+"""Namespace of the uuid5 ids of observations (see `observation_id`)."""
+
+
+def observation_id(camera_id: str, kind: str, timestamp: datetime, *parts: object) -> str:
+    """The id of an observation, derived from what it is: camera, kind, time and what tells it apart.
+
+    Deterministic on purpose: the same frames analysed twice (a cluster actor restarted on a
+    recording, a file processed again) give the same ids, and the writer's insert-or-ignore keeps
+    one copy, so a retry never doubles an observation. 32 hex characters, like `new_id`.
+    """
+    if timestamp.tzinfo is None:
+        raise ValueError(f"observation time must be timezone-aware, got {timestamp!r}")
+    name = "|".join([camera_id, kind, timestamp.astimezone(UTC).isoformat(), *map(str, parts)])
+    return uuid.uuid5(OBSERVATION_NAMESPACE, name).hex
 
 
 @dataclass(frozen=True, slots=True)

@@ -14,7 +14,7 @@ from datetime import datetime
 from functools import reduce
 
 from safecity.config import TrackingSettings
-from safecity.types import BBox, BGRImage, MotionTrack, new_id
+from safecity.types import BBox, BGRImage, MotionTrack, observation_id
 
 
 @dataclass(frozen=True, slots=True, eq=False)
@@ -40,10 +40,12 @@ class FinishedTrack:
 
     def to_motion_track(self, snapshot: str = "", *, obs_id: str | None = None) -> MotionTrack:
         """The observation to store. `obs_id` reuses an id already handed out (for example one
-        a snapshot file was named after); by default the observation gets a fresh one.
+        a snapshot file was named after); by default its id follows from camera, start and track.
         """
         return MotionTrack(
-            id=obs_id if obs_id is not None else new_id(),
+            id=obs_id
+            if obs_id is not None
+            else observation_id(self.camera_id, "motion", self.first_seen, self.track_id),
             camera_id=self.camera_id,
             timestamp=self.first_seen,
             ended_at=self.last_seen,

@@ -29,7 +29,7 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from safecity.config import Settings
 from safecity.pipeline.health import CameraHealth, OfflineWatch, RateMeter
@@ -76,7 +76,9 @@ class _Stop:
     pass
 
 
-class _QueueSink:
+class QueueSink:
+    """What a camera's pipeline hands over, as messages on `out` (anything with `put`)."""
+
     def __init__(self, out: Any) -> None:
         self.out = out
 
@@ -87,7 +89,7 @@ class _QueueSink:
         self.out.put(("match", list(events)))
 
 
-class _Models:
+class SharedModels:
     """Analysers shared by the cameras of one worker, loaded on first use, used under one lock."""
 
     def __init__(self, settings: Settings) -> None:
@@ -111,11 +113,17 @@ class _Models:
         return self._faces
 
 
-class _CameraRun:
+class CameraRun:
     """One camera in a worker: its live source and the thread that analyses what it decodes."""
 
     def __init__(
-        self, camera: Camera, settings: Settings, worker: int, models: _Models, sink: _QueueSink, matcher: Any
+        self,
+        camera: Camera,
+        settings: Settings,
+        worker: int,
+        models: SharedModels,
+        sink: QueueSink,
+        matcher: Any,
     ) -> None:
         from safecity.pipeline.process import CameraPipeline
         from safecity.sources.live import LiveSource
@@ -207,9 +215,9 @@ class _CameraRun:
 
 def _worker_main(worker: int, settings: Settings, control: Any, out: Any) -> None:
     logging.basicConfig(level=logging.WARNING)
-    models = _Models(settings)
-    sink = _QueueSink(out)
-    runs: dict[str, _CameraRun] = {}
+    models = SharedModels(settings)
+    sink = QueueSink(out)
+    runs: dict[str, CameraRun] = {}
     matcher: Any = None
     next_status = 0.0
     while True:
@@ -223,7 +231,7 @@ def _worker_main(worker: int, settings: Settings, control: Any, out: Any) -> Non
             if message.camera.id in runs:
                 runs.pop(message.camera.id).stop()
             try:
-                run = _CameraRun(message.camera, settings, worker, models, sink, matcher)
+                run = CameraRun(message.camera, settings, worker, models, sink, matcher)
                 run.start()
                 runs[message.camera.id] = run
             except Exception as exc:  # a camera that cannot start is reported, the others go on
@@ -244,13 +252,107 @@ def _worker_main(worker: int, settings: Settings, control: Any, out: Any) -> Non
     out.put(("bye", worker))
 
 
+class WorkerPool(Protocol):
+    """Where cameras are analysed: worker processes on this machine, or Ray actors (safecity/cluster).
+
+    The runtime decides which worker (0 … size-1) runs which camera; the pool carries that out
+    and hands back what its workers send, as the messages `_worker_main` puts on its queue:
+    ("obs", observations) to be stored, ("stored", plate reads) already stored by the worker,
+    ("match", face match events), ("status", health), ("error", camera id, message).
+    """
+
+    size: int
+
+    def start(self) -> None: ...
+
+    def add(self, worker: int, camera: Camera) -> None: ...
+
+    def remove(self, worker: int, camera_id: str) -> None: ...
+
+    def set_matcher(self, matcher: FaceMatcher | None) -> None: ...
+
+    def receive(self, wait_s: float) -> list[tuple[Any, ...]]:
+        """What workers sent, waiting up to `wait_s` for the first message."""
+        ...
+
+    def stop(self) -> list[tuple[Any, ...]]:
+        """Stop every camera (open tracks decided) and every worker; what they sent while stopping."""
+        ...
+
+
+class ProcessWorkers:
+    """Worker processes on this machine, one per core by default (see the module docstring)."""
+
+    def __init__(self, settings: Settings, size: int) -> None:
+        self.size = size
+        self._ctx = mp.get_context("spawn")
+        self._out: Any = self._ctx.Queue()
+        self._controls: list[Any] = [self._ctx.Queue() for _ in range(size)]
+        self._procs = [
+            self._ctx.Process(
+                target=_worker_main,
+                args=(i, settings, self._controls[i], self._out),
+                name=f"safecity-worker-{i}",
+            )
+            for i in range(size)
+        ]
+
+    def start(self) -> None:
+        for p in self._procs:
+            p.start()
+
+    def add(self, worker: int, camera: Camera) -> None:
+        self._controls[worker].put(_Add(camera))
+
+    def remove(self, worker: int, camera_id: str) -> None:
+        self._controls[worker].put(_Remove(camera_id))
+
+    def set_matcher(self, matcher: FaceMatcher | None) -> None:
+        for control in self._controls:
+            control.put(_Matcher(matcher))
+
+    def receive(self, wait_s: float) -> list[tuple[Any, ...]]:
+        items: list[tuple[Any, ...]] = []
+        try:
+            items.append(self._out.get(timeout=wait_s))
+            while True:
+                items.append(self._out.get_nowait())
+        except queue.Empty:
+            pass
+        return items
+
+    def stop(self) -> list[tuple[Any, ...]]:
+        for control in self._controls:
+            control.put(_Stop())
+        items: list[tuple[Any, ...]] = []
+        alive = set(range(self.size))
+        deadline = time.monotonic() + 60
+        while alive and time.monotonic() < deadline:
+            try:
+                item = self._out.get(timeout=_POLL_S)
+            except queue.Empty:
+                alive = {i for i in alive if self._procs[i].is_alive()}
+                continue
+            if item[0] == "bye":
+                alive.discard(item[1])
+            else:
+                items.append(item)
+        for p in self._procs:
+            p.join(timeout=10)
+            if p.is_alive():
+                p.terminate()
+        return items
+
+
 # ------------------------------------------------------------------ main process side
 
 
 class Runtime:
     """Starts the workers, keeps cameras assigned, stores what they send, serves health."""
 
-    def __init__(self, settings: Settings, db: Database, *, workers: int | None = None) -> None:
+    def __init__(
+        self, settings: Settings, db: Database, *, workers: int | None = None, pool: WorkerPool | None = None
+    ) -> None:
         from safecity.store.face_watchlists import FaceWatchlistStore
         from safecity.store.hotlists import HotlistStore
         from safecity.store.media import MediaStore
@@ -262,17 +364,7 @@ class Runtime:
         self.settings = settings
         self.db = db
         n = workers or settings.streams.workers or os.cpu_count() or 1
-        self._ctx = mp.get_context("spawn")
-        self._out: Any = self._ctx.Queue()
-        self._controls: list[Any] = [self._ctx.Queue() for _ in range(n)]
-        self._procs = [
-            self._ctx.Process(
-                target=_worker_main,
-                args=(i, settings, self._controls[i], self._out),
-                name=f"safecity-worker-{i}",
-            )
-            for i in range(n)
-        ]
+        self._pool: WorkerPool = pool if pool is not None else ProcessWorkers(settings, n)
         self._assigned: dict[str, tuple[int, Camera]] = {}
         self._health: dict[str, CameraHealth] = {}
         self._lock = threading.Lock()
@@ -294,8 +386,7 @@ class Runtime:
     # -- lifecycle
 
     def start(self) -> None:
-        for p in self._procs:
-            p.start()
+        self._pool.start()
         self.reload()
 
     def health(self) -> list[CameraHealth]:
@@ -308,12 +399,8 @@ class Runtime:
             self.step()
 
     def step(self, wait_s: float = _POLL_S) -> None:
-        try:
-            self._handle(self._out.get(timeout=wait_s))
-            while True:
-                self._handle(self._out.get_nowait())
-        except queue.Empty:
-            pass
+        for item in self._pool.receive(wait_s):
+            self._handle(item)
         self._flush_matches()
         if self._speeding is not None:
             self.alerts.extend(self._speeding.advance(datetime.now(UTC)))
@@ -339,20 +426,8 @@ class Runtime:
             log.exception("could not append the audit anchor to %s", path)
 
     def stop(self) -> None:
-        for control in self._controls:
-            control.put(_Stop())
-        alive = {i for i, p in enumerate(self._procs)}
-        deadline = time.monotonic() + 60
-        while alive and time.monotonic() < deadline:
-            try:
-                item = self._out.get(timeout=_POLL_S)
-            except queue.Empty:
-                alive = {i for i in alive if self._procs[i].is_alive()}
-                continue
-            if item[0] == "bye":
-                alive.discard(item[1])
-            else:
-                self._handle(item)
+        for item in self._pool.stop():
+            self._handle(item)
         self._flush_matches()
         self._writer.close()
         if self._speeding is not None:
@@ -360,10 +435,6 @@ class Runtime:
         if self._sweeper is not None:
             self._sweeper.join(timeout=60)
         self.anchor()
-        for p in self._procs:
-            p.join(timeout=10)
-            if p.is_alive():
-                p.terminate()
 
     # -- register and watchlists
 
@@ -384,7 +455,7 @@ class Runtime:
         wanted = {c.id: c for c in CameraStore(self.db).all() if is_live(c)}
         for camera_id, (worker, camera) in list(self._assigned.items()):
             if wanted.get(camera_id) != camera:
-                self._controls[worker].put(_Remove(camera_id))
+                self._pool.remove(worker, camera_id)
                 del self._assigned[camera_id]
                 with self._lock:
                     self._health.pop(camera_id, None)
@@ -393,13 +464,12 @@ class Runtime:
         if templates != self._templates_seen:
             self._templates_seen = templates
             matcher = FaceMatcher(templates, self.settings.faces.match_threshold) if templates else None
-            for control in self._controls:
-                control.put(_Matcher(matcher))
+            self._pool.set_matcher(matcher)
         for camera_id, camera in wanted.items():
             if camera_id not in self._assigned:
                 worker = self._least_loaded()
                 self._assigned[camera_id] = (worker, camera)
-                self._controls[worker].put(_Add(camera))
+                self._pool.add(worker, camera)
 
     def _sweep(self) -> None:
         """The retention sweep, on its own thread so that storing never waits for it; errors are logged."""
@@ -413,7 +483,7 @@ class Runtime:
             )
 
     def _least_loaded(self) -> int:
-        load = [0] * len(self._controls)
+        load = [0] * self._pool.size
         for worker, _ in self._assigned.values():
             load[worker] += 1
         return load.index(min(load))
@@ -422,12 +492,14 @@ class Runtime:
 
     def _handle(self, item: tuple[Any, ...]) -> None:
         kind = item[0]
-        if kind == "obs":
+        if kind in ("obs", "stored"):
             observations: list[Observation] = item[1]
-            self._writer.submit_many(observations)
+            if kind == "obs":
+                self._writer.submit_many(observations)
             plates = [o for o in observations if isinstance(o, PlateRead)]
             if plates:
-                self._writer.flush()  # alerts point at stored reads
+                if kind == "obs":
+                    self._writer.flush()  # alerts point at stored reads
                 self.alerts.extend(self._hotlists.check(plates))
                 if self._speeding is not None:
                     self.alerts.extend(self._speeding.check(plates))

@@ -2,24 +2,40 @@
 
 Analysers hand observations to `ObservationWriter.submit`; a background thread commits them in
 batches of `batch_size` or after `flush_interval_s`, whichever comes first. A batch lands whole
-or not at all; a failed batch stops the writer and the error is raised to the caller on the
-next `submit`, `flush` or `close`, so no failure passes silently.
+or not at all.
+
+Writes are idempotent: observation ids follow from what was observed (`types.observation_id`)
+and rows are inserted or ignored, so a batch written twice (a retry whose first commit did land
+after all, a cluster actor re-analysing a recording after a restart) is stored once.
+
+When the database goes away (a PostgreSQL restart, a network cut) the writer keeps the batch
+and tries it again with capped exponential backoff for up to `store.write_retry_give_up_s`;
+observations handed over meanwhile wait in its queue. Any other failure, or an outage longer
+than that, stops the writer and the error is raised to the caller on the next `submit`,
+`flush` or `close`, so no failure passes silently.
 """
 
 from __future__ import annotations
 
+import logging
 import queue
+import random
 import threading
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
-from sqlalchemy import insert
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 
 from safecity.config import StoreSettings
+from safecity.sources.backoff import Backoff
 from safecity.store.database import Database
-from safecity.store.observations import group_rows
+from safecity.store.observations import RowTable, group_rows
 from safecity.types import Observation
+
+log = logging.getLogger(__name__)
 
 
 class WriterError(RuntimeError):
@@ -30,15 +46,35 @@ def write_batch(db: Database, observations: Sequence[Observation]) -> int:
     """Commit observations in one transaction; returns how many were written.
 
     One executemany per table; a face sighting's embedding goes to face_vectors in the same
-    transaction, after the sightings it refers to (see `group_rows`).
+    transaction, after the sightings it refers to (see `group_rows`). Rows already stored (same
+    id) are left as they are: writing a batch again changes nothing.
     """
     if not observations:
         return 0
     grouped = group_rows(observations)
     with db.session() as session:
         for table, rows in grouped.items():
-            session.execute(insert(table), rows)
+            session.execute(insert_or_ignore(db, table), rows)
     return len(observations)
+
+
+def insert_or_ignore(db: Database, table: RowTable) -> Any:
+    """`INSERT … ON CONFLICT DO NOTHING` for the database's dialect (SQLite and PostgreSQL both have it)."""
+    dialect = postgresql if not db.is_sqlite else sqlite
+    return dialect.insert(table).on_conflict_do_nothing()
+
+
+def is_disconnect(db: Database, exc: BaseException) -> bool:
+    """True when the error says the server could not be reached, not that the batch was refused.
+
+    SQLite is a local file: its operational errors (no such table, disk full) do not pass by
+    waiting, so only a server database's are worth a retry.
+    """
+    if not isinstance(exc, DBAPIError):
+        return False
+    return exc.connection_invalidated or (
+        not db.is_sqlite and isinstance(exc, OperationalError | InterfaceError)
+    )
 
 
 @dataclass
@@ -46,6 +82,8 @@ class WriterStats:
     written: int = 0
     batches: int = 0
     failed_batches: int = 0
+    retries: int = 0
+    """Tries of a batch that failed because the database was unreachable and were made again."""
 
 
 _STOP = object()
@@ -59,6 +97,9 @@ class ObservationWriter:
         self.db = db
         self.batch_size = settings.batch_size
         self.flush_interval_s = settings.flush_interval_s
+        cap_s = max(settings.write_retry_cap_s, settings.write_retry_initial_s)
+        self.backoff = Backoff(settings.write_retry_initial_s, 2.0, cap_s)
+        self.give_up_s = settings.write_retry_give_up_s
         self.stats = WriterStats()
         self._queue: queue.Queue[object] = queue.Queue()
         self._error: BaseException | None = None
@@ -106,12 +147,30 @@ class ObservationWriter:
         if not batch or self._error is not None:
             batch.clear()
             return
-        try:
-            self.stats.written += write_batch(self.db, batch)
-            self.stats.batches += 1
-        except Exception as exc:  # the error is re-raised to the submitter, see _raise_if_failed
-            self.stats.failed_batches += 1
-            self._error = exc
+        failures = 0
+        started = time.monotonic()
+        while True:
+            try:
+                self.stats.written += write_batch(self.db, batch)
+                self.stats.batches += 1
+                break
+            except Exception as exc:  # the error is re-raised to the submitter, see _raise_if_failed
+                if is_disconnect(self.db, exc) and time.monotonic() - started < self.give_up_s:
+                    delay = self.backoff.delay(failures, random.random())
+                    failures += 1
+                    self.stats.retries += 1
+                    log.warning(
+                        "database unreachable, %d observations kept; try %d in %.1f s: %s",
+                        len(batch),
+                        failures + 1,
+                        delay,
+                        getattr(exc, "orig", exc),
+                    )
+                    time.sleep(delay)
+                    continue
+                self.stats.failed_batches += 1
+                self._error = exc
+                break
         batch.clear()
 
     def _run(self) -> None:

@@ -25,9 +25,10 @@ def run(
     steps: Sequence[Sequence[BBox]],
     settings: TrackingSettings = SETTINGS,
     images: Sequence[BGRImage | None] | None = None,
+    camera_id: str = "cam-1",
 ) -> list[FinishedTrack]:
     """Feed one list of boxes per analysed frame, then finish; every track that came out."""
-    tracker = IouTracker("cam-1", settings)
+    tracker = IouTracker(camera_id, settings)
     done: list[FinishedTrack] = []
     for i, boxes in enumerate(steps):
         done += tracker.update(at(i), boxes, images[i] if images is not None else None)
@@ -138,10 +139,14 @@ def test_to_motion_track_summarises_the_track() -> None:
     assert len(obs.id) == 32
 
 
-def test_to_motion_track_gives_a_fresh_id_unless_one_is_passed() -> None:
+def test_to_motion_track_id_follows_from_camera_start_and_track_unless_one_is_passed() -> None:
+    """Analysing the same frames again gives the same id (the writer then stores it once)."""
     (track,) = run([[sliding(0, i)] for i in range(3)])
+    (again,) = run([[sliding(0, i)] for i in range(3)])
+    (other_camera,) = run([[sliding(0, i)] for i in range(3)], camera_id="cam-2")
 
-    assert track.to_motion_track().id != track.to_motion_track().id
+    assert track.to_motion_track().id == again.to_motion_track().id
+    assert track.to_motion_track().id != other_camera.to_motion_track().id
     assert track.to_motion_track(obs_id="abc").id == "abc"
 
 

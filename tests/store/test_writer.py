@@ -93,12 +93,20 @@ def test_batch_with_a_bad_row_lands_not_at_all(registered: Database) -> None:
     assert total_rows(registered) == 0
 
 
-def test_duplicate_observation_id_rejects_the_batch(registered: Database) -> None:
-    track = motion_track()
-    write_batch(registered, [track])
-    with pytest.raises(Exception, match=r"(?i)unique|duplicate"):
-        write_batch(registered, [motion_track(), track])
-    assert total_rows(registered) == 1
+def test_an_observation_written_again_is_stored_once(registered: Database) -> None:
+    """A retried batch (or a recording analysed again after a restart) doubles nothing."""
+    track, read = motion_track(), plate_read()
+    write_batch(registered, [track, read])
+    write_batch(registered, [motion_track(offset_s=5), track, read])
+    assert total_rows(registered) == 3
+
+
+def test_a_sighting_written_again_keeps_one_vector(registered: Database) -> None:
+    sighting = face_sighting()
+    write_batch(registered, [sighting])
+    write_batch(registered, [sighting])
+    with registered.session() as s:
+        assert s.scalar(select(func.count()).select_from(FaceVectorRow)) == 1
 
 
 def test_writer_commits_in_batches(registered: Database) -> None:

@@ -21,7 +21,7 @@ import numpy.typing as npt
 from safecity.analytics.faces.analyser import AnalysedFace, FaceAnalyser
 from safecity.analytics.faces.detector import iou
 from safecity.config import FaceSettings
-from safecity.types import BBox, BGRImage, new_id
+from safecity.types import BBox, BGRImage, observation_id
 
 CENTRE_LINK = 0.75
 """Faces whose centres are within this many face widths continue a passage when boxes do not overlap."""
@@ -140,7 +140,7 @@ class FacePassages:
         score, ts, face, frame = passage.best
         mean = np.mean(np.stack([v for _, v in passage.embedded]), axis=0).astype(np.float32)
         return DecidedFace(
-            sighting_id=new_id(),
+            sighting_id=observation_id(self.camera_id, "face", ts, passage.track_id),
             camera_id=self.camera_id,
             track_id=passage.track_id,
             timestamp=ts,

@@ -20,7 +20,7 @@ from typing import Protocol
 
 from safecity.analytics.plates.confusion import confusion_key, within_one_edit
 from safecity.config import PlateSettings
-from safecity.types import BBox, BGRImage, PlateRead, new_id
+from safecity.types import BBox, BGRImage, PlateRead, observation_id
 
 
 class PlateCandidateLike(Protocol):
@@ -141,7 +141,7 @@ class PlateVoter:
         if confidence < self.settings.min_passage_confidence:
             return None
         read = PlateRead(
-            id=new_id(),
+            id=observation_id(self.camera_id, "plate", when, group.track_id, winner),
             camera_id=self.camera_id,
             timestamp=when,
             bbox=best.bbox,

@@ -28,7 +28,7 @@ from typing import Literal
 
 from safecity.analytics.tracking import FinishedTrack
 from safecity.config import CameraCountingConfig, CountingSettings
-from safecity.types import BBox, Camera, LineCrossing, MotionTrack, new_id
+from safecity.types import BBox, Camera, LineCrossing, MotionTrack, observation_id
 
 Point = tuple[float, float]
 TrackPoint = tuple[float, float, float]
@@ -394,7 +394,9 @@ class LineCounter:
                 box = path.boxes[c.step] if path.boxes else _point_box(c.x, c.y)
                 out.append(
                     LineCrossing(
-                        id=new_id(),
+                        id=observation_id(
+                            path.camera_id, "crossing", at, c.line_name, c.direction, path.track_id
+                        ),
                         camera_id=path.camera_id,
                         timestamp=at,
                         bbox=box,

@@ -33,7 +33,7 @@ import numpy as np
 
 from safecity.analytics.traffic.lines import UNKNOWN, VEHICLE, CountingLine, lines_of
 from safecity.config import CameraCountingConfig, CountingSettings
-from safecity.types import BBox, LineCrossing, new_id
+from safecity.types import BBox, LineCrossing, observation_id
 
 MAX_ROWS = 2000
 """Rows one loop keeps at most: past this, open streaks are closed and counted as they are."""
@@ -222,7 +222,7 @@ class LoopCounter:
         box = BBox(round(x0), round(y0), max(1, round(x1 - x0)), max(1, round(y1 - y0)))
         width_px = width / n * line.length
         return LineCrossing(
-            id=new_id(),
+            id=observation_id(self.camera_id, "loop", at, line.name, direction, box.x, box.y, box.w),
             camera_id=self.camera_id,
             timestamp=at,
             bbox=box,
