@@ -1,4 +1,4 @@
-"""Command line for live cameras: `safecity serve`, `safecity status`, `safecity sim rtsp`.
+"""Command line for live cameras and serving: `safecity serve`, `api`, `status`, `sim rtsp`.
 
 Registered on the main `safecity` app by `safecity.cli`; shares its settings, database and error
 conventions.
@@ -117,6 +117,45 @@ def serve(
     for alert in runtime.alerts:
         out.print(f"[bold yellow]ALERT[/] {alert.timestamp.isoformat()} {alert.camera_id}: {alert.message}")
     out.print(f"stopped; {sum(h.observations for h in runtime.health())} observations from this run")
+
+
+@app.command("api")
+def api_replica(
+    port: Annotated[
+        int | None, typer.Option(help="Port of the API and web UI (default api.port; 0: any free port).")
+    ] = None,
+    host: Annotated[str | None, typer.Option(help="Address to listen on (default api.host).")] = None,
+) -> None:
+    """Serve the API and web UI only (no analysis): one more replica behind a load balancer.
+
+    Replicas share the PostgreSQL database; a stored alert reaches every replica's live feed at
+    once (LISTEN/NOTIFY). Camera health is known to the `serve` process only."""
+    import signal
+    import threading
+
+    from safecity.api.app import create_app
+    from safecity.api.server import ApiServer, ApiServerError
+
+    s = settings()
+    db = open_db(s)
+    server = ApiServer(create_app(s, db), host or s.api.host, s.api.port if port is None else port)
+    try:
+        server.start()
+    except ApiServerError as exc:
+        fail(str(exc), code=1)
+    stop = threading.Event()
+
+    def on_signal(signum: int, _frame: object) -> None:
+        stop.set()
+
+    signal.signal(signal.SIGTERM, on_signal)
+    signal.signal(signal.SIGINT, on_signal)
+    out.print(f"API at {server.url}/api/v1 (schema: {server.url}/api/v1/openapi.json)", soft_wrap=True)
+    try:
+        stop.wait()
+    finally:
+        server.close()
+        db.close()
 
 
 @app.command("status")
