@@ -467,6 +467,13 @@ def process(
     force: Annotated[
         bool, typer.Option("--force", help="Analyse a disabled camera, or a file already analysed.")
     ] = False,
+    cluster: Annotated[
+        str | None,
+        typer.Option(
+            help="Analyse on a Ray actor of this cluster (ray://HOST:10001, HOST:6379, auto, local); "
+            "the file must be at the same path on the node. Default: here."
+        ),
+    ] = None,
 ) -> None:
     """Analyse a video file as one camera and store the observations."""
     from safecity.pipeline.process import ProcessingError, process_file
@@ -486,7 +493,7 @@ def process(
     if not cam.enabled and not force:
         fail(f"camera {camera} is disabled (registered but not to be analysed); --force overrides")
     if not force and any(r.source == str(video) for r in list_runs(db, camera)):
-        fail(f"{video} was already analysed as {camera}; --force stores its observations again")
+        fail(f"{video} was already analysed as {camera}; --force analyses it again (nothing is stored twice)")
     if start is not None and start.tzinfo is None:
         fail(f"--start {start.isoformat()} has no UTC offset; write e.g. {start.isoformat()}+01:00")
     if not cam.capabilities & {Capability.MOTION, Capability.TRAFFIC}:
@@ -495,6 +502,9 @@ def process(
     media = MediaStore(s.effective_media_dir, s.store.snapshot_jpeg_quality)
     alerter = HotlistAlerter(HotlistStore(db, s.hotlists))
     faces = _FaceMatching(db, s, media) if Capability.FACES in cam.capabilities else None
+    if cluster is not None:
+        _process_on_cluster(s, db, cam, video, start_time, cluster, alerter, faces)
+        return
     with (
         ObservationWriter(db, s.store) as writer,
         Progress(
@@ -536,6 +546,43 @@ def process(
     _print_alerts(alerter.check(sink.plate_reads))
     if faces is not None:
         _print_alerts(faces.save())
+
+
+def _process_on_cluster(
+    s: Settings,
+    db: Database,
+    cam: Camera,
+    video: Path,
+    start_time: datetime,
+    address: str,
+    alerter: HotlistAlerter,
+    faces: _FaceMatching | None,
+) -> None:
+    """`process --cluster`: the file analysed by a Ray actor, which writes what it sees; alerts here."""
+    from safecity.cluster.actor import Recording
+    from safecity.cluster.ray_pool import ClusterError, analyse_recordings
+    from safecity.store.runs import save_run
+
+    s = s.model_copy(update={"cluster": s.cluster.model_copy(update={"address": address})})
+    matcher = faces.matcher if faces is not None else None
+    try:
+        [result] = analyse_recordings(s, [Recording(cam, video, start_time)], matcher=matcher)
+    except ClusterError as exc:
+        fail(str(exc), code=1)
+    stats = result.stats
+    save_run(db, stats)
+    _print_alerts(alerter.check(list(result.plates)))
+    if faces is not None:
+        faces.submit_matches(result.matches)
+        _print_alerts(faces.save())
+    if stats.error:
+        fail(
+            _about(video, f"{stats.error} ({stats.observations} observation(s) analysed before it were kept)")
+        )
+    out.print(
+        f"{cam.id}: {stats.frames_decoded} frames decoded, {stats.frames_analysed} analysed, "
+        f"{stats.frames_with_motion} with motion, {stats.observations} observation(s) stored (on the cluster)"
+    )
 
 
 class _FaceMatching:

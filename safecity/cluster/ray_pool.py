@@ -222,13 +222,15 @@ def analyse_recordings(
     actors: int | None = None,
     on_result: Callable[[RecordingResult], None] | None = None,
     on_actors: Callable[[list[Any]], None] | None = None,
+    matcher: FaceMatcher | None = None,
 ) -> list[RecordingResult]:
     """Analyse recordings on the cluster, one actor per recording at a time; results in input order.
 
     A recording whose actor fails is queued again (up to `cluster.recording_retries` times) and
     analysed from the start on the restarted or another actor; ids make the second pass store
-    nothing twice. `on_result` sees each result as it comes; `on_actors` the actor handles once
-    they exist (fault tests kill one). ClusterError if a recording fails more often than allowed.
+    nothing twice. Face passages are matched against `matcher`'s templates. `on_result` sees each
+    result as it comes; `on_actors` the actor handles once they exist (fault tests kill one).
+    ClusterError if a recording fails more often than allowed.
     """
     if not recordings:
         return []
@@ -236,6 +238,8 @@ def analyse_recordings(
     cls = _actor_class(ray, settings.cluster)
     n = min(len(recordings), actors or settings.cluster.actors or len(recordings))
     handles = [cls.remote(settings, i) for i in range(n)]
+    for handle in handles:
+        handle.set_matcher.remote(matcher)
     if on_actors is not None:
         on_actors(handles)
     todo: deque[int] = deque(range(len(recordings)))
@@ -270,6 +274,7 @@ def analyse_recordings(
                         except ClusterError:  # restarts used up: a new actor takes its place
                             ray.kill(handles[a], no_restart=True)
                             handles[a] = cls.remote(settings, a)
+                            handles[a].set_matcher.remote(matcher)
                     todo.appendleft(job)
                     continue
                 results[job] = result

@@ -1,0 +1,49 @@
+"""`safecity process --cluster`: a recording analysed by a Ray actor, stored as a local run would be."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from sqlalchemy import func, select
+from typer.testing import CliRunner
+from videos import square_clip
+
+from safecity.cli import app
+from safecity.store.database import Database
+from safecity.store.models import MotionTrackRow
+
+pytestmark = pytest.mark.usefixtures("cli_data_dir")
+runner = CliRunner()
+
+
+def run(*args: str) -> tuple[int, str]:
+    result = runner.invoke(app, list(args))
+    return result.exit_code, result.output
+
+
+def motion_tracks(tmp_path: Path) -> int:
+    db = Database.connect(f"sqlite:///{tmp_path / 'var' / 'safecity.db'}")
+    try:
+        with db.session() as s:
+            return int(s.scalar(select(func.count()).select_from(MotionTrackRow)) or 0)
+    finally:
+        db.close()
+
+
+def test_process_on_the_cluster_stores_what_a_local_run_stores(ray_cluster: str, tmp_path: Path) -> None:
+    clip = tmp_path / "square.mp4"
+    square_clip(clip, frames=75)
+    args = ("camera", "add", "cam-1", "--name", "Cam 1", "--lat", "44.8", "--lon", "20.46")
+    assert run(*args, "--capabilities", "motion")[0] == 0
+    start = "2026-03-02T08:00:00+01:00"
+
+    code, output = run("process", str(clip), "--camera", "cam-1", "--start", start, "--cluster", ray_cluster)
+    assert code == 0, output
+    assert "observation(s) stored (on the cluster)" in output
+    on_cluster = motion_tracks(tmp_path)
+    assert on_cluster >= 1
+
+    code, output = run("process", str(clip), "--camera", "cam-1", "--start", start, "--force")
+    assert code == 0, output
+    assert motion_tracks(tmp_path) == on_cluster, "the same observations: nothing stored twice"
