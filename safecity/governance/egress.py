@@ -3,7 +3,8 @@
 This module owns three things:
 
 * `allowed_destinations`: every host and port the configuration names — the database server,
-  each enabled camera's stream, and the listening address of `safecity serve`'s /metrics and
+  each enabled camera's stream, the Ray cluster's head when analysis runs on a cluster, and the
+  listening address of `safecity serve`'s /metrics and
   /status endpoint. Nothing else may be contacted: no telemetry, no update or licence check, no
   model download.
 * `EgressRecorder`: records every outbound attempt made through Python's `socket` module in this
@@ -102,6 +103,9 @@ def allowed_destinations(settings: Settings, cameras: Iterable[Camera]) -> list[
         stream = _stream_destination(camera)
         if stream is not None:
             found.append(stream)
+    cluster = _cluster_destination(settings.cluster.address)
+    if cluster is not None:
+        found.append(cluster)
     found.append(
         Destination(
             settings.streams.http_host,
@@ -117,6 +121,18 @@ def allowed_destinations(settings: Settings, cameras: Iterable[Camera]) -> list[
     for destination in found:
         unique.setdefault((destination.host.lower(), destination.port, destination.listen), destination)
     return list(unique.values())
+
+
+def _cluster_destination(address: str) -> Destination | None:
+    """The Ray head `cluster.address` names (Ray's own nodes talk among themselves on the cluster's
+    network; `auto` and `local` name no host here)."""
+    address = address.strip()
+    if address in ("", "auto", "local"):
+        return None
+    host, sep, port = address.removeprefix("ray://").rpartition(":")
+    if not sep or not host or not port.isdigit():
+        raise EgressConfigError(f"cluster address {address!r} is not ray://HOST:PORT or HOST:PORT")
+    return Destination(host.strip("[]"), int(port), "Ray cluster head (cluster.address)")
 
 
 def _database_destination(url: str) -> Destination | None:

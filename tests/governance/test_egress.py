@@ -17,7 +17,7 @@ import cv2
 import pytest
 from factories import camera
 
-from safecity.config import Settings, StreamSettings
+from safecity.config import ClusterSettings, Settings, StreamSettings
 from safecity.governance.access import AccessGate, Caller
 from safecity.governance.egress import (
     Attempt,
@@ -70,6 +70,28 @@ def test_camera_stream_destination(stream_url: str, expected: tuple[str, int] | 
     streams = [(d.host, d.port) for d in found if d.why.startswith("stream")]
     assert streams == ([] if expected is None else [expected])
     assert all("secret" not in d.why for d in found)
+
+
+@pytest.mark.parametrize(
+    ("address", "expected"),
+    [
+        ("", None),
+        ("local", None),
+        ("auto", None),
+        ("ray://head.city.example:10001", ("head.city.example", 10001)),
+        ("10.0.0.9:6379", ("10.0.0.9", 6379)),
+    ],
+)
+def test_ray_cluster_head_destination(address: str, expected: tuple[str, int] | None, tmp_path: Path) -> None:
+    s = Settings(data_dir=tmp_path, cluster=ClusterSettings(address=address))
+    heads = [(d.host, d.port) for d in allowed_destinations(s, []) if d.why.startswith("Ray")]
+    assert heads == ([] if expected is None else [expected])
+
+
+def test_a_cluster_address_without_a_port_is_refused(tmp_path: Path) -> None:
+    s = Settings(data_dir=tmp_path, cluster=ClusterSettings(address="head.city.example"))
+    with pytest.raises(EgressConfigError, match="not ray://HOST:PORT"):
+        allowed_destinations(s, [])
 
 
 def test_disabled_cameras_and_the_listen_address(tmp_path: Path) -> None:
