@@ -275,7 +275,8 @@ def load_postgres(url: str, fleet: Fleet, n: int, seed: int) -> dict[str, float]
                     copy.write_row(row)
         t1 = time.perf_counter()
         for _, sql in indexes:
-            conn.execute(sql)
+            # A partitioned table's index reads ON ONLY (0010): rebuilt without it, it covers the partitions.
+            conn.execute(sql.replace(" ON ONLY ", " ON "))
         conn.execute("VACUUM ANALYZE plate_reads")
         t2 = time.perf_counter()
     return {"insert_s": t1 - t0, "btree_s": t2 - t1, "trigram_s": 0.0}

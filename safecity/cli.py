@@ -187,6 +187,48 @@ def db_current() -> None:
     db.close()
 
 
+@db_app.command("partitions")
+def db_partitions(
+    ensure: Annotated[
+        bool,
+        typer.Option(
+            "--ensure", help="First create this month's and the next `store.partition_months_ahead` months'."
+        ),
+    ] = False,
+    estimate: Annotated[
+        bool, typer.Option("--estimate", help="Planner estimates of the row counts instead of counting.")
+    ] = False,
+) -> None:
+    """PostgreSQL: the monthly partitions of the observation tables, with their rows."""
+    from safecity.store.partitions import ensure_partitions, list_partitions
+
+    db, shown = _migration_db()
+    try:
+        if db.is_sqlite:
+            out.print(f"{shown}: SQLite, the observation tables are not partitioned")
+            return
+        if ensure:
+            created = ensure_partitions(db.engine, db.settings.partition_months_ahead)
+            out.print(f"created {len(created)} partition(s){': ' + ', '.join(created) if created else ''}")
+        partitions = list_partitions(db.engine, exact=not estimate)
+    finally:
+        db.close()
+    if not partitions:
+        out.print(f"{shown}: the observation tables are not partitioned; run `safecity db upgrade`")
+        return
+    table = Table(title=f"{len(partitions)} partition(s)")
+    for col in ("table", "partition", "from", "to", "rows"):
+        table.add_column(col, justify="right" if col == "rows" else "left")
+    for p in partitions:
+        bounds = (
+            ("default", "")
+            if p.start is None or p.end is None
+            else (f"{p.start:%Y-%m-%d}", f"{p.end:%Y-%m-%d}")
+        )
+        table.add_row(p.table, p.name, *bounds, str(p.rows))
+    out.print(table)
+
+
 # ---------------------------------------------------------------- camera
 
 

@@ -7,6 +7,7 @@ runs as the `postgres` user, as PostgreSQL refuses root. Its data directory live
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import socket
@@ -53,10 +54,8 @@ class PrivatePostgres:
         self._run("pg_ctl", "-D", str(self.data), "-m", "fast", "-w", "stop")
 
     def close(self) -> None:
-        try:
+        with contextlib.suppress(subprocess.CalledProcessError):  # already stopped
             self.stop()
-        except subprocess.CalledProcessError:
-            pass  # already stopped
         shutil.rmtree(self.dir, ignore_errors=True)
 
     def _run(self, tool: str, *args: str) -> None:

@@ -108,10 +108,14 @@ def _actor_class(ray: Any, settings: ClusterSettings) -> Any:
 
 @dataclass
 class _Slot:
+    """One actor and what it should be running; `call` is its report call still out, if any."""
+
     actor: Any
     cameras: dict[str, Camera]
     incarnation: str | None = None
     failures: int = 0
+    call: Any = None
+    called_at: float = 0.0
 
 
 class RayWorkers:
@@ -152,14 +156,25 @@ class RayWorkers:
         return self._slots[worker].actor
 
     def receive(self, wait_s: float) -> list[tuple[Any, ...]]:
-        """One report from every actor (each waits up to `cluster.report_wait_s` for news)."""
+        """The reports that are in, waiting up to `wait_s` for the first.
+
+        Each actor has one report call out at a time; it answers when it has news or after
+        `cluster.report_wait_s`. A slow or restarting actor holds up no other: its call stays
+        out, and only one out longer than `cluster.call_timeout_s` counts as a failure.
+        """
         ray = self._ray
-        calls = {slot.actor.report.remote(): i for i, slot in enumerate(self._slots)}
-        timeout = self.settings.cluster.report_wait_s + self.settings.cluster.call_timeout_s
-        ready, pending = ray.wait(list(calls), num_returns=len(calls), timeout=timeout)
+        now = time.monotonic()
+        for slot in self._slots:
+            if slot.call is None:
+                slot.call, slot.called_at = slot.actor.report.remote(), now
+        calls = {slot.call: i for i, slot in enumerate(self._slots)}
+        ready, _ = ray.wait(list(calls), num_returns=1, timeout=wait_s)
+        if ready:
+            ready, _ = ray.wait(list(calls), num_returns=len(calls), timeout=0)
         items: list[tuple[Any, ...]] = []
         for ref in ready:
             i = calls[ref]
+            self._slots[i].call = None
             try:
                 report: ActorReport = ray.get(ref)
             except ray.exceptions.RayError as exc:
@@ -168,9 +183,12 @@ class RayWorkers:
             self._slots[i].failures = 0
             self._check_incarnation(i, report.incarnation)
             items.extend(report.items)
-        for ref in pending:
-            ray.cancel(ref)
-            self._failed(calls[ref], TimeoutError(f"no report within {timeout:.0f} s"))
+        limit = self.settings.cluster.report_wait_s + self.settings.cluster.call_timeout_s
+        for i, slot in enumerate(self._slots):
+            if slot.call is not None and time.monotonic() - slot.called_at > limit:
+                ray.cancel(slot.call)
+                slot.call = None
+                self._failed(i, TimeoutError(f"no report within {limit:.0f} s"))
         return items
 
     def stop(self) -> list[tuple[Any, ...]]:
@@ -181,9 +199,7 @@ class RayWorkers:
             try:
                 report: ActorReport = ray.get(ref, timeout=60 + self.settings.cluster.call_timeout_s)
                 items.extend(report.items)
-            except (
-                Exception
-            ) as exc:  # an actor that cannot stop cleanly loses its open tracks, nothing stored
+            except Exception as exc:  # it loses its open tracks; what it stored stays
                 log.warning("actor %d did not stop cleanly: %s", i, exc)
         for slot in self._slots:
             ray.kill(slot.actor, no_restart=True)

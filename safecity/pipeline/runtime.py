@@ -14,8 +14,13 @@ The main process re-reads the camera register every `streams.reload_interval_s`:
 added, enabled, disabled, removed or changed are started or stopped in their worker without
 touching the others; the face templates in force are re-read as well. Every
 `retention.sweep_interval_s` (first at start) a thread runs the retention sweep
-(governance/retention.py). `stop()` (SIGTERM in the CLI) stops every camera, decides its open
-tracks and passages, and flushes the writer.
+(governance/retention.py) and, on PostgreSQL, creates the coming months' observation
+partitions. `stop()` (SIGTERM in the CLI) stops every camera, decides its open tracks and
+passages, and flushes the writer.
+
+Where cameras run is a `WorkerPool`: worker processes here (`ProcessWorkers`), or Ray actors
+across machines (`cluster/ray_pool.RayWorkers`, `serve --cluster`), which store observations
+themselves and send the main process only what it checks for alerts.
 """
 
 from __future__ import annotations
@@ -472,8 +477,10 @@ class Runtime:
                 self._pool.add(worker, camera)
 
     def _sweep(self) -> None:
-        """The retention sweep, on its own thread so that storing never waits for it; errors are logged."""
+        """Housekeeping on its own thread so that storing never waits for it: the retention sweep, and
+        (PostgreSQL) the coming months' observation partitions. Errors are logged."""
         from safecity.governance.retention import sweep_configured
+        from safecity.store.partitions import ensure_partitions
 
         try:
             sweep_configured(self.settings, self.db)
@@ -481,6 +488,11 @@ class Runtime:
             log.exception(
                 "retention sweep failed; next try in %.0f s", self.settings.retention.sweep_interval_s
             )
+        try:
+            with self.db.engine.begin() as conn:
+                ensure_partitions(conn, self.settings.store.partition_months_ahead)
+        except Exception:
+            log.exception("could not create the coming months' observation partitions")
 
     def _least_loaded(self) -> int:
         load = [0] * self._pool.size

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -86,11 +86,13 @@ class Database:
 
     engine: Engine
     sessions: sessionmaker[Session]
+    settings: StoreSettings = field(default_factory=StoreSettings)
 
     @classmethod
     def connect(cls, url: str, settings: StoreSettings | None = None) -> Database:
+        settings = settings or StoreSettings()
         engine = create_db_engine(url, settings)
-        return cls(engine=engine, sessions=sessionmaker(engine, expire_on_commit=False))
+        return cls(engine=engine, sessions=sessionmaker(engine, expire_on_commit=False), settings=settings)
 
     @classmethod
     def reach(cls, url: str, settings: StoreSettings | None = None) -> Database:
@@ -134,12 +136,16 @@ class Database:
             yield session
 
     def upgrade(self, revision: str = "head") -> None:
+        """Migrate up, then (PostgreSQL) create the coming months' observation partitions; one transaction."""
         from alembic import command
+
+        from safecity.store.partitions import ensure_partitions
 
         with self.engine.begin() as conn:
             cfg = alembic_config(self.engine)
             cfg.attributes["connection"] = conn
             command.upgrade(cfg, revision)
+            ensure_partitions(conn, self.settings.partition_months_ahead)
 
     def downgrade(self, revision: str = "base") -> None:
         from alembic import command

@@ -110,7 +110,11 @@ class CameraRow(Base):
 
 
 class _ObservationColumns:
-    """Columns every observation carries: who saw it, when, where in the frame, how sure."""
+    """Columns every observation carries: who saw it, when, where in the frame, how sure.
+
+    On PostgreSQL the observation tables are partitioned by month of `ts`, with `(id, ts)` as
+    their primary key (migration 0010, `store/partitions.py`); SQLite keeps `id` alone.
+    """
 
     id: Mapped[str] = mapped_column(String(OBS_ID_LEN), primary_key=True)
     ts: Mapped[datetime] = mapped_column(UTCDateTime)

@@ -188,7 +188,11 @@ def recompute_confusion_keys(conn: Connection) -> int:
 
 
 def rebuild_search_index(conn: Connection) -> None:
-    """SQLite: refill the trigram table from `plate_reads` (after VACUUM); PostgreSQL: REINDEX."""
+    """SQLite: refill the trigram table from `plate_reads` (after VACUUM); PostgreSQL: REINDEX.
+
+    Where `plate_reads` is partitioned (migration 0010) the index of each partition is rebuilt in
+    turn: PostgreSQL reindexes a partitioned index as a whole only outside a transaction.
+    """
     if conn.dialect.name == "sqlite":
         conn.execute(text(f"INSERT INTO {FTS_TABLE}({FTS_TABLE}) VALUES ('delete-all')"))
         docid = FTS_DOCID_SQL.format(row="plate_reads")
@@ -199,7 +203,12 @@ def rebuild_search_index(conn: Connection) -> None:
             )
         )
     else:
-        conn.execute(text(f"REINDEX INDEX {PG_TRGM_INDEX}"))
+        partition_indexes = conn.execute(
+            text("SELECT relid::regclass::text FROM pg_partition_tree(to_regclass(:i)) WHERE isleaf"),
+            {"i": PG_TRGM_INDEX},
+        ).scalars()
+        for index in list(partition_indexes) or [PG_TRGM_INDEX]:
+            conn.execute(text(f"REINDEX INDEX {index}"))
 
 
 def include_name(name: str | None, type_: str, parent_names: object) -> bool:

@@ -105,6 +105,6 @@ def test_a_refused_batch_is_not_retried(server: PrivatePostgres, db: Database) -
     """Only an unreachable server is waited out; a batch the database refuses fails at once."""
     writer = ObservationWriter(db, StoreSettings(batch_size=10, flush_interval_s=60, **RETRY))
     writer.submit(motion_track("no-such-camera"))
-    with pytest.raises(WriterError, match="(?i)foreign key"):
+    with pytest.raises(WriterError, match=r"(?i)foreign key"):
         writer.flush()
     assert writer.stats.retries == 0

@@ -6,7 +6,7 @@ from alembic import context
 from sqlalchemy import create_engine
 
 from safecity.store.models import Base
-from safecity.store.plate_index import include_name
+from safecity.store.partitions import include_name, include_object
 
 config = context.config
 target_metadata = Base.metadata
@@ -20,6 +20,7 @@ def run_migrations() -> None:
             target_metadata=target_metadata,
             render_as_batch=True,
             include_name=include_name,
+            include_object=include_object,
         )
         with context.begin_transaction():
             context.run_migrations()
@@ -27,7 +28,11 @@ def run_migrations() -> None:
     engine = create_engine(config.get_main_option("sqlalchemy.url") or "")
     with engine.begin() as conn:
         context.configure(
-            connection=conn, target_metadata=target_metadata, render_as_batch=True, include_name=include_name
+            connection=conn,
+            target_metadata=target_metadata,
+            render_as_batch=True,
+            include_name=include_name,
+            include_object=include_object,
         )
         with context.begin_transaction():
             context.run_migrations()
@@ -38,6 +43,7 @@ if context.is_offline_mode():
         url=config.get_main_option("sqlalchemy.url"),
         target_metadata=target_metadata,
         include_name=include_name,
+        include_object=include_object,
     )
     with context.begin_transaction():
         context.run_migrations()
