@@ -28,7 +28,7 @@ import numpy as np
 from sqlalchemy import select
 
 from safecity.cluster.actor import Recording
-from safecity.config import CameraDefaults, ClusterSettings, Settings, StoreSettings
+from safecity.config import ActorResources, CameraDefaults, ClusterSettings, Settings, StoreSettings
 from safecity.pipeline.process import process_file
 from safecity.store.cameras import CameraStore
 from safecity.store.database import Database
@@ -98,7 +98,7 @@ def main() -> int:
             database_url=f"sqlite:///{work / run / 'safecity.db'}",
             camera_defaults=CameraDefaults(analysis_fps=FPS),
             store=StoreSettings(batch_size=200),
-            cluster=ClusterSettings(address="local", num_cpus_per_actor=1, object_store_mb=128),
+            cluster=ClusterSettings(address="local", motion=ActorResources(num_cpus=1), object_store_mb=128),
         )
 
     started = time.perf_counter()

@@ -57,11 +57,11 @@ def serve(
         s = s.model_copy(update={"cluster": s.cluster.model_copy(update={"address": cluster})})
     pool = None
     if s.cluster.address:
-        from safecity.cluster.ray_pool import RayWorkers, actors_for
+        from safecity.cluster.ray_pool import RayWorkers
 
         if db.is_sqlite and s.cluster.address != "local":
             err.print("note: a SQLite file is reachable only from this machine; use PostgreSQL on a cluster")
-        pool = RayWorkers(s, actors_for(len(live), s.cluster))
+        pool = RayWorkers(s)
     runtime = Runtime(s, db, workers=workers, pool=pool)
     stop = threading.Event()
 
@@ -102,6 +102,8 @@ def serve(
         api.close()
         server.close()
         fail(str(exc), code=1)
+    for camera_id, problem in sorted(runtime.errors.items()):
+        err.print(f"[red]camera {camera_id}: {problem}[/]")
     where = f"on {pool.size} Ray actors at {s.cluster.address}" if pool is not None else "here"
     out.print(
         f"serving {len(live)} live cameras {where}; health at {server.url}/status and {server.url}/metrics"

@@ -701,8 +701,22 @@ class CountingSettings(_Section):
         return None
 
 
+class ActorResources(_Section):
+    """What Ray reserves for one actor of an analyser kind, and how many cameras that actor runs."""
+
+    cameras_per_actor: int = Field(4, ge=1, description="Cameras one actor decodes and analyses.")
+    num_cpus: float = Field(1.0, gt=0, description="CPU cores Ray reserves for each actor of this kind.")
+    num_gpus: float = Field(0.0, ge=0, description="GPUs Ray reserves for each actor of this kind.")
+
+
 class ClusterSettings(_Section):
-    """Scale-out: cameras analysed by Ray actors on several machines (`serve --cluster`)."""
+    """Scale-out: cameras analysed by Ray actors on several machines (`serve --cluster`).
+
+    Cameras go to actors by their heaviest analyser: a camera with faces to a `faces` actor, else
+    one with plates to a `plates` actor, else to a `motion` actor (motion and traffic), so each
+    kind gets the resources it needs (a GPU for faces, say) and actors of one kind cost alike.
+    Defaults follow the sizing table in docs/DEPLOYMENT.md (busy streets, 720p25).
+    """
 
     address: str = Field(
         "",
@@ -710,15 +724,16 @@ class ClusterSettings(_Section):
         "this machine joined with `ray start`) or local (a one-machine Ray started here); empty: worker "
         "processes on this machine, no Ray.",
     )
-    actors: int = Field(
-        0, ge=0, description="Ray actors to start; 0: one per `cameras_per_actor` live cameras at start."
+    motion: ActorResources = Field(
+        ActorResources(cameras_per_actor=7, num_cpus=1.2),
+        description="Actors of cameras with motion or traffic analysis only.",
     )
-    cameras_per_actor: int = Field(4, ge=1, description="Cameras one actor decodes and analyses.")
-    num_cpus_per_actor: float = Field(
-        1.0, gt=0, description="CPU cores Ray reserves for each actor (see docs/DEPLOYMENT.md for sizing)."
+    plates: ActorResources = Field(
+        ActorResources(cameras_per_actor=3, num_cpus=1.2), description="Actors of plate cameras."
     )
-    num_gpus_per_actor: float = Field(
-        0.0, ge=0, description="GPUs Ray reserves for each actor (face embedding and OCR on CUDA builds)."
+    faces: ActorResources = Field(
+        ActorResources(cameras_per_actor=2, num_cpus=0.9),
+        description="Actors of face cameras (with or without plates).",
     )
     max_restarts: int = Field(
         -1, ge=-1, description="Times Ray restarts a failed actor (-1: always); after that it is replaced."

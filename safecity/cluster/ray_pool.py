@@ -25,11 +25,11 @@ import time
 from collections import deque
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 from safecity.cluster.actor import ActorReport, CameraActor, Recording, RecordingResult
-from safecity.config import ClusterSettings, Settings
-from safecity.types import Camera
+from safecity.config import ActorResources, ClusterSettings, Settings
+from safecity.types import Camera, Capability
 
 if TYPE_CHECKING:
     from safecity.watch.faces import FaceMatcher
@@ -90,17 +90,44 @@ def _check_reachable(address: str, timeout_s: float) -> None:
         ) from exc
 
 
-def actors_for(cameras: int, settings: ClusterSettings) -> int:
-    """Actors to start: `settings.actors`, else one per `cameras_per_actor` cameras (at least one)."""
-    if settings.actors:
-        return settings.actors
-    return max(1, -(-cameras // settings.cameras_per_actor))
+ActorKind = Literal["faces", "plates", "motion"]
+KINDS: tuple[ActorKind, ...] = ("faces", "plates", "motion")
+"""Heaviest first: a camera goes to the actors of the heaviest analyser it has."""
 
 
-def _actor_class(ray: Any, settings: ClusterSettings) -> Any:
+def actor_kind(camera: Camera) -> ActorKind:
+    """The kind of actor a camera runs on: faces, else plates, else motion (and traffic)."""
+    if Capability.FACES in camera.capabilities:
+        return "faces"
+    if Capability.PLATES in camera.capabilities:
+        return "plates"
+    return "motion"
+
+
+def resources(settings: ClusterSettings, kind: ActorKind) -> ActorResources:
+    resources_of: dict[ActorKind, ActorResources] = {
+        "faces": settings.faces,
+        "plates": settings.plates,
+        "motion": settings.motion,
+    }
+    return resources_of[kind]
+
+
+def _actor_class(ray: Any, settings: ClusterSettings, kind: ActorKind) -> Any:
+    """The actor class of a kind, with its resources; ClusterError if no node could ever hold one."""
+    wants = resources(settings, kind)
+    nodes = [n.get("Resources", {}) for n in ray.nodes() if n.get("Alive")]
+    if not any(n.get("CPU", 0.0) >= wants.num_cpus and n.get("GPU", 0.0) >= wants.num_gpus for n in nodes):
+        largest = max((n.get("CPU", 0.0), n.get("GPU", 0.0)) for n in nodes) if nodes else (0.0, 0.0)
+        # Ray would wait for such a node for ever (an autoscaler might add one; we have none).
+        raise ClusterError(
+            f"a {kind} actor reserves {wants.num_cpus:g} CPU and {wants.num_gpus:g} GPU "
+            f"(cluster.{kind}.num_cpus/num_gpus) but the largest node of the cluster has "
+            f"{largest[0]:g} CPU and {largest[1]:g} GPU"
+        )
     return ray.remote(CameraActor).options(
-        num_cpus=settings.num_cpus_per_actor,
-        num_gpus=settings.num_gpus_per_actor,
+        num_cpus=wants.num_cpus,
+        num_gpus=wants.num_gpus,
         max_restarts=settings.max_restarts,
         max_concurrency=ACTOR_THREADS,
     )
@@ -111,6 +138,7 @@ class _Slot:
     """One actor and what it should be running; `call` is its report call still out, if any."""
 
     actor: Any
+    kind: ActorKind
     cameras: dict[str, Camera]
     incarnation: str | None = None
     failures: int = 0
@@ -119,22 +147,47 @@ class _Slot:
 
 
 class RayWorkers:
-    """A `WorkerPool` of Ray actors; worker i is the actor in slot i."""
+    """A `WorkerPool` of Ray actors; worker i is the actor in slot i.
 
-    def __init__(self, settings: Settings, size: int) -> None:
-        if size < 1:
-            raise ValueError(f"a Ray worker pool needs at least one actor, got {size}")
+    Actors are started as cameras need them: a camera goes to the least-loaded actor of its kind
+    (`actor_kind`) that has room (`cameras_per_actor`), or to a new one. An actor left without
+    cameras keeps its slot for the next camera of its kind.
+    """
+
+    def __init__(self, settings: Settings) -> None:
         self.settings = settings
-        self.size = size
         self._ray: Any = None
         self._slots: list[_Slot] = []
         self._matcher: FaceMatcher | None = None
-        self._cls: Any = None
+        self._classes: dict[ActorKind, Any] = {}
+
+    @property
+    def size(self) -> int:
+        return len(self._slots)
 
     def start(self) -> None:
         self._ray = connect(self.settings.cluster)
-        self._cls = _actor_class(self._ray, self.settings.cluster)
-        self._slots = [_Slot(self._cls.remote(self.settings, i), {}) for i in range(self.size)]
+        self._classes = {}
+
+    def _actor_class(self, kind: ActorKind) -> Any:
+        if kind not in self._classes:
+            self._classes[kind] = _actor_class(self._ray, self.settings.cluster, kind)
+        return self._classes[kind]
+
+    def place(self, camera: Camera, load: Sequence[int]) -> int:
+        kind = actor_kind(camera)
+        room = resources(self.settings.cluster, kind).cameras_per_actor
+        fits = [i for i, slot in enumerate(self._slots) if slot.kind == kind and load[i] < room]
+        if fits:
+            return min(fits, key=lambda i: load[i])
+        slot = len(self._slots)
+        self._slots.append(_Slot(self._new_actor(kind, slot), kind, {}))
+        self._slots[slot].actor.set_matcher.remote(self._matcher)
+        log.info("actor %d (%s) started", slot, kind)
+        return slot
+
+    def _new_actor(self, kind: ActorKind, slot: int) -> Any:
+        return self._actor_class(kind).remote(self.settings, slot)
 
     def add(self, worker: int, camera: Camera) -> None:
         slot = self._slots[worker]
@@ -227,7 +280,7 @@ class RayWorkers:
             # takes the slot, its cameras follow on its first report.
             log.warning("actor %d replaced; its cameras %s move to the new actor", i, sorted(slot.cameras))
             ray.kill(slot.actor, no_restart=True)
-            slot.actor = self._cls.remote(self.settings, i)
+            slot.actor = self._new_actor(slot.kind, i)
             slot.failures = 0
 
 
@@ -242,6 +295,9 @@ def analyse_recordings(
 ) -> list[RecordingResult]:
     """Analyse recordings on the cluster, one actor per recording at a time; results in input order.
 
+    `actors` actors (default one per recording) with the resources of the heaviest kind among
+    the recordings' cameras (`actor_kind`).
+
     A recording whose actor fails is queued again (up to `cluster.recording_retries` times) and
     analysed from the start on the restarted or another actor; ids make the second pass store
     nothing twice. Face passages are matched against `matcher`'s templates. `on_result` sees each
@@ -251,8 +307,9 @@ def analyse_recordings(
     if not recordings:
         return []
     ray = connect(settings.cluster)
-    cls = _actor_class(ray, settings.cluster)
-    n = min(len(recordings), actors or settings.cluster.actors or len(recordings))
+    kind = min((actor_kind(r.camera) for r in recordings), key=KINDS.index)
+    cls = _actor_class(ray, settings.cluster, kind)
+    n = min(len(recordings), actors or len(recordings))
     handles = [cls.remote(settings, i) for i in range(n)]
     for handle in handles:
         handle.set_matcher.remote(matcher)

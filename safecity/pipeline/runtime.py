@@ -260,15 +260,21 @@ def _worker_main(worker: int, settings: Settings, control: Any, out: Any) -> Non
 class WorkerPool(Protocol):
     """Where cameras are analysed: worker processes on this machine, or Ray actors (safecity/cluster).
 
-    The runtime decides which worker (0 … size-1) runs which camera; the pool carries that out
-    and hands back what its workers send, as the messages `_worker_main` puts on its queue:
+    The pool says where a new camera goes (`place`, given the runtime's count of cameras per
+    worker 0 … size-1; a pool may grow), carries out additions and removals, and hands back what
+    its workers send, as the messages `_worker_main` puts on its queue:
     ("obs", observations) to be stored, ("stored", plate reads) already stored by the worker,
     ("match", face match events), ("status", health), ("error", camera id, message).
     """
 
-    size: int
+    @property
+    def size(self) -> int: ...
 
     def start(self) -> None: ...
+
+    def place(self, camera: Camera, load: Sequence[int]) -> int:
+        """The worker a new camera goes to, given how many cameras each worker runs."""
+        ...
 
     def add(self, worker: int, camera: Camera) -> None: ...
 
@@ -305,6 +311,9 @@ class ProcessWorkers:
     def start(self) -> None:
         for p in self._procs:
             p.start()
+
+    def place(self, camera: Camera, load: Sequence[int]) -> int:
+        return min(range(self.size), key=lambda i: load[i])
 
     def add(self, worker: int, camera: Camera) -> None:
         self._controls[worker].put(_Add(camera))
@@ -472,7 +481,14 @@ class Runtime:
             self._pool.set_matcher(matcher)
         for camera_id, camera in wanted.items():
             if camera_id not in self._assigned:
-                worker = self._least_loaded()
+                try:
+                    worker = self._pool.place(camera, self._load())
+                except Exception as exc:  # no worker can take it (a cluster too small): tried again at reload
+                    if self.errors.get(camera_id) != str(exc):
+                        log.error("camera %s has no worker: %s", camera_id, exc)
+                    self.errors[camera_id] = str(exc)
+                    continue
+                self.errors.pop(camera_id, None)
                 self._assigned[camera_id] = (worker, camera)
                 self._pool.add(worker, camera)
 
@@ -494,11 +510,12 @@ class Runtime:
         except Exception:
             log.exception("could not create the coming months' observation partitions")
 
-    def _least_loaded(self) -> int:
+    def _load(self) -> list[int]:
+        """Cameras per worker."""
         load = [0] * self._pool.size
         for worker, _ in self._assigned.values():
             load[worker] += 1
-        return load.index(min(load))
+        return load
 
     # -- what workers send
 

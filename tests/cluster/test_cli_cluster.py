@@ -31,7 +31,10 @@ def motion_tracks(tmp_path: Path) -> int:
         db.close()
 
 
-def test_process_on_the_cluster_stores_what_a_local_run_stores(ray_cluster: str, tmp_path: Path) -> None:
+def test_process_on_the_cluster_stores_what_a_local_run_stores(
+    ray_cluster: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("SAFECITY_CLUSTER__MOTION__NUM_CPUS", "1")  # the test cluster's nodes have 1 CPU
     clip = tmp_path / "square.mp4"
     square_clip(clip, frames=75)
     args = ("camera", "add", "cam-1", "--name", "Cam 1", "--lat", "44.8", "--lon", "20.46")
@@ -47,3 +50,18 @@ def test_process_on_the_cluster_stores_what_a_local_run_stores(ray_cluster: str,
     code, output = run("process", str(clip), "--camera", "cam-1", "--start", start, "--force")
     assert code == 0, output
     assert motion_tracks(tmp_path) == on_cluster, "the same observations: nothing stored twice"
+
+
+def test_process_on_a_cluster_too_small_for_the_actor_is_a_clear_error(
+    ray_cluster: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Ray would wait for ever for a node that can hold the actor; the command says why it cannot."""
+    monkeypatch.setenv("SAFECITY_CLUSTER__MOTION__NUM_CPUS", "64")
+    clip = tmp_path / "square.mp4"
+    square_clip(clip, frames=25)
+    args = ("camera", "add", "cam-1", "--name", "Cam 1", "--lat", "44.8", "--lon", "20.46")
+    assert run(*args, "--capabilities", "motion")[0] == 0
+    code, output = run("process", str(clip), "--camera", "cam-1", "--cluster", ray_cluster)
+    assert code == 1
+    assert "reserves 64 CPU" in output and "largest node of the cluster has 1 CPU" in output
+    assert motion_tracks(tmp_path) == 0

@@ -23,8 +23,15 @@ from sqlalchemy import select
 from videos import square_clip, square_frames, write_video
 
 from safecity.cluster.actor import Recording
-from safecity.cluster.ray_pool import ClusterError, RayWorkers, actors_for, analyse_recordings
-from safecity.config import CameraDefaults, ClusterSettings, Settings, StoreSettings, StreamSettings
+from safecity.cluster.ray_pool import ClusterError, RayWorkers, actor_kind, analyse_recordings
+from safecity.config import (
+    ActorResources,
+    CameraDefaults,
+    ClusterSettings,
+    Settings,
+    StoreSettings,
+    StreamSettings,
+)
 from safecity.pipeline.runtime import Runtime
 from safecity.store.cameras import CameraStore
 from safecity.store.database import Database
@@ -32,6 +39,7 @@ from safecity.store.models import MotionTrackRow
 from safecity.types import Capability
 
 MOTION = frozenset({Capability.MOTION})
+FACES = frozenset({Capability.FACES})
 START = datetime(2026, 3, 2, 8, 0, tzinfo=UTC)
 PASSES = 20
 """Squares crossing the recording one after another: a motion track or two each."""
@@ -60,14 +68,20 @@ def cluster_settings(tmp_path: Path, database_url: str, address: str) -> Setting
             status_interval_s=0.2,
             reload_interval_s=0.3,
         ),
-        cluster=ClusterSettings(address=address, report_wait_s=0.2, call_timeout_s=20),
+        cluster=ClusterSettings(
+            address=address,
+            report_wait_s=0.2,
+            call_timeout_s=20,
+            motion=ActorResources(cameras_per_actor=1, num_cpus=1),
+        ),
     )
 
 
 def registered(url: str, *cameras: Any) -> Database:
     db = Database.connect(url)
     db.upgrade()
-    CameraStore(db).save([site()], list(cameras))
+    if cameras:
+        CameraStore(db).save([site()], list(cameras))
     return db
 
 
@@ -84,15 +98,78 @@ def wait_until(condition: Callable[[], bool], timeout: float, what: str, step: C
         step()
 
 
-def test_actors_for_spreads_cameras_by_cameras_per_actor() -> None:
-    assert [actors_for(n, ClusterSettings(cameras_per_actor=4)) for n in (0, 1, 4, 5, 1000)] == [
-        1,
-        1,
-        1,
-        2,
-        250,
-    ]
-    assert actors_for(1000, ClusterSettings(actors=3)) == 3
+@pytest.mark.parametrize(
+    ("capabilities", "kind"),
+    [
+        ({Capability.MOTION}, "motion"),
+        ({Capability.TRAFFIC, Capability.MOTION}, "motion"),
+        ({Capability.PLATES, Capability.MOTION}, "plates"),
+        ({Capability.FACES}, "faces"),
+        ({Capability.FACES, Capability.PLATES}, "faces"),
+    ],
+)
+def test_a_camera_runs_on_the_actors_of_its_heaviest_analyser(
+    capabilities: set[Capability], kind: str
+) -> None:
+    assert actor_kind(camera(capabilities=frozenset(capabilities))) == kind
+
+
+def test_cameras_fill_actors_of_their_kind_up_to_cameras_per_actor(ray_cluster: str, tmp_path: Path) -> None:
+    small = {"num_cpus": 0.01}
+    settings = Settings(
+        data_dir=tmp_path,
+        cluster=ClusterSettings(
+            address=ray_cluster,
+            motion=ActorResources(cameras_per_actor=3, **small),
+            plates=ActorResources(cameras_per_actor=2, **small),
+            faces=ActorResources(cameras_per_actor=1, **small),
+        ),
+    )
+    pool = RayWorkers(settings)
+    pool.start()
+    try:
+        load: list[int] = []
+        placed: list[int] = []
+        cams = [("m", MOTION)] * 4 + [("p", frozenset({Capability.PLATES}))] * 3 + [("f", FACES)] * 2
+        for n, (prefix, caps) in enumerate(cams):
+            worker = pool.place(camera(f"{prefix}{n}", capabilities=caps), load)
+            load.extend([0] * (pool.size - len(load)))
+            load[worker] += 1
+            placed.append(worker)
+        assert pool.size == 2 + 2 + 2  # motion 3+1, plates 2+1, faces 1+1
+        assert sorted(load, reverse=True) == [3, 2, 1, 1, 1, 1]
+        assert len({placed[i] for i in range(4)} & {placed[i] for i in range(4, 9)}) == 0, "kinds apart"
+    finally:
+        pool.stop()
+
+
+def test_a_camera_no_node_can_hold_waits_with_its_reason_and_the_others_run(
+    ray_cluster: str, tmp_path: Path
+) -> None:
+    settings = Settings(
+        data_dir=tmp_path,
+        cluster=ClusterSettings(
+            address=ray_cluster,
+            motion=ActorResources(num_cpus=0.01),
+            faces=ActorResources(num_cpus=0.01, num_gpus=1),  # the test cluster has no GPU
+        ),
+    )
+    db = registered(f"sqlite:///{tmp_path / 'safecity.db'}")
+    live_url = "rtsp://127.0.0.1:1/none"  # never reached: placement is what is tested
+    CameraStore(db).save(
+        [site()],
+        [
+            camera("cam-face", capabilities=FACES, stream_url=live_url),
+            camera("cam-motion", capabilities=MOTION, stream_url=live_url),
+        ],
+    )
+    runtime = Runtime(settings, db, pool=RayWorkers(settings))
+    runtime.start()
+    try:
+        assert "largest node of the cluster has" in runtime.errors["cam-face"]
+        assert "cam-motion" not in runtime.errors
+    finally:
+        runtime.stop()
 
 
 def test_recordings_are_analysed_on_the_cluster_with_the_ids_of_a_local_run(
@@ -180,7 +257,7 @@ def cluster_runtime(
         ]
         db = registered(postgres_url, *cams)
         settings = cluster_settings(tmp_path, postgres_url, ray_cluster)
-        pool = RayWorkers(settings, 2)
+        pool = RayWorkers(settings)
         runtime = Runtime(settings, db, pool=pool)
         runtime.start()
         try:
