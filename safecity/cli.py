@@ -33,7 +33,7 @@ from safecity.store.cameras import CameraStore, CameraStoreError
 from safecity.store.database import Database, StoreError
 from safecity.store.hotlists import HotlistStore
 from safecity.store.writer import ObservationWriter
-from safecity.types import Alert, Camera, Capability, Observation, PlateRead, Site
+from safecity.types import Alert, Camera, Capability, Site
 from safecity.watch.hotlists import HotlistAlerter
 
 if TYPE_CHECKING:
@@ -518,7 +518,7 @@ def process(
     ] = None,
 ) -> None:
     """Analyse a video file as one camera and store the observations."""
-    from safecity.pipeline.process import ProcessingError, process_file
+    from safecity.pipeline.process import PlateCollectingSink, ProcessingError, process_file
     from safecity.sources.probe import guess_start_time
     from safecity.store.media import MediaStore
     from safecity.store.runs import list_runs, save_run
@@ -558,7 +558,7 @@ def process(
         ) as bar,
     ):
         task = bar.add_task(f"{camera}", total=None)
-        sink = _PlateCollectingSink(writer)
+        sink = PlateCollectingSink(writer)
         try:
             stats = process_file(
                 video,
@@ -647,18 +647,6 @@ class _FaceMatching:
         """Alerts for the matches, once the writer has stored the sightings they point at."""
         events, self.events = self.events, []
         return self.alerter.save(events)
-
-
-class _PlateCollectingSink:
-    """Passes observations to the writer and keeps the plate reads for hotlist matching."""
-
-    def __init__(self, writer: ObservationWriter) -> None:
-        self.writer = writer
-        self.plate_reads: list[PlateRead] = []
-
-    def submit_many(self, observations: Sequence[Observation]) -> None:
-        self.writer.submit_many(observations)
-        self.plate_reads.extend(o for o in observations if isinstance(o, PlateRead))
 
 
 def _print_alerts(alerts: Sequence[Alert]) -> None:

@@ -751,6 +751,19 @@ class ClusterSettings(_Section):
         256, ge=80, description='Object store (MB) of the Ray instance `address = "local"` starts here.'
     )
 
+    def head(self) -> tuple[str, int] | None:
+        """Host and port of the Ray head `address` names; None for none, `auto` and `local`.
+
+        ValueError if it is neither ray://HOST:PORT nor HOST:PORT.
+        """
+        address = self.address.strip()
+        if address in ("", "auto", "local"):
+            return None
+        host, sep, port = address.removeprefix("ray://").rpartition(":")
+        if not sep or not host or not port.isdigit():
+            raise ValueError(f"cluster address {address!r} is not ray://HOST:PORT, HOST:PORT, auto or local")
+        return host.strip("[]"), int(port)
+
 
 class Settings(BaseSettings):
     """All of Open Safe City's configuration."""

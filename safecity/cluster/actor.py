@@ -28,11 +28,13 @@ from typing import TYPE_CHECKING, Any
 
 from safecity.config import Settings
 from safecity.pipeline.health import CameraHealth
+from safecity.pipeline.process import PlateCollectingSink
 from safecity.pipeline.runtime import CameraRun, QueueSink, SharedModels
 from safecity.types import Camera, Capability, Observation, PlateRead, RunStats, new_id
 
 if TYPE_CHECKING:
     from safecity.pipeline.faces import FaceMatchEvent
+    from safecity.store.writer import ObservationWriter
     from safecity.watch.faces import FaceMatcher
 
 log = logging.getLogger(__name__)
@@ -206,7 +208,9 @@ class CameraActor:
             except ProcessingError as exc:
                 stats = exc.stats
         self.writer.flush()
-        return RecordingResult(stats, tuple(collected.plates), tuple(collected.matches), self.incarnation)
+        return RecordingResult(
+            stats, tuple(collected.plate_reads), tuple(collected.matches), self.incarnation
+        )
 
     def _until_status(self) -> float:
         return max(0.0, min(self.settings.cluster.report_wait_s, self._next_status - time.monotonic()))
@@ -216,17 +220,13 @@ class CameraActor:
             return [r.health() for r in self.runs.values()]
 
 
-class _Collected:
+class _Collected(PlateCollectingSink):
     """A recording's sink: observations to the actor's writer, plate reads and matches kept for the result."""
 
-    def __init__(self, writer: Any) -> None:
+    def __init__(self, writer: ObservationWriter) -> None:
+        super().__init__(writer)
         self.writer = writer
-        self.plates: list[PlateRead] = []
         self.matches: list[FaceMatchEvent] = []
-
-    def submit_many(self, observations: Sequence[Observation]) -> None:
-        self.writer.submit_many(observations)
-        self.plates.extend(o for o in observations if isinstance(o, PlateRead))
 
     def submit_matches(self, events: Sequence[FaceMatchEvent]) -> None:
         self.writer.flush()  # an alert must point at a stored sighting

@@ -46,9 +46,8 @@ class ClusterError(RuntimeError):
 
 def connect(settings: ClusterSettings) -> Any:
     """Join (or, for `local`, start) the Ray cluster `settings.address` names; returns the `ray` module."""
-    os.environ["RAY_USAGE_STATS_ENABLED"] = (
-        "0"  # before the import: Ray reports usage to its vendor otherwise
-    )
+    # Before the import: otherwise Ray reports usage statistics to its vendor (egress).
+    os.environ["RAY_USAGE_STATS_ENABLED"] = "0"
     import ray
 
     if ray.is_initialized():
@@ -56,8 +55,7 @@ def connect(settings: ClusterSettings) -> Any:
     address = settings.address.strip()
     if not address:
         raise ClusterError("no Ray cluster configured: set cluster.address or pass --cluster")
-    if address not in ("local", "auto"):
-        _check_reachable(address, settings.call_timeout_s)
+    _check_reachable(settings)
     try:
         if address == "local":
             ray.init(
@@ -73,20 +71,22 @@ def connect(settings: ClusterSettings) -> Any:
     return ray
 
 
-def _check_reachable(address: str, timeout_s: float) -> None:
-    """ClusterError at once if nothing listens at HOST:PORT (Ray itself would retry for minutes)."""
+def _check_reachable(settings: ClusterSettings) -> None:
+    """ClusterError at once if nothing listens at the head's HOST:PORT (Ray would retry for minutes)."""
     import socket
 
-    hostport = address.removeprefix("ray://")
-    host, sep, port = hostport.rpartition(":")
-    if not sep or not host or not port.isdigit():
-        raise ClusterError(f"cluster address {address!r} is not ray://HOST:PORT, HOST:PORT, auto or local")
     try:
-        with socket.create_connection((host.strip("[]"), int(port)), timeout=min(timeout_s, 10.0)):
+        head = settings.head()
+    except ValueError as exc:
+        raise ClusterError(str(exc)) from exc
+    if head is None:
+        return
+    try:
+        with socket.create_connection(head, timeout=min(settings.call_timeout_s, 10.0)):
             pass
     except OSError as exc:
         raise ClusterError(
-            f"cannot join Ray cluster {address!r}: nothing answers at {hostport}: {exc}"
+            f"cannot join Ray cluster {settings.address!r}: nothing answers at {head[0]}:{head[1]} ({exc})"
         ) from exc
 
 
@@ -369,7 +369,5 @@ def _wait_restarted(ray: Any, handle: Any, timeout_s: float) -> None:
         except ray.exceptions.GetTimeoutError:
             continue
         except ray.exceptions.RayActorError:
-            if time.monotonic() >= deadline:
-                break
             time.sleep(0.2)  # Ray has not re-created the actor yet; there is no event to wait on
     raise ClusterError(f"actor was not restarted within {timeout_s:.0f} s")

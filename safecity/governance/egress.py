@@ -103,9 +103,12 @@ def allowed_destinations(settings: Settings, cameras: Iterable[Camera]) -> list[
         stream = _stream_destination(camera)
         if stream is not None:
             found.append(stream)
-    cluster = _cluster_destination(settings.cluster.address)
-    if cluster is not None:
-        found.append(cluster)
+    try:
+        head = settings.cluster.head()
+    except ValueError as exc:
+        raise EgressConfigError(str(exc)) from exc
+    if head is not None:  # Ray's nodes talk among themselves on the cluster's own network
+        found.append(Destination(*head, "Ray cluster head (cluster.address)"))
     found.append(
         Destination(
             settings.streams.http_host,
@@ -121,18 +124,6 @@ def allowed_destinations(settings: Settings, cameras: Iterable[Camera]) -> list[
     for destination in found:
         unique.setdefault((destination.host.lower(), destination.port, destination.listen), destination)
     return list(unique.values())
-
-
-def _cluster_destination(address: str) -> Destination | None:
-    """The Ray head `cluster.address` names (Ray's own nodes talk among themselves on the cluster's
-    network; `auto` and `local` name no host here)."""
-    address = address.strip()
-    if address in ("", "auto", "local"):
-        return None
-    host, sep, port = address.removeprefix("ray://").rpartition(":")
-    if not sep or not host or not port.isdigit():
-        raise EgressConfigError(f"cluster address {address!r} is not ray://HOST:PORT or HOST:PORT")
-    return Destination(host.strip("[]"), int(port), "Ray cluster head (cluster.address)")
 
 
 def _database_destination(url: str) -> Destination | None:

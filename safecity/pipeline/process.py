@@ -30,6 +30,7 @@ from safecity.types import (
     Frame,
     MotionTrack,
     Observation,
+    PlateRead,
     RunStats,
     context_box,
     new_id,
@@ -55,6 +56,18 @@ class ObservationSink(Protocol):
 
 class MatchSink(Protocol):
     def submit_matches(self, events: Sequence[FaceMatchEvent]) -> None: ...
+
+
+class PlateCollectingSink:
+    """Passes observations on to `sink` (the writer); keeps the plate reads for hotlist checks after a run."""
+
+    def __init__(self, sink: ObservationSink) -> None:
+        self.sink = sink
+        self.plate_reads: list[PlateRead] = []
+
+    def submit_many(self, observations: Sequence[Observation]) -> None:
+        self.sink.submit_many(observations)
+        self.plate_reads.extend(o for o in observations if isinstance(o, PlateRead))
 
 
 class SnapshotStore(Protocol):

@@ -325,4 +325,4 @@ def test_a_bad_cluster_address_is_a_clear_error_before_ray_is_asked(address: str
     from safecity.cluster.ray_pool import _check_reachable
 
     with pytest.raises(ClusterError, match=message):
-        _check_reachable(address, 2.0)
+        _check_reachable(ClusterSettings(address=address, call_timeout_s=2.0))
