@@ -167,13 +167,19 @@ class AccessGate:
             )
 
     def deny(self, caller: Caller, action: AuditAction | str, why: str, **details: Any) -> AccessDenied:
-        """Record a refusal and return the exception to raise."""
-        self.audit.record(
-            AuditAction.ACCESS_DENIED,
-            username=caller.username,
-            role=caller.role,
-            target=str(action),
-            details={"why": why, **details},
+        """Record a refusal and return the exception to raise.
+
+        Raised from inside a read, the refusal is recorded once that read's transaction has been
+        rolled back: the read leaves nothing, the refusal stays.
+        """
+        self.db.after_transaction(
+            lambda: self.audit.record(
+                AuditAction.ACCESS_DENIED,
+                username=caller.username,
+                role=caller.role,
+                target=str(action),
+                details={"why": why, **details},
+            )
         )
         return AccessDenied(f"{caller.username} ({caller.role}) may not {action}: {why}")
 

@@ -3,11 +3,23 @@
 The schema is owned by Alembic; `Database.open` brings an embedded SQLite file up to date on its
 own so that `make demo` needs no separate step, while a shared PostgreSQL is migrated explicitly
 with `safecity db upgrade` (several replicas must not race to migrate it).
+
+Transactions on SQLite are real and serialised. Python's sqlite3 driver by default opens a
+transaction only at the first INSERT/UPDATE/DELETE, so a read-then-write (the audit chain reads the
+last hash, then appends) runs its read outside any lock and two writers fork the chain; and a
+deferred transaction that read first fails with "database is locked" when it tries to write after
+another writer committed. So the driver's own transaction handling is switched off and every
+`session()` starts with `BEGIN IMMEDIATE`: it takes SQLite's write lock up front and waits for it
+(`store.sqlite_busy_timeout_ms`), in turn behind a lock per process so threads queue in order
+instead of polling. Pure reads use `read_session()`: a plain `BEGIN`, a consistent snapshot that
+never waits for writers (WAL). PostgreSQL needs neither; its writers that must be serialised take
+advisory locks (the audit log).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import threading
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -49,8 +61,20 @@ def _sqlite_pragmas(busy_timeout_ms: int) -> Any:
         cur.execute("PRAGMA foreign_keys=ON")
         cur.execute(f"PRAGMA busy_timeout={int(busy_timeout_ms)}")
         cur.close()
+        # The driver must not open (or fail to open) transactions behind our back: `_sqlite_begin` does.
+        dbapi_conn.isolation_level = None
 
     return on_connect
+
+
+READ_ONLY = "safecity_read_only"
+"""Execution option of `Database.read_session()` connections: begin a deferred (snapshot) transaction."""
+
+
+def _sqlite_begin(conn: Any) -> None:
+    """Start every SQLite transaction explicitly: IMMEDIATE (the write lock) unless marked read-only."""
+    read_only = bool(conn.get_execution_options().get(READ_ONLY))
+    conn.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
 
 
 def create_db_engine(url: str, settings: StoreSettings | None = None) -> Engine:
@@ -62,6 +86,7 @@ def create_db_engine(url: str, settings: StoreSettings | None = None) -> Engine:
             Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
         engine = create_engine(url, connect_args={"check_same_thread": False})
         event.listen(engine, "connect", _sqlite_pragmas(settings.sqlite_busy_timeout_ms))
+        event.listen(engine, "begin", _sqlite_begin)
         return engine
     if parsed.get_backend_name() == "postgresql":
         return create_engine(
@@ -87,12 +112,22 @@ class Database:
     engine: Engine
     sessions: sessionmaker[Session]
     settings: StoreSettings = field(default_factory=StoreSettings)
+    readers: sessionmaker[Session] | None = None
+    """Sessions for pure reads (deferred transactions on SQLite); None: the same as `sessions`."""
+    _write_lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+    _local: threading.local = field(default_factory=threading.local, repr=False)
 
     @classmethod
     def connect(cls, url: str, settings: StoreSettings | None = None) -> Database:
         settings = settings or StoreSettings()
         engine = create_db_engine(url, settings)
-        return cls(engine=engine, sessions=sessionmaker(engine, expire_on_commit=False), settings=settings)
+        readers = sessionmaker(engine.execution_options(**{READ_ONLY: True}), expire_on_commit=False)
+        return cls(
+            engine=engine,
+            sessions=sessionmaker(engine, expire_on_commit=False),
+            settings=settings,
+            readers=readers,
+        )
 
     @classmethod
     def reach(cls, url: str, settings: StoreSettings | None = None) -> Database:
@@ -131,8 +166,52 @@ class Database:
 
     @contextmanager
     def session(self) -> Iterator[Session]:
-        """A session in one transaction: committed on success, rolled back on any error."""
-        with self.sessions.begin() as session:
+        """A session in one transaction that may write: committed on success, rolled back on any error.
+
+        On SQLite it holds the write lock from its start (see the module docstring), so keep it short.
+        """
+        depth: int = getattr(self._local, "depth", 0)
+        if depth and self.is_sqlite:
+            # The inner transaction would wait for the outer one's write lock until the timeout.
+            raise RuntimeError("a write session is already open in this thread (use after_transaction)")
+        self._local.depth = depth + 1
+        try:
+            if self.is_sqlite:
+                with self._write_lock, self.sessions.begin() as session:
+                    yield session
+            else:
+                with self.sessions.begin() as session:
+                    yield session
+        finally:
+            self._local.depth = depth
+            if depth == 0:
+                self._run_after_transaction()
+
+    def after_transaction(self, work: Callable[[], object]) -> None:
+        """Run `work` once this thread's open write session has ended (committed or rolled back), or now.
+
+        For what must be written whatever becomes of the transaction around it: the record of a
+        refusal raised from inside a read, whose transaction is then rolled back.
+        """
+        if getattr(self._local, "depth", 0):
+            pending: list[Callable[[], object]] = self._local.__dict__.setdefault("pending", [])
+            pending.append(work)
+        else:
+            work()
+
+    def _run_after_transaction(self) -> None:
+        pending: list[Callable[[], object]] = self._local.__dict__.pop("pending", [])
+        for work in pending:
+            work()
+
+    @contextmanager
+    def read_session(self) -> Iterator[Session]:
+        """A session for reads only: one consistent snapshot that never waits for a writer.
+
+        Writing in it may fail on SQLite ("database is locked") when another writer committed since
+        it began: anything that writes uses `session()`.
+        """
+        with (self.readers or self.sessions).begin() as session:
             yield session
 
     def upgrade(self, revision: str = "head") -> None:
