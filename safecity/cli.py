@@ -28,7 +28,7 @@ from rich.table import Table
 from safecity.config import Settings, load_settings, redact_url
 from safecity.registry.errors import RegistryError
 from safecity.registry.geojson import cameras_from_geojson, cameras_to_geojson, load_geojson_file
-from safecity.registry.validation import parse_capabilities, validate_camera, validate_site
+from safecity.registry.validation import parse_capabilities, shown, validate_camera, validate_site
 from safecity.store.cameras import CameraStore, CameraStoreError
 from safecity.store.database import Database, StoreError
 from safecity.store.hotlists import HotlistStore
@@ -252,6 +252,8 @@ def _camera_table(cameras: list[Camera]) -> Table:
 
 
 # Registry fields as the `camera add` options that set them, so errors name what the user typed.
+_SITE_OPTIONS = {"id": "--site", "name": "--site-name", "latitude": "--lat", "longitude": "--lon"}
+"""The `camera add` option each `Site` field of the new site comes from."""
 _ADD_OPTIONS = {
     "id": "ID",
     "name": "--name",
@@ -325,12 +327,16 @@ def camera_add(
             retain_face_vectors=retain_face_vectors,
         )
         validate_camera(camera)
-        validate_site(new_site)
     except RegistryError as exc:
         option = _ADD_OPTIONS.get(exc.field or "", exc.field or "")
-        fail(f"camera {camera_id!r}, {option}: {exc.reason}")
+        fail(f"camera {shown(camera_id)}, {option}: {exc.reason}")
     except ValueError as exc:
-        fail(f"camera {camera_id!r}: {exc}")
+        fail(f"camera {shown(camera_id)}: {exc}")
+    try:
+        validate_site(new_site)
+    except RegistryError as exc:
+        option = _SITE_OPTIONS.get(exc.field or "", exc.field or "")
+        fail(f"camera {camera_id!r}, {option}: {exc.reason}")
     store = CameraStore(open_db(s))
     existing_sites = {x.id for x in store.sites()}
     try:

@@ -28,10 +28,12 @@ from safecity.cli import (
 )
 from safecity.governance.audit import (
     GENESIS,
+    Anchor,
     AuditFileError,
     AuditLog,
     Verification,
     append_anchor,
+    read_anchors,
     verify_file,
 )
 
@@ -41,14 +43,30 @@ audit_app = typer.Typer(
 app.add_typer(audit_app, name="audit")
 
 
-def _report(result: Verification, what: str) -> None:
+def _report(result: Verification, what: str, anchors: int = 0) -> None:
     if result.ok:
-        out.print(f"OK: {what}: {result.entries} entries, chain intact; head {result.head}")
+        out.print(f"OK: {what}: {result.entries} entries, chain intact; head {result.head_seq}:{result.head}")
+        if anchors:
+            out.print(
+                f"passes through {result.anchors_checked} of {anchors} published anchors"
+                + (
+                    f" ({result.anchors_pruned} older than retention, not checkable)"
+                    if result.anchors_pruned
+                    else ""
+                )
+            )
+        else:
+            out.print(
+                "no anchors to check: truncation or a rewrite of the whole log cannot be told without a "
+                "published head (--anchor SEQ:HASH, or the anchor file)"
+            )
         if result.anchored_at != GENESIS:
             out.print(
                 f"entries older than retention were pruned; the chain starts after {result.anchored_at}"
             )
         return
+    if result.by_anchor:
+        fail(f"{what}: {result.problem}", code=1)
     if result.first_bad is not None:
         fail(f"{what}: entry {result.first_bad} {result.problem} (checked {result.entries})", code=1)
     fail(f"{what}: {result.problem}", code=1)
@@ -59,8 +77,29 @@ def audit_verify(
     file: Annotated[
         Path | None, typer.Option("--file", help="Verify an export instead of the database.")
     ] = None,
+    anchor: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--anchor",
+            metavar="SEQ:HASH",
+            help="A head kept elsewhere (`audit head` prints one); the chain must pass it. Repeatable.",
+        ),
+    ] = None,
+    anchor_file: Annotated[
+        bool,
+        typer.Option(
+            "--anchor-file/--no-anchor-file", help="Also check every anchor in governance.anchor_path."
+        ),
+    ] = True,
 ) -> None:
-    """Recompute every hash; exit 1 naming the first entry that was edited, deleted, inserted or moved."""
+    """Recompute every hash and check sequence numbers and published anchors; exit 1 naming the first
+    entry that was edited, deleted, inserted or moved, or the anchor the log no longer passes through."""
+    given: list[Anchor] = []
+    for text in anchor or []:
+        try:
+            given.append(Anchor.parse(text, f"--anchor {text}"))
+        except ValueError as exc:
+            fail(str(exc))
     if file is not None:
         if not file.is_file():
             fail(f"{file}: no such file")
@@ -70,7 +109,14 @@ def audit_verify(
             fail(str(exc))
         _report(result, str(file))
         return
-    _report(AuditLog(open_db()).verify(), "audit log")
+    s = settings()
+    anchors = list(given)
+    if anchor_file:
+        try:
+            anchors += read_anchors(s.effective_anchor_path)
+        except AuditFileError as exc:
+            fail(f"audit log: anchor file damaged: {exc}", code=1)
+    _report(AuditLog(open_db(s)).verify(anchors), "audit log", len(anchors))
 
 
 @audit_app.command("export")

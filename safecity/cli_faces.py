@@ -34,6 +34,7 @@ from safecity.types import AuthorisationPurpose
 
 if TYPE_CHECKING:
     from safecity.analytics.faces.analyser import FaceAnalyser
+    from safecity.analytics.image_header import ImageLimits
     from safecity.config import Settings
     from safecity.store.authorisations import AuthorisationStore
     from safecity.store.database import Database
@@ -59,6 +60,20 @@ def _analyser(s: Settings) -> FaceAnalyser:
     from safecity.analytics.faces.analyser import FaceAnalyser
 
     return FaceAnalyser(s.faces, s.effective_model_cache_dir)
+
+
+def _checked_photos(s: Settings, paths: list[Path]) -> ImageLimits:
+    """`api.max_image_pixels` and `.max_image_side`, once every photo's header is within them: a
+    photo that declares a huge image (an image bomb) exits 2 before anything decodes it."""
+    from safecity.analytics.image_header import ImageLimits, ImageRefused, check_image_file
+
+    limits = ImageLimits.of(s.api)
+    for path in paths:
+        try:
+            check_image_file(path, limits)
+        except ImageRefused as exc:
+            fail(str(exc))
+    return limits
 
 
 def _authorisation(store: AuthorisationStore, ref: str, option: str = "") -> Authorisation:
@@ -152,9 +167,8 @@ def authorisation_add(
 
 def _decide(authorisation: str, state: str, reason: str, user: str | None) -> None:
     from safecity.governance.audit import AuditAction
-    from safecity.governance.authorisations import enforce
+    from safecity.governance.authorisations import enforce_configured
     from safecity.store.authorisations import AuthorisationError, AuthorisationStore
-    from safecity.store.media import MediaStore
 
     s = settings()
     db = open_db(s)
@@ -173,7 +187,7 @@ def _decide(authorisation: str, state: str, reason: str, user: str | None) -> No
         details={"change": state, "reference": decided.reference},
     )
     out.print(f"authorisation {decided.reference}: {state}")
-    for done in enforce(db, MediaStore(s.effective_media_dir), by=_user(user)):
+    for done in enforce_configured(s, db, by=_user(user)):
         out.print(
             f"deleted under {done.reference} ({done.status}): {done.watchlists} watchlists, "
             f"{done.removal.persons} persons, {done.removal.alerts} alerts, {done.removal.vectors} vectors"
@@ -204,11 +218,10 @@ def authorisation_enforce(
     user: Annotated[str | None, typer.Option(help="Who runs it (default: the OS user).")] = None,
 ) -> None:
     """End lapsed and expired authorisations and delete what was collected under them (for cron)."""
-    from safecity.governance.authorisations import enforce
-    from safecity.store.media import MediaStore
+    from safecity.governance.authorisations import enforce_configured
 
     s = settings()
-    done = enforce(open_db(s), MediaStore(s.effective_media_dir), by=_user(user))
+    done = enforce_configured(s, open_db(s), by=_user(user))
     for d in done:
         out.print(
             f"{d.reference}: {d.status}; deleted {d.watchlists} watchlists, {d.removal.persons} persons, "
@@ -221,10 +234,13 @@ def authorisation_enforce(
 def authorisation_list(
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON lines.")] = False,
 ) -> None:
-    """List authorisations with their scope and expiry."""
+    """List authorisations with their scope, expiry and status (expired once past the expiry, even
+    before `authorisation enforce` has run)."""
     from safecity.store.authorisations import AuthorisationStore
+    from safecity.store.models import utcnow
 
-    auths = AuthorisationStore(open_db()).list()
+    now = utcnow()
+    auths = [a.as_of(now) for a in AuthorisationStore(open_db()).list()]
     if as_json:
         for a in auths:
             print(
@@ -307,11 +323,12 @@ def watchlist_enrol(
     from safecity.watch.face_enrolment import enrol_photos
 
     s = settings()
+    limits = _checked_photos(s, photo)
     db = open_db(s)
     store = _watchlist_store(s, db)
     try:
         wl = store.get(watchlist)
-        person = enrol_photos(_analyser(s), store, wl.id, label, photo, note=note)
+        person = enrol_photos(_analyser(s), store, wl.id, label, photo, note=note, limits=limits)
     except (FacePhotoError, FaceWatchlistError) as exc:
         fail(str(exc))
     _audit(
@@ -439,6 +456,7 @@ def search_face_command(
     if not 1 <= top <= s.search.max_limit:
         fail(f"--top must be between 1 and {s.search.max_limit}, got {top}")
     start, end = _aware_time("--since", since), _aware_time("--until", until)
+    limits = _checked_photos(s, [photo])
     db = open_db(s)
     index = FaceIndex(
         db,
@@ -459,6 +477,7 @@ def search_face_command(
             camera_ids=camera or (),
             since=start,
             until=end,
+            limits=limits,
         )
     except AccessDenied as exc:
         fail(str(exc), code=EXIT_DENIED)

@@ -24,6 +24,7 @@ from safecity.cli import _aware_time, _shown_time, app, fail, gated_read, open_d
 if TYPE_CHECKING:
     from safecity.analytics.traffic.section_speed import Section, SpeedMeasurement
     from safecity.config import Settings
+    from safecity.governance.access import GatedRead
     from safecity.store.database import Database
     from safecity.watch.speeding import SpeedReport
 
@@ -54,13 +55,16 @@ def _measurement_json(m: SpeedMeasurement) -> dict[str, object]:
 
 
 def _measured(
-    db: Database, s: Settings, start: datetime | None, end: datetime | None
+    db: Database, s: Settings, start: datetime | None, end: datetime | None, read: GatedRead
 ) -> tuple[list[Section], SpeedReport]:
-    """The configured sections and their speeds from stored reads; exits 2 naming a bad section."""
+    """The configured sections inside the caller's cameras (`SAFECITY_TOKEN`'s limits) and their speeds
+    from stored reads, read in the gated read's session; exits 2 naming a bad section."""
     from safecity.watch.speeding import measure_configured_speeds
 
     try:
-        return measure_configured_speeds(db, s.traffic, start, end)
+        return measure_configured_speeds(
+            db, s.traffic, start, end, cameras=read.cameras, session=read.session
+        )
     except ValueError as exc:
         fail(str(exc))
 
@@ -89,7 +93,7 @@ def traffic_speeds(
         with gated_read(
             db, s, AuditAction.VIEW_SIGHTING, Permission.VIEW_OBSERVATIONS, details=details
         ) as read:
-            sections, report = _measured(db, s, start, end)
+            sections, report = _measured(db, s, start, end, read)
             read.record(
                 [m.read_b_id for m in report.measurements],
                 sections=[x.id for x in sections],
@@ -179,7 +183,7 @@ def traffic_report(
             db, s, AuditAction.VIEW_SIGHTING, Permission.VIEW_OBSERVATIONS, details=details
         ) as read:
             try:
-                period: PeriodTraffic = period_traffic(db, read.session, s, start, end)
+                period: PeriodTraffic = period_traffic(db, read.session, s, start, end, read.cameras)
             except ValueError as exc:
                 fail(str(exc))
             report = period.report

@@ -16,9 +16,16 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from safecity.cli import app, fail, open_db, out
+from safecity.cli import app, fail, open_db, out, settings
 from safecity.governance.permissions import Role
-from safecity.governance.users import Actor, UserError, UserStore, generate_password
+from safecity.governance.users import (
+    Actor,
+    AuthError,
+    LoginPolicy,
+    UserError,
+    UserStore,
+    generate_password,
+)
 from safecity.store.cameras import CameraStore
 from safecity.store.database import Database
 
@@ -38,8 +45,9 @@ def _actor() -> Actor:
 
 
 def _store() -> tuple[Database, UserStore]:
-    db = open_db()
-    return db, UserStore(db)
+    s = settings()
+    db = open_db(s)
+    return db, UserStore(db, policy=LoginPolicy.of(s.governance))
 
 
 def _cameras(db: Database, cameras: list[str] | None, sites: list[str] | None) -> list[str] | None:
@@ -140,19 +148,44 @@ def user_role(
 
 @user_app.command("token")
 def user_token(
-    username: Annotated[str, typer.Argument(help="Login name.")],
+    username: Annotated[str, typer.Argument(help="Login name: your own.")],
     days: Annotated[int, typer.Option("--days", help="Lifetime in days.")] = DEFAULT_TOKEN_DAYS,
     label: Annotated[str, typer.Option("--label", help="What the token is for.")] = "",
+    password_stdin: Annotated[
+        bool, typer.Option("--password-stdin", help="Read the user's password from standard input.")
+    ] = False,
 ) -> None:
-    """Issue an API token; its secret is printed once."""
+    """Issue an API token for yourself, with your password; its secret is printed once.
+
+    A token is minted only by the user it belongs to: an administrator cannot mint one for somebody
+    else (they could then search and confirm matches as that person). The login is throttled and
+    recorded like any other.
+    """
     _, store = _store()
+    if store.find(username) is None:
+        fail(f"no user {username!r}")
+    if password_stdin:
+        password = sys.stdin.readline().rstrip("\r\n")
+    elif sys.stdin.isatty():
+        password = getpass.getpass(f"password of {username}: ")
+    else:
+        fail("a token is minted with its owner's password: type it, or pass --password-stdin")
     try:
-        issued = store.issue_token(username, timedelta(days=days), label=label, actor=_actor())
-    except UserError as exc:
+        user = store.login(username, password, address="console")
+        issued = store.issue_token(user, timedelta(days=days), label=label, actor=Actor.of(user))
+    except (UserError, AuthError) as exc:
         fail(str(exc))
     out.print(f"token {issued.token.id} for {username}, expires {issued.token.expires_at:%Y-%m-%d %H:%M} UTC")
     # Printed once: only its SHA-256 is kept.
     print(f"secret: {issued.secret}")
+
+
+@user_app.command("unlock")
+def user_unlock(username: Annotated[str, typer.Argument(help="Login name.")]) -> None:
+    """Clear an account's failed logins, so its login delays end at once (recorded)."""
+    _, store = _store()
+    cleared = store.unlock(username, actor=_actor())
+    out.print(f"cleared {cleared} failed login(s) of {username}")
 
 
 @user_app.command("tokens")

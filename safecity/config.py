@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 import os
+import re
 from pathlib import Path
 from typing import Any, Literal
 
@@ -395,12 +396,42 @@ class GovernanceSettings(_Section):
         2, ge=2, le=5, description="Different users who must confirm a face match before it is acted on."
     )
     anchor_interval_s: float = Field(
-        86_400.0,
+        300.0,
         gt=0,
-        description="How often `serve` appends the audit head to the anchor file.",
+        description="Longest time between two audit anchors (head appended to the anchor file and the log).",
+    )
+    anchor_every_entries: int = Field(
+        100, ge=1, description="Audit entries after which the head is anchored again, whatever the time."
+    )
+    anchor_check_s: float = Field(
+        5.0, gt=0, description="How often `serve` and the API look whether an anchor is due."
     )
     anchor_path: Path | None = Field(
         None, description="JSON-lines file of audit anchors; default <data_dir>/audit-anchors.jsonl."
+    )
+    login_free_failures: int = Field(
+        5, ge=1, description="Wrong passwords for one account from one address before delays start."
+    )
+    login_free_failures_per_address: int = Field(
+        30, ge=1, description="Wrong passwords from one address (any accounts) before delays start."
+    )
+    login_free_failures_per_user: int = Field(
+        30, ge=1, description="Wrong passwords for one account (any addresses) before delays start."
+    )
+    login_delay_initial_s: float = Field(
+        1.0, gt=0, description="First delay once the free failures are used; it doubles with each failure."
+    )
+    login_delay_cap_s: float = Field(
+        900.0, gt=0, description="Longest delay for one account from one address, or for one address."
+    )
+    login_delay_cap_per_user_s: float = Field(
+        60.0,
+        gt=0,
+        description="Longest delay for an account across all addresses: short, so nobody elsewhere can "
+        "lock its owner out.",
+    )
+    login_window_s: float = Field(
+        3600.0, gt=0, description="How long a failed login counts towards the delays."
     )
 
 
@@ -460,13 +491,41 @@ class ApiSettings(_Section):
     max_upload_bytes: int = Field(
         10 * 1024 * 1024, ge=1024, description="Largest accepted upload (face photo, register file)."
     )
+    max_image_pixels: int = Field(
+        40_000_000,
+        ge=1,
+        description="Most pixels (width x height, read from the file header before decoding) of a photo "
+        "given to face search or enrolment, by API, web or CLI: a small file can declare a huge image.",
+    )
+    max_image_side: int = Field(
+        16_384, ge=1, description="Longest side, in pixels, of such a photo (checked with max_image_pixels)."
+    )
     page_max: int = Field(500, ge=1, description="Most items one page of a listing may hold.")
     page_default: int = Field(50, ge=1, description="Items on a page when the request names no limit.")
+    max_list_items: int = Field(
+        1000,
+        ge=1,
+        description="Most items a list in a request body may hold (camera ids of a search, an "
+        "authorisation or a user's limits); a longer list is a 422 before any work is done for it.",
+    )
     live_poll_s: float = Field(0.5, gt=0, le=10, description="How often the live feed looks for new alerts.")
     live_cameras_s: float = Field(2.0, gt=0, description="How often the live feed sends camera states.")
     secure_cookies: bool = Field(
         False, description="Mark the session cookie Secure (set when served behind HTTPS)."
     )
+    allowed_origins: list[str] = Field(
+        default_factory=list,
+        description="Origins (scheme://host[:port]) besides the request's own scheme and Host from which "
+        "a browser session may post, e.g. the public https address when a reverse proxy rewrites Host.",
+    )
+
+    @field_validator("allowed_origins")
+    @classmethod
+    def _origins_only(cls, value: list[str]) -> list[str]:
+        for origin in value:
+            if not re.fullmatch(r"https?://[^/?#@\s]+", origin):
+                raise ValueError(f"{origin!r} is not an origin: write scheme://host[:port], no path")
+        return value
 
 
 class SimSettings(_Section):
@@ -568,11 +627,18 @@ class CountingLineConfig(_Section):
         return self
 
 
+MAX_COUNTING_ITEMS = 100
+"""Most lines or zones per camera, and corners per zone: stored with the camera and sent to every
+worker, so a request body cannot make them megabytes (a street needs a handful)."""
+
+
 class CountingZoneConfig(_Section):
     """A polygon zone in one camera's image whose occupancy (tracks inside) is counted."""
 
     name: str = Field(min_length=1, max_length=100, description="Unique per camera.")
-    polygon: tuple[tuple[float, float], ...] = Field(description="Corners (x, y) in full-frame pixels.")
+    polygon: tuple[tuple[float, float], ...] = Field(
+        max_length=MAX_COUNTING_ITEMS, description="Corners (x, y) in full-frame pixels."
+    )
 
     @model_validator(mode="after")
     def _a_real_polygon(self) -> CountingZoneConfig:
@@ -591,8 +657,8 @@ class CountingGeometry(_Section):
     """A camera's counting lines and zones (its image pixels), how the lines count and which point of a
     track is tested: what the registry stores with the camera (`safecity:counting`)."""
 
-    lines: tuple[CountingLineConfig, ...] = ()
-    zones: tuple[CountingZoneConfig, ...] = ()
+    lines: tuple[CountingLineConfig, ...] = Field((), max_length=MAX_COUNTING_ITEMS)
+    zones: tuple[CountingZoneConfig, ...] = Field((), max_length=MAX_COUNTING_ITEMS)
     anchor: Literal["bottom", "centre"] = Field(
         "bottom",
         description="Point of a track's box tested against lines and zones: bottom-centre (where a vehicle "

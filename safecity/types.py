@@ -6,6 +6,7 @@ Times are timezone-aware UTC datetimes; boxes are pixel coordinates in the full 
 
 from __future__ import annotations
 
+import dataclasses
 import enum
 import uuid
 from dataclasses import dataclass, field
@@ -350,6 +351,23 @@ class Authorisation:
     approval_deadline: datetime | None = None
     decided_by: str = ""
     decided_at: datetime | None = None
+
+    def status_at(self, now: datetime) -> str:
+        """The status at `now`, from the clock: past its expiry an authorisation is expired, and an
+        urgent one past its approval deadline lapsed, before any sweep has recorded it (`status`
+        is what was last stored; `governance.authorisations.enforce` stores the end)."""
+        if self.status in ("refused", "lapsed", "expired"):
+            return self.status
+        if now >= self.expires_at:
+            return "expired"
+        if self.status == "pending" and self.approval_deadline is not None and now >= self.approval_deadline:
+            return "lapsed"
+        return self.status
+
+    def as_of(self, now: datetime) -> Authorisation:
+        """This authorisation with its status at `now` (`status_at`): what every listing shows."""
+        status = self.status_at(now)
+        return self if status == self.status else dataclasses.replace(self, status=status)
 
     def in_force(self, now: datetime) -> bool:
         """Approved, or urgent and still inside its approval deadline; and not expired."""

@@ -14,7 +14,7 @@ from typer.testing import CliRunner
 import safecity.cli_users  # noqa: F401  (registers `safecity user`)
 from safecity.cli import app
 from safecity.governance.audit import AuditLog
-from safecity.governance.users import LoginFailed, TokenRefused, UserAuditAction, UserStore
+from safecity.governance.users import AuthError, LoginFailed, TokenRefused, UserAuditAction, UserStore
 from safecity.store.cameras import CameraStore
 from safecity.store.database import Database
 
@@ -38,7 +38,8 @@ def run(*args: str, stdin: str | None = None) -> tuple[int, str]:
 
 
 def add(name: str, role: str = "operator", *extra: str) -> str:
-    code, output = run("user", "add", name, "--role", role, *extra)
+    stdin = PASSWORD + "\n" if "--password-stdin" in extra else None
+    code, output = run("user", "add", name, "--role", role, *extra, stdin=stdin)
     assert code == 0, output
     return output
 
@@ -117,7 +118,7 @@ def test_role_changes_the_role(db: Database) -> None:
 
 
 def issue(*extra: str) -> tuple[str, str]:
-    code, output = run("user", "token", "ana", *extra)
+    code, output = run("user", "token", "ana", "--password-stdin", *extra, stdin=PASSWORD + "\n")
     assert code == 0, output
     secret = re.search(r"^secret: (\S+)$", output, re.MULTILINE)
     token_id = re.search(r"^token (\w+) ", output, re.MULTILINE)
@@ -126,7 +127,7 @@ def issue(*extra: str) -> tuple[str, str]:
 
 
 def test_token_prints_a_working_secret(db: Database) -> None:
-    add("ana")
+    add("ana", "operator", "--password-stdin")
     _, secret = issue("--days", "7", "--label", "dashboard")
     assert UserStore(db).authenticate_token(secret).username == "ana"
     token = UserStore(db).tokens("ana")[0]
@@ -134,14 +135,14 @@ def test_token_prints_a_working_secret(db: Database) -> None:
 
 
 def test_tokens_lists_without_secrets(db: Database) -> None:
-    add("ana")
+    add("ana", "operator", "--password-stdin")
     token_id, secret = issue()
     code, output = run("user", "tokens", "ana")
     assert code == 0 and token_id in output and secret not in output
 
 
 def test_revoke_refuses_the_token(db: Database) -> None:
-    add("ana")
+    add("ana", "operator", "--password-stdin")
     token_id, secret = issue()
     assert run("user", "revoke", token_id)[0] == 0
     with pytest.raises(TokenRefused, match="revoked"):
@@ -159,8 +160,8 @@ def test_disable_blocks_login_and_tokens(db: Database) -> None:
 
 
 def test_token_with_bad_lifetime_exits_2(db: Database) -> None:
-    add("ana")
-    code, output = run("user", "token", "ana", "--days", "0")
+    add("ana", "operator", "--password-stdin")
+    code, output = run("user", "token", "ana", "--days", "0", "--password-stdin", stdin=PASSWORD + "\n")
     assert code == 2 and "lifetime" in output
 
 
@@ -170,3 +171,29 @@ def test_cli_changes_are_audited_as_the_host_user(db: Database) -> None:
     entries = AuditLog(db).entries(UserAuditAction.USER_CHANGE)
     assert [e.details["change"] for e in entries] == ["add", "role"]
     assert all(e.username.startswith("cli:") and e.role == "host" for e in entries)
+
+
+def test_token_needs_the_owners_password(db: Database) -> None:
+    add("ana", "operator", "--password-stdin")
+    code, output = run("user", "token", "ana", "--password-stdin", stdin="not her password\n")
+    assert code == 2 and "wrong username or password" in output
+    assert UserStore(db).tokens("ana") == []
+
+
+def test_token_without_a_password_exits_2(db: Database) -> None:
+    add("ana", "operator", "--password-stdin")
+    code, output = run("user", "token", "ana")
+    assert code == 2 and "password" in output
+
+
+def test_unlock_clears_failed_logins_and_is_recorded(db: Database) -> None:
+    add("ana", "operator", "--password-stdin")
+    store = UserStore(db)
+    for _ in range(6):
+        with pytest.raises(AuthError):
+            store.login("ana", "wrong password!", address="10.0.0.9")
+    code, output = run("user", "unlock", "ana")
+    assert code == 0 and "cleared 5 failed login(s) of ana" in output  # the 6th was throttled
+    assert store.login("ana", PASSWORD, address="10.0.0.9").username == "ana"
+    change = AuditLog(db).entries(UserAuditAction.USER_CHANGE)[-1]
+    assert (change.details["change"], change.target, change.role) == ("unlock", "ana", "host")

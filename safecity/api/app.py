@@ -8,6 +8,8 @@ browsers fetch nothing from anywhere else. The schema itself is at `/api/v1/open
 
 from __future__ import annotations
 
+import asyncio
+import logging
 from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
 from typing import TYPE_CHECKING
@@ -15,7 +17,7 @@ from typing import TYPE_CHECKING
 from fastapi import APIRouter, FastAPI
 
 from safecity import __version__
-from safecity.api import problems
+from safecity.api import csrf, problems
 from safecity.api.context import ApiContext
 from safecity.api.routes import (
     alerts,
@@ -33,12 +35,14 @@ from safecity.api.routes import (
     watchlists,
 )
 from safecity.config import Settings
+from safecity.governance.audit import anchorer as audit_anchorer
 from safecity.store.database import Database
 from safecity.web import routes as web
 
 if TYPE_CHECKING:
     from safecity.pipeline.health import CameraHealth
 
+log = logging.getLogger(__name__)
 API_PREFIX = "/api/v1"
 ROUTERS = (
     public,
@@ -57,6 +61,17 @@ ROUTERS = (
 )
 
 
+async def anchor_periodically(context: ApiContext) -> None:
+    """Anchor the audit head when due (governance.anchor_*): API replicas write most entries."""
+    anchorer = audit_anchorer(context.db, context.settings)
+    while True:
+        try:
+            await asyncio.to_thread(anchorer.anchor, force=False)
+        except Exception:  # an anchor file that cannot be written must not stop the API
+            log.exception("could not anchor the audit head to %s", anchorer.path)
+        await asyncio.sleep(context.settings.governance.anchor_check_s)
+
+
 def create_app(
     settings: Settings,
     db: Database,
@@ -68,7 +83,9 @@ def create_app(
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        anchoring = asyncio.create_task(anchor_periodically(context))
         yield
+        anchoring.cancel()
         if context.live is not None:
             context.live.close()  # the alert listener's connection goes with the app
 
@@ -83,6 +100,7 @@ def create_app(
     )
     app.state.context = context
     problems.install(app)
+    csrf.install(app, context)  # cookie-authenticated unsafe requests: this origin only
     api = APIRouter(prefix=API_PREFIX)
     for module in ROUTERS:
         api.include_router(module.router)

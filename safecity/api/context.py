@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 from safecity.api.live_wakeups import LiveWakeups
 from safecity.config import Settings
 from safecity.governance.access import AccessGate
-from safecity.governance.users import UserStore
+from safecity.governance.users import LoginPolicy, UserStore
 from safecity.store.database import Database
 from safecity.store.media import MediaStore
 
@@ -51,7 +51,7 @@ class ApiContext:
             settings=settings,
             db=db,
             gate=AccessGate(db, min_reason_len=settings.governance.min_reason_len),
-            users=UserStore(db),
+            users=UserStore(db, policy=LoginPolicy.of(settings.governance)),
             media=MediaStore(settings.effective_media_dir, settings.store.snapshot_jpeg_quality),
             camera_health=camera_health,
             live=LiveWakeups(db),

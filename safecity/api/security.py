@@ -2,9 +2,10 @@
 
 Both carry an API token (`governance.users`): programs send `Authorization: Bearer <token>`
 (`safecity user token`), browsers log in with a password and get the same kind of token, with
-`api.session_ttl_h` to live, in an HttpOnly, SameSite=Strict cookie. Logging out revokes it, and
-so does disabling the user. Login throttling and the audit entries of logins are the user
-store's; this module only moves credentials between HTTP and it.
+`api.session_ttl_h` to live, in an HttpOnly, SameSite=Strict cookie. SameSite does not keep out
+other ports of the same host: `api/csrf.py` checks the origin of what the cookie may do. Logging
+out revokes the token, and so does disabling the user. Login throttling and the audit entries
+of logins are the user store's; this module only moves credentials between HTTP and it.
 """
 
 from __future__ import annotations

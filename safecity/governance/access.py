@@ -32,6 +32,7 @@ from safecity.governance.audit import AuditAction, AuditEntry, AuditLog
 from safecity.governance.permissions import Permission, role_can
 from safecity.governance.users import User
 from safecity.store.database import Database
+from safecity.store.field_limits import AUDIT_ENTRY
 from safecity.store.models import utcnow
 
 CONSOLE_ROLE = "cli"
@@ -202,6 +203,16 @@ class AccessGate:
             )
         if recipients_required and not recipients:
             raise ReasonRequired(f"{action} needs the recipients (who receives the data); it is recorded")
+        # The last line of defence for every way in (API bodies cap these already, the CLI does
+        # not): what a caller types must not put megabytes into the audit chain.
+        for what, text, most in (
+            ("reason", justification, AUDIT_ENTRY["justification"]),
+            ("recipients", recipients, AUDIT_ENTRY["recipients"]),
+        ):
+            if len(text) > most:
+                raise ReasonRequired(
+                    f"{action}: the {what} must be at most {most} characters, got {len(text)}"
+                )
 
     def _cameras(
         self, caller: Caller, action: AuditAction, permission: Permission, requested: Sequence[str]

@@ -5,19 +5,34 @@ inserting or reordering an entry breaks every hash after it; `verify` names the 
 does not fit. This module records and verifies entries; which actions are recorded is decided
 by the callers (face and plate searches, watchlist and authorisation changes). Entries are
 written in the caller's transaction when one is given, so an action and its record commit or
-fail together; on PostgreSQL an advisory lock serialises writers so the chain never forks.
+fail together. Appends are serialised so the chain never forks: on SQLite every write
+transaction holds the write lock from its start (store/database.py), on PostgreSQL an advisory
+lock is taken. Sequence numbers are given here, the last one plus one, so they have no gaps
+(a database sequence would skip the numbers of rolled-back transactions) and a gap is damage.
+
+A chain is only as good as the heads published outside the database: whoever can write the
+database can delete the newest entries, or recompute every hash after a deletion, and the chain
+alone still looks whole. So the head (sequence number and hash) is anchored often (`Anchorer`:
+every `governance.anchor_every_entries` entries or `anchor_interval_s` seconds) to a file, the
+process log and the public register, and `verify` checks the chain against every anchor it is
+given: an anchor beyond the head means entries were deleted, an anchor whose entry has another
+hash means the log was rewritten (the idea behind Certificate Transparency).
+
 Retention (governance/retention.py) may prune the oldest entries; the sweep's own
-`retention_deletion` entry records the hash of the last pruned one, and `verify` accepts that
-hash, and only that, as the start of what is left.
+`retention_deletion` entry records the hash and sequence number of the last pruned one, and
+`verify` accepts that, and only that, as the start of what is left.
 """
 
 from __future__ import annotations
 
 import enum
+import fcntl
 import hashlib
 import json
+import logging
 import os
-from collections.abc import Iterable, Mapping
+import time
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -26,8 +41,11 @@ from typing import Any
 from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
+from safecity.config import Settings
 from safecity.store.database import Database
 from safecity.store.models import AuditEntryRow, utcnow
+
+log = logging.getLogger(__name__)
 
 GENESIS = "0" * 64
 """The `prev_hash` of the first entry."""
@@ -87,10 +105,62 @@ class Verification:
     """The hash the oldest entry follows: GENESIS, or after retention pruned the oldest entries the
     hash of the last pruned one, as recorded by a later `retention_deletion` entry (compare it with
     a published head)."""
+    head_seq: int = 0
+    """Sequence number of the last entry (0: none)."""
+    anchors_checked: int = 0
+    """Published heads the chain was found to pass through."""
+    anchors_pruned: int = 0
+    """Anchors older than what retention left, so they could not be checked."""
+    by_anchor: bool = False
+    """The problem is that the log does not pass through a published anchor (`first_bad` is its seq)."""
 
     @property
     def ok(self) -> bool:
         return self.first_bad is None and not self.problem
+
+
+@dataclass(frozen=True, slots=True)
+class Anchor:
+    """A published head: the chain must pass through `hash` at `seq`."""
+
+    seq: int
+    hash: str
+    source: str = ""
+    """Where it was found (anchor file and line, command line), for the report."""
+
+    @staticmethod
+    def parse(text: str, source: str = "") -> Anchor:
+        """`SEQ:HASH` (as `safecity audit head` prints it, with a colon or a space); ValueError if not."""
+        seq_text, sep, digest = text.strip().replace(" ", ":", 1).partition(":")
+        digest = digest.strip().lower()
+        if (
+            not sep
+            or not seq_text.isdigit()
+            or len(digest) != 64
+            or any(c not in "0123456789abcdef" for c in digest)
+        ):
+            raise ValueError(f"anchor {text!r} is not SEQ:HASH (a sequence number and a 64-digit hex hash)")
+        return Anchor(int(seq_text), digest, source or text)
+
+
+def read_anchors(path: Path) -> list[Anchor]:
+    """The anchors in a JSON-lines anchor file, oldest first; [] when it does not exist.
+
+    A line that cannot be read is an error (`AuditFileError`): an anchor file is written by this
+    system only, so a broken line is damage to report, not noise to skip.
+    """
+    if not path.exists():
+        return []
+    anchors = []
+    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            data = json.loads(line)
+            anchors.append(Anchor(int(data["seq"]), str(data["hash"]), f"{path}:{number}"))
+        except (json.JSONDecodeError, KeyError, TypeError, ValueError) as exc:
+            raise AuditFileError(f"{path}:{number}: not an audit anchor: {exc}") from exc
+    return anchors
 
 
 def entry_hash(
@@ -164,11 +234,13 @@ class AuditLog:
             session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _PG_LOCK_KEY})
         last = session.scalars(select(AuditEntryRow).order_by(AuditEntryRow.seq.desc()).limit(1)).first()
         prev = last.hash if last is not None else GENESIS
+        seq = last.seq + 1 if last is not None else 1
         ts = utcnow()
         # JSON round trip: what is hashed is exactly what the database will give back.
         clean = json.loads(json.dumps(dict(details or {}), default=str))
         digest = entry_hash(prev, ts, username, role, action, target, justification, recipients, clean)
         row = AuditEntryRow(
+            seq=seq,
             ts=ts,
             username=username,
             role=role,
@@ -205,43 +277,61 @@ class AuditLog:
             query = query.where(AuditEntryRow.ts < until)
         if session is not None:
             return [_entry(r) for r in session.scalars(query)]
-        with self.db.session() as own:
+        with self.db.read_session() as own:
             return [_entry(r) for r in own.scalars(query)]
 
-    def verify(self) -> Verification:
-        """Recompute the whole chain; names the first entry that does not fit.
+    def verify(self, anchors: Sequence[Anchor] = ()) -> Verification:
+        """Recompute the whole chain and check it passes through every anchor; names the first misfit.
 
-        The chain starts at the genesis hash, or, once a retention sweep has pruned the oldest
-        entries, at the hash of the last pruned entry. That start is accepted only when an entry
-        of the chain itself (action `retention_deletion`, whose own hash is checked like any
-        other) records it as `audit_pruned_head`; deleting the first entries by hand is found.
+        The chain starts at the genesis hash with entry 1, or, once a retention sweep has pruned the
+        oldest entries, at the hash and sequence number of the last pruned entry. That start is
+        accepted only when an entry of the chain itself (action `retention_deletion`, whose own hash
+        is checked like any other) records it; deleting the first entries by hand is found.
+        Sequence numbers must follow one another: a gap is a deleted entry even where the hashes
+        were recomputed around it.
         """
-        with self.db.session() as session:
+        with self.db.read_session() as session:
             first = session.scalars(select(AuditEntryRow).order_by(AuditEntryRow.seq).limit(1)).first()
-            start = GENESIS
+            start, start_seq = GENESIS, 0
             if first is not None and first.prev_hash != GENESIS:
-                if not self._pruned_head_recorded(session, first.prev_hash):
+                pruned_through = self._pruned_head_recorded(session, first.prev_hash)
+                if pruned_through is None:
                     return Verification(
                         1,
                         GENESIS,
                         first.seq,
                         "does not follow the genesis hash or a recorded retention prune",
                     )
-                start = first.prev_hash
+                start, start_seq = first.prev_hash, pruned_through
             rows = session.scalars(select(AuditEntryRow).order_by(AuditEntryRow.seq))
-            return verify_chain((_entry(r) for r in rows), start)
+            by_seq: dict[int, str] = {}
+
+            def remembered(entries: Iterable[AuditEntryRow]) -> Iterable[AuditEntry]:
+                for row in entries:
+                    by_seq[row.seq] = row.hash
+                    yield _entry(row)
+
+            result = verify_chain(remembered(rows), start, start_seq)
+        if not result.ok:
+            return result
+        return check_anchors(result, anchors, lambda seq: by_seq.get(seq), start_seq)
 
     @staticmethod
-    def _pruned_head_recorded(session: Session, head: str) -> bool:
-        """Whether a `retention_deletion` entry records `head` as the hash of the last entry it pruned."""
+    def _pruned_head_recorded(session: Session, head: str) -> int | None:
+        """The sequence number a `retention_deletion` entry records with `head` as the last entry it
+        pruned; None when no entry records that hash."""
         records = session.scalars(
             select(AuditEntryRow.details).where(AuditEntryRow.action == AuditAction.RETENTION_DELETION.value)
         )
-        return any(isinstance(d, dict) and d.get(PRUNED_HEAD_KEY) == head for d in records)
+        for details in records:
+            if isinstance(details, dict) and details.get(PRUNED_HEAD_KEY) == head:
+                through = details.get(PRUNED_THROUGH_KEY)
+                return int(through) if isinstance(through, int | str) and str(through).isdigit() else -1
+        return None
 
     def head(self) -> tuple[int, str]:
         """(sequence number, hash) of the last entry: the anchor to publish; (0, GENESIS) when empty."""
-        with self.db.session() as session:
+        with self.db.read_session() as session:
             last = session.scalars(select(AuditEntryRow).order_by(AuditEntryRow.seq.desc()).limit(1)).first()
             return (last.seq, last.hash) if last is not None else (0, GENESIS)
 
@@ -257,7 +347,7 @@ class AuditLog:
             query = query.where(AuditEntryRow.ts >= since)
         if until is not None:
             query = query.where(AuditEntryRow.ts < until)
-        with self.db.session() as session:
+        with self.db.read_session() as session:
             entries = [_entry(r) for r in session.scalars(query)]
         seq, head_hash = self.head()
         header = {
@@ -285,36 +375,192 @@ def append_anchor(log: AuditLog, path: Path) -> tuple[int, str]:
     """Append the head (time, sequence number, hash) as one JSON line to `path`; returns the head.
 
     Published anchors (a newspaper notice, a public repository, the authority's inbox) make a
-    rewrite of the whole log detectable: the rewritten chain would not pass through them.
+    rewrite of the whole log detectable: the rewritten chain would not pass through them. The
+    file is locked while written, so processes sharing it (serve, API replicas) never interleave.
     """
-    seq, digest = log.head()
-    line = json.dumps({"time": utcnow().isoformat(), "seq": seq, "hash": digest}, sort_keys=True)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with path.open("a", encoding="utf-8") as f:
-        f.write(line + "\n")
-        f.flush()
-        os.fsync(f.fileno())
-    return seq, digest
+    return Anchorer(log, path).anchor(force=True)
+
+
+def anchorer(db: Database, settings: Settings) -> Anchorer:
+    """The configured anchorer of `db`'s log (governance.anchor_*)."""
+    g = settings.governance
+    return Anchorer(
+        AuditLog(db),
+        settings.effective_anchor_path,
+        every_entries=g.anchor_every_entries,
+        interval_s=g.anchor_interval_s,
+    )
+
+
+class Anchorer:
+    """Anchors the head often: once `every_entries` entries or `interval_s` seconds have passed.
+
+    Each anchor goes to the anchor file (JSON lines, locked, fsynced) and to the process log
+    (`safecity.governance.audit` at INFO), so a copy lands wherever the logs are shipped. The last
+    anchor is read back from the file under its lock, so several processes anchoring one log do
+    not repeat each other. The public register shows the live head besides.
+    """
+
+    def __init__(
+        self,
+        log: AuditLog,
+        path: Path,
+        *,
+        every_entries: int = 100,
+        interval_s: float = 300.0,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        if every_entries < 1 or interval_s <= 0:
+            raise ValueError("every_entries must be at least 1 and interval_s positive")
+        self.log = log
+        self.path = path
+        self.every_entries = every_entries
+        self.interval_s = interval_s
+        self.clock = clock
+
+    def due(self) -> bool:
+        """Whether `anchor()` would write now (cheap: the head and the file's last line)."""
+        seq, _ = self.log.head()
+        last = _last_anchor(self.path)
+        return self._due(seq, last)
+
+    def _due(self, seq: int, last: tuple[int, float] | None) -> bool:
+        if last is None:
+            return seq > 0
+        last_seq, last_time = last
+        if seq <= last_seq:
+            return seq < last_seq  # behind the last anchor: record the (suspicious) head at once
+        return seq - last_seq >= self.every_entries or self.clock() - last_time >= self.interval_s
+
+    def anchor(self, *, force: bool = False) -> tuple[int, str]:
+        """Append the head when due (always with `force`, unless it equals the last anchor)."""
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        with self.path.open("a+", encoding="utf-8") as f:
+            fcntl.flock(f.fileno(), fcntl.LOCK_EX)
+            try:
+                seq, digest = self.log.head()
+                last = _last_anchor(self.path)
+                if (force and (last is None or last[0] != seq)) or (not force and self._due(seq, last)):
+                    now = datetime.fromtimestamp(self.clock(), UTC)
+                    line = json.dumps({"time": now.isoformat(), "seq": seq, "hash": digest}, sort_keys=True)
+                    f.write(line + "\n")
+                    f.flush()
+                    os.fsync(f.fileno())
+                    log.info("audit anchor seq=%d hash=%s (appended to %s)", seq, digest, self.path)
+                return seq, digest
+            finally:
+                fcntl.flock(f.fileno(), fcntl.LOCK_UN)
+
+
+def _last_anchor(path: Path) -> tuple[int, float] | None:
+    """(sequence number, unix time) of the file's last anchor; None when there is none."""
+    try:
+        with path.open("rb") as f:
+            f.seek(0, os.SEEK_END)
+            size = f.tell()
+            f.seek(max(0, size - 4096))
+            tail = f.read().decode("utf-8", errors="replace").strip().splitlines()
+    except FileNotFoundError:
+        return None
+    if not tail:
+        return None
+    try:
+        data = json.loads(tail[-1])
+        return int(data["seq"]), datetime.fromisoformat(data["time"]).timestamp()
+    except (json.JSONDecodeError, KeyError, TypeError, ValueError):
+        return None
 
 
 class AuditFileError(ValueError):
     """An export file that cannot be read as one (wrong format, broken line); names file and line."""
 
 
-def verify_chain(entries: Iterable[AuditEntry], prev: str) -> Verification:
+def verify_chain(entries: Iterable[AuditEntry], prev: str, prev_seq: int | None = 0) -> Verification:
+    """Check each entry follows the one before (hash and, unless `prev_seq` is None, sequence number).
+
+    `prev_seq` is the sequence number of the entry `prev` belongs to (0 for the genesis; -1 when a
+    prune recorded no number, so the first number is taken as it is).
+    """
     start = prev
     count = 0
+    seq = prev_seq
     for e in entries:
         count += 1
+        if seq is not None and seq >= 0 and e.seq != seq + 1:
+            return Verification(
+                count,
+                prev,
+                e.seq,
+                f"follows entry {seq}: entries {seq + 1}..{e.seq - 1} are missing",
+                start,
+                seq,
+            )
         if e.prev_hash != prev:
-            return Verification(count, prev, e.seq, "does not follow the entry before it", start)
+            return Verification(count, prev, e.seq, "does not follow the entry before it", start, e.seq)
         expected = entry_hash(
             prev, e.ts, e.username, e.role, e.action, e.target, e.justification, e.recipients, e.details
         )
         if e.hash != expected:
-            return Verification(count, prev, e.seq, "its fields do not match its hash", start)
+            return Verification(count, prev, e.seq, "its fields do not match its hash", start, e.seq)
         prev = e.hash
-    return Verification(count, prev, None, anchored_at=start)
+        seq = e.seq if seq is not None else None
+        last_seq = e.seq
+    return Verification(
+        count, prev, None, anchored_at=start, head_seq=last_seq if count else max(prev_seq or 0, 0)
+    )
+
+
+def check_anchors(
+    chain: Verification, anchors: Sequence[Anchor], hash_at: Callable[[int], str | None], first_seq: int
+) -> Verification:
+    """`chain` (already verified) against published heads: each must be an entry it still holds.
+
+    An anchor beyond the head: entries after the head were deleted (truncation). An anchor whose
+    entry has another hash: the log was rewritten from there on. Anchors at or before `first_seq`
+    (pruned by retention) cannot be checked and are counted apart, except the prune's own head.
+    """
+    checked = pruned = 0
+    for anchor in anchors:
+        if anchor.seq == 0:
+            continue
+        if anchor.seq > chain.head_seq:
+            return _anchor_problem(
+                chain,
+                anchor,
+                f"the log ends at entry {chain.head_seq} but {anchor.source} published entry {anchor.seq}: "
+                "entries were deleted",
+            )
+        if anchor.seq <= first_seq:
+            if anchor.seq == first_seq and anchor.hash != chain.anchored_at:
+                return _anchor_problem(
+                    chain, anchor, f"{anchor.source}: the prune's head is not the published one"
+                )
+            pruned += 1
+            continue
+        found = hash_at(anchor.seq)
+        if found != anchor.hash:
+            return _anchor_problem(
+                chain,
+                anchor,
+                f"entry {anchor.seq} has hash {found} but {anchor.source} published {anchor.hash}: "
+                "the log was rewritten",
+            )
+        checked += 1
+    return Verification(
+        chain.entries,
+        chain.head,
+        None,
+        anchored_at=chain.anchored_at,
+        head_seq=chain.head_seq,
+        anchors_checked=checked,
+        anchors_pruned=pruned,
+    )
+
+
+def _anchor_problem(chain: Verification, anchor: Anchor, problem: str) -> Verification:
+    return Verification(
+        chain.entries, chain.head, anchor.seq, problem, chain.anchored_at, chain.head_seq, by_anchor=True
+    )
 
 
 def verify_file(path: Path) -> Verification:
@@ -354,7 +600,8 @@ def verify_file(path: Path) -> Verification:
             len(entries), "", None, f"header says {header.get('entries')} entries, file has {len(entries)}"
         )
     start = header.get("first_prev_hash") or GENESIS
-    return verify_chain(entries, start)
+    first_seq = entries[0].seq - 1 if entries else 0
+    return verify_chain(entries, start, 0 if start == GENESIS else first_seq)
 
 
 def _entry_json(e: AuditEntry) -> dict[str, Any]:

@@ -20,9 +20,11 @@ import math
 import os
 import tempfile
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
+from safecity.governance.audit import AuditLog
 from safecity.registry.geojson import cameras_to_geojson
 from safecity.store.cameras import CameraStore
 from safecity.store.database import Database
@@ -38,7 +40,34 @@ _MAP_HEIGHT = 400
 _MAP_PAD = 24
 
 
-def public_register(cameras: Sequence[Camera], sites: Sequence[Site]) -> dict[str, object]:
+AUDIT_HEAD_MEMBER = "safecity:audit_head"
+"""GeoJSON foreign member with the audit log's head: the public's copy of the anchor."""
+
+
+@dataclass(frozen=True, slots=True)
+class AuditHead:
+    """The audit log's newest entry as the public sees it: a count and a hash, no personal data.
+
+    Whoever notes it down can later prove a rewrite: `safecity audit verify --anchor SEQ:HASH`
+    fails if the log no longer passes through it.
+    """
+
+    seq: int
+    hash: str
+    at: datetime
+
+    @staticmethod
+    def of(db: Database) -> AuditHead:
+        seq, digest = AuditLog(db).head()
+        return AuditHead(seq, digest, datetime.now(UTC))
+
+    def as_json(self) -> dict[str, object]:
+        return {"entries": self.seq, "hash": self.hash, "as_of": self.at.astimezone(UTC).isoformat()}
+
+
+def public_register(
+    cameras: Sequence[Camera], sites: Sequence[Site], audit: AuditHead | None = None
+) -> dict[str, object]:
     """The public GeoJSON FeatureCollection, with faces/plates analysis stated as booleans per camera.
 
     The capability list (``safecity:capabilities``) already holds this, but as a code the public
@@ -54,6 +83,8 @@ def public_register(cameras: Sequence[Camera], sites: Sequence[Site]) -> dict[st
         properties = feature["properties"]
         properties[ANALYSES_FACES] = Capability.FACES in camera.capabilities
         properties[ANALYSES_PLATES] = Capability.PLATES in camera.capabilities
+    if audit is not None:
+        collection[AUDIT_HEAD_MEMBER] = audit.as_json()
     return collection
 
 
@@ -120,7 +151,23 @@ th { background: #eee; }
 """
 
 
-def register_html(cameras: Sequence[Camera], sites: Sequence[Site], generated_at: datetime) -> str:
+def _audit_html(audit: AuditHead | None) -> str:
+    if audit is None:
+        return ""
+    e = html.escape
+    return f"""<h2>Audit log</h2>
+<p>Every search for a person or a plate, every watchlist change and every export is written to a
+hash-chained log. Its newest entry, as of {e(audit.at.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC"))}:</p>
+<table><tr><th>Entries</th><td id="audit-entries">{audit.seq}</td></tr>
+<tr><th>Head hash</th><td id="audit-head"><code>{e(audit.hash)}</code></td></tr></table>
+<p>Note both down. If the log were later rewritten or shortened, it would no longer pass through
+them: <code>safecity audit verify --anchor {audit.seq}:{e(audit.hash)}</code> would fail.</p>
+"""
+
+
+def register_html(
+    cameras: Sequence[Camera], sites: Sequence[Site], generated_at: datetime, audit: AuditHead | None = None
+) -> str:
     """The public page: camera table, inline SVG map, counts per capability, date, link to the GeoJSON."""
     e = html.escape
     site_by_id = {site.id: site for site in sites}
@@ -182,7 +229,7 @@ Machine-readable (GeoJSON, OpenStreetMap surveillance tags): <a href="{GEOJSON_N
 <tr>{"".join(f"<th>{e(h)}</th>" for h in headers)}</tr>
 {chr(10).join(rows)}
 </table>
-</body>
+{_audit_html(audit)}</body>
 </html>
 """
 
@@ -214,7 +261,8 @@ def export_register(
     cameras, sites = store.all(), store.sites()
     when = generated_at if generated_at is not None else datetime.now(UTC)
     geojson_path, html_path = out_dir / GEOJSON_NAME, out_dir / HTML_NAME
-    text = json.dumps(public_register(cameras, sites), indent=2, ensure_ascii=False) + "\n"
+    audit = AuditHead.of(db)
+    text = json.dumps(public_register(cameras, sites, audit), indent=2, ensure_ascii=False) + "\n"
     _write_atomic(geojson_path, text)
-    _write_atomic(html_path, register_html(cameras, sites, when))
+    _write_atomic(html_path, register_html(cameras, sites, when, audit))
     return geojson_path, html_path

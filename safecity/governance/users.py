@@ -7,10 +7,17 @@ tokens (`api_tokens`); what each role may do is `safecity.governance.permissions
   today's is replaced at the next successful login.
 - No default credentials: `ensure_first_admin` creates the first admin with a generated password
   and returns it once (only when it created the account), for the caller to print.
-- Throttling: after `max_failures` failed logins for one username within `window`, further
-  attempts are refused until the oldest of those failures leaves the window. Failures are rows
-  in the database, so every process sharing it counts the same; usernames that do not exist are
-  counted too, so the throttle does not tell a guesser which accounts exist.
+- Throttling (`LoginPolicy`): failed logins are rows (username tried, client address, time) in
+  the database, so every process sharing it counts the same; usernames that do not exist are
+  counted too, so the throttle does not tell a guesser which accounts exist. Once an account has
+  used its free failures from one address, each further attempt from there must wait a delay
+  that doubles with every failure (capped); so must an address that fails on many accounts
+  (password spraying), and an account failing from many addresses, with a short cap there so
+  that nobody can lock its owner out. Nothing locks an account for everyone; an admin can clear
+  an account's failures (`unlock`), recorded like every other change.
+- The password is checked outside any transaction (argon2 takes a third of a second on
+  purpose): the throttle is read first, then the result is written in a short transaction, so
+  concurrent logins neither hold the database's write lock nor wait for it.
 - API tokens: a random secret shown once; only its SHA-256 is stored (a stolen database yields no
   usable token; a fast hash is enough because the secret has 256 random bits). Tokens expire, can
   be revoked one by one or all of a user's at once, and disabling a user revokes theirs.
@@ -24,17 +31,18 @@ import enum
 import hashlib
 import re
 import secrets
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import delete, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from safecity.config import GovernanceSettings
 from safecity.governance.audit import AuditLog
 from safecity.governance.permissions import Permission, Role, parse_role, role_can, user_can
 from safecity.store.database import Database
@@ -46,6 +54,7 @@ __all__ = [
     "AuthError",
     "IssuedToken",
     "LoginFailed",
+    "LoginPolicy",
     "LoginThrottled",
     "Permission",
     "Role",
@@ -61,11 +70,11 @@ __all__ = [
 ]
 
 MAX_USERNAME_LEN = 100
+MAX_ADDRESS_LEN = 64
 MIN_PASSWORD_LEN = 12
 MAX_LABEL_LEN = 200
 MAX_TOKEN_TTL = timedelta(days=366)
 DEFAULT_MAX_FAILURES = 5
-DEFAULT_WINDOW = timedelta(minutes=15)
 FIRST_ADMIN = "admin"
 SYSTEM = "system"
 """Username and role recorded for changes made by the system itself (the first admin)."""
@@ -95,8 +104,75 @@ class LoginFailed(AuthError):
 
 class LoginThrottled(AuthError):
     def __init__(self, username: str, until: datetime) -> None:
-        super().__init__(f"too many failed logins for {username!r}; try again after {until.isoformat()}")
+        super().__init__(
+            f"too many failed logins for {username!r} from this address; try again after "
+            f"{until.isoformat(timespec='seconds')}"
+        )
         self.until = until
+
+
+@dataclass(frozen=True, slots=True)
+class LoginPolicy:
+    """How failed logins slow down further attempts (see the module docstring)."""
+
+    free_failures: int = DEFAULT_MAX_FAILURES
+    free_failures_per_address: int = 30
+    free_failures_per_user: int = 30
+    delay_initial: timedelta = timedelta(seconds=1)
+    delay_cap: timedelta = timedelta(minutes=15)
+    delay_cap_per_user: timedelta = timedelta(minutes=1)
+    window: timedelta = timedelta(hours=1)
+
+    def __post_init__(self) -> None:
+        if min(self.free_failures, self.free_failures_per_address, self.free_failures_per_user) < 1:
+            raise ValueError("free failures must be at least 1")
+        if min(self.delay_initial, self.delay_cap, self.delay_cap_per_user, self.window) <= timedelta(0):
+            raise ValueError("login delays and window must be positive")
+
+    @staticmethod
+    def of(settings: GovernanceSettings) -> LoginPolicy:
+        return LoginPolicy(
+            free_failures=settings.login_free_failures,
+            free_failures_per_address=settings.login_free_failures_per_address,
+            free_failures_per_user=settings.login_free_failures_per_user,
+            delay_initial=timedelta(seconds=settings.login_delay_initial_s),
+            delay_cap=timedelta(seconds=settings.login_delay_cap_s),
+            delay_cap_per_user=timedelta(seconds=settings.login_delay_cap_per_user_s),
+            window=timedelta(seconds=settings.login_window_s),
+        )
+
+    def delay(self, failures: int, free: int, cap: timedelta) -> timedelta:
+        """The wait after the last of `failures`: none within the free ones, then doubling, capped."""
+        if failures < free:
+            return timedelta(0)
+        doublings = min(failures - free, 40)  # 2**40 s is past any cap
+        return min(cap, self.delay_initial * (1 << doublings))
+
+    def next_attempt(
+        self, username: str, address: str, failures: Sequence[tuple[str, str, datetime]]
+    ) -> datetime | None:
+        """When the next attempt for (username, address) is allowed, given recent (user, address, time)
+        failures oldest first; None when it is allowed now whatever the time."""
+        keys = (
+            (
+                [f for f in failures if f[0] == username and f[1] == address],
+                self.free_failures,
+                self.delay_cap,
+            ),
+            (
+                [f for f in failures if f[1] == address and address],
+                self.free_failures_per_address,
+                self.delay_cap,
+            ),
+            ([f for f in failures if f[0] == username], self.free_failures_per_user, self.delay_cap_per_user),
+        )
+        until: datetime | None = None
+        for found, free, cap in keys:
+            wait = self.delay(len(found), free, cap)
+            if wait > timedelta(0):
+                at = found[-1][2] + wait
+                until = at if until is None or at > until else until
+        return until
 
 
 class TokenRefused(AuthError):
@@ -201,16 +277,12 @@ class UserStore:
         self,
         db: Database,
         *,
-        max_failures: int = DEFAULT_MAX_FAILURES,
-        window: timedelta = DEFAULT_WINDOW,
+        policy: LoginPolicy | None = None,
         hasher: PasswordHasher | None = None,
         clock: Callable[[], datetime] = utcnow,
     ) -> None:
-        if max_failures < 1 or window <= timedelta(0):
-            raise ValueError("max_failures must be at least 1 and window positive")
         self.db = db
-        self.max_failures = max_failures
-        self.window = window
+        self.policy = policy or LoginPolicy()
         self.hasher = hasher or PasswordHasher()
         self.clock = clock
         self.audit = AuditLog(db)
@@ -302,45 +374,64 @@ class UserStore:
 
     # -- login ------------------------------------------------------------------------------------
 
-    def login(self, username: str, password: str) -> User:
+    def login(self, username: str, password: str, *, address: str = "") -> User:
         """The user whose password this is; raises `LoginThrottled` or `LoginFailed` otherwise.
 
-        A refusal is raised after the transaction commits, so its audit entry and failure row stay.
+        `address` is the client's (an IP address; "" for the console). A refusal is raised after
+        its transaction commits, so its audit entry and failure row stay.
         """
         now = self.clock()
         name = username[:MAX_USERNAME_LEN]  # the audit and failure columns hold 100 characters
-        refusal: AuthError
-        with self.db.session() as session:
-            recent = self._recent_failures(session, name, now)
+        address = address[:MAX_ADDRESS_LEN]
+        with self.db.read_session() as session:
+            recent = self._recent_failures(session, name, address, now)
             row = session.scalars(select(UserRow).where(UserRow.username == username)).first()
             role = row.role if row is not None else ""
-            if len(recent) >= self.max_failures:
-                until = recent[-self.max_failures] + self.window
-                self._log_login(session, name, role, "throttled", until=until.isoformat())
-                refusal = LoginThrottled(name, until)
-            elif row is not None and self._verify(row.password_hash, password):
-                if row.disabled:
-                    # Not counted as a failure: the password was right; the account is switched off.
-                    self._log_login(session, name, role, "disabled")
-                    refusal = LoginFailed(f"account {username!r} is disabled")
-                else:
-                    if self.hasher.check_needs_rehash(row.password_hash):
-                        row.password_hash = self.hasher.hash(password)
-                    session.execute(delete(LoginFailureRow).where(LoginFailureRow.username == name))
-                    self._log_login(session, name, role, "ok")
-                    return _user(row)
-            else:
-                if row is None:
-                    self._verify(self._dummy_hash, password)
-                session.add(LoginFailureRow(username=name, ts=now))
-                failures = len(recent) + 1
-                extra = (
-                    {"locked_until": (now + self.window).isoformat()} if failures >= self.max_failures else {}
+            stored_hash = row.password_hash if row is not None else None
+            disabled = row.disabled if row is not None else False
+        until = self.policy.next_attempt(name, address, recent)
+        if until is not None and now < until:
+            with self.db.session() as session:
+                self._log_login(session, name, role, "throttled", address=address, until=until.isoformat())
+            raise LoginThrottled(name, until)
+        # Outside any transaction: slow on purpose, and an unknown name takes as long as a known one.
+        right = self._verify(stored_hash if stored_hash is not None else self._dummy_hash, password)
+        right = right and stored_hash is not None
+        with self.db.session() as session:
+            if right and disabled:
+                # Not counted as a failure: the password was right; the account is switched off.
+                self._log_login(session, name, role, "disabled", address=address)
+                refusal: AuthError = LoginFailed(f"account {username!r} is disabled")
+            elif right:
+                current = session.scalars(select(UserRow).where(UserRow.username == username)).one()
+                if self.hasher.check_needs_rehash(current.password_hash):
+                    current.password_hash = self.hasher.hash(password)
+                session.execute(
+                    delete(LoginFailureRow).where(
+                        LoginFailureRow.username == name, LoginFailureRow.address == address
+                    )
                 )
-                self._log_login(session, name, role, "failed", failures=failures, **extra)
+                self._log_login(session, name, role, "ok", address=address)
+                return _user(current)
+            else:
+                session.execute(delete(LoginFailureRow).where(LoginFailureRow.ts <= now - self.policy.window))
+                session.add(LoginFailureRow(username=name, address=address, ts=now))
+                failures = sum(1 for u, a, _ in recent if u == name and a == address) + 1
+                after = self.policy.next_attempt(name, address, [*recent, (name, address, now)])
+                extra = {"next_attempt_after": after.isoformat()} if after is not None else {}
+                self._log_login(session, name, role, "failed", address=address, failures=failures, **extra)
                 # Same message for an unknown user and a wrong password: the answer names no account.
                 refusal = LoginFailed("wrong username or password")
         raise refusal
+
+    def unlock(self, username: str, *, actor: Actor = Actor()) -> int:
+        """Forget the failed logins for `username` (every address); returns how many. Recorded."""
+        name = username[:MAX_USERNAME_LEN]
+        with self.db.session() as session:
+            result = session.execute(delete(LoginFailureRow).where(LoginFailureRow.username == name))
+            cleared = int(getattr(result, "rowcount", 0) or 0)
+            self._record_change(session, actor, name, "unlock", failures_cleared=cleared)
+            return cleared
 
     def _verify(self, password_hash: str, password: str) -> bool:
         try:
@@ -348,19 +439,20 @@ class UserStore:
         except (VerificationError, InvalidHashError):
             return False
 
-    def _recent_failures(self, session: Session, username: str, now: datetime) -> list[datetime]:
-        """Failure times within the window, oldest first; older rows are pruned on the way."""
-        start = now - self.window
-        session.execute(
-            delete(LoginFailureRow).where(LoginFailureRow.username == username, LoginFailureRow.ts <= start)
+    def _recent_failures(
+        self, session: Session, username: str, address: str, now: datetime
+    ) -> list[tuple[str, str, datetime]]:
+        """(username, address, time) of failures within the window for this name or this address."""
+        start = now - self.policy.window
+        who = LoginFailureRow.username == username
+        if address:
+            who = or_(who, LoginFailureRow.address == address)
+        rows = session.execute(
+            select(LoginFailureRow.username, LoginFailureRow.address, LoginFailureRow.ts)
+            .where(who, LoginFailureRow.ts > start)
+            .order_by(LoginFailureRow.ts, LoginFailureRow.id)
         )
-        return list(
-            session.scalars(
-                select(LoginFailureRow.ts)
-                .where(LoginFailureRow.username == username, LoginFailureRow.ts > start)
-                .order_by(LoginFailureRow.ts)
-            )
-        )
+        return [(u, a, ts) for u, a, ts in rows]
 
     def _log_login(self, session: Session, username: str, role: str, result: str, **details: Any) -> None:
         self.audit.record(

@@ -25,10 +25,13 @@ themselves and send the main process only what it checks for alerts.
 
 from __future__ import annotations
 
+import ctypes
 import logging
 import multiprocessing as mp
 import os
 import queue
+import signal
+import sys
 import threading
 import time
 from collections.abc import Sequence
@@ -218,8 +221,55 @@ class CameraRun:
         )
 
 
-def _worker_main(worker: int, settings: Settings, control: Any, out: Any) -> None:
+_PR_SET_PDEATHSIG = 1
+"""prctl(2) option: the signal the kernel sends this process when its parent dies (Linux)."""
+_PARENT_GONE_EXIT = 70
+"""Exit status of a worker that ended because the process that started it is gone (EX_SOFTWARE)."""
+
+
+def _set_death_signal() -> bool:
+    """Ask Linux to SIGKILL this process when its parent dies; False where that cannot be set.
+
+    SIGKILL, not SIGTERM: an orphaned worker has nothing to save (its observations could only
+    reach the parent's writer, and it writes no files itself), and it must not linger. The
+    kernel takes the *thread* that started the process as its parent, so `ProcessWorkers.start`
+    belongs on a thread that lives as long as the pool (the main thread in `safecity serve`).
+    """
+    if not sys.platform.startswith("linux"):
+        return False
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        return int(libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)) == 0
+    except (OSError, AttributeError):
+        return False
+
+
+def _exit_with_parent(parent_pid: int) -> None:
+    """Watch the parent and end this worker at once when it is gone, whatever the worker is doing.
+
+    Portable (no prctl needed): the parent's sentinel, a pipe the parent holds open, reads as
+    closed when it dies; without one (not started by multiprocessing), a changed parent id
+    tells. Runs on a daemon thread so that a worker busy stopping cameras notices as well.
+    """
+    parent = mp.parent_process()
+    if parent is not None:
+        parent.join()
+    else:
+        while os.getppid() == parent_pid:
+            time.sleep(_POLL_S)
+    log.warning("worker %d: the serve process %d is gone; exiting", os.getpid(), parent_pid)
+    os._exit(_PARENT_GONE_EXIT)  # now: no clean-up may wait on queues nobody reads any more
+
+
+def _worker_main(
+    worker: int, settings: Settings, control: Any, out: Any, parent_pid: int, death_signal: bool = True
+) -> None:
     logging.basicConfig(level=logging.WARNING)
+    if death_signal:
+        _set_death_signal()
+    if os.getppid() != parent_pid:  # the parent died before the death signal was set
+        os._exit(_PARENT_GONE_EXIT)
+    threading.Thread(target=_exit_with_parent, args=(parent_pid,), name="parent-watch", daemon=True).start()
     models = SharedModels(settings)
     sink = QueueSink(out)
     runs: dict[str, CameraRun] = {}
@@ -292,9 +342,14 @@ class WorkerPool(Protocol):
 
 
 class ProcessWorkers:
-    """Worker processes on this machine, one per core by default (see the module docstring)."""
+    """Worker processes on this machine, one per core by default (see the module docstring).
 
-    def __init__(self, settings: Settings, size: int) -> None:
+    Workers die with the process that started them, even by `kill -9`: on Linux by the parent-death
+    signal, everywhere by a thread that watches the parent (`_exit_with_parent`); `death_signal`
+    False leaves the signal out (tests of the portable watch).
+    """
+
+    def __init__(self, settings: Settings, size: int, *, death_signal: bool = True) -> None:
         self.size = size
         self._ctx = mp.get_context("spawn")
         self._out: Any = self._ctx.Queue()
@@ -302,11 +357,16 @@ class ProcessWorkers:
         self._procs = [
             self._ctx.Process(
                 target=_worker_main,
-                args=(i, settings, self._controls[i], self._out),
+                args=(i, settings, self._controls[i], self._out, os.getpid(), death_signal),
                 name=f"safecity-worker-{i}",
             )
             for i in range(size)
         ]
+
+    @property
+    def pids(self) -> list[int | None]:
+        """The workers' process ids (None before `start`)."""
+        return [p.pid for p in self._procs]
 
     def start(self) -> None:
         for p in self._procs:
@@ -395,7 +455,7 @@ class Runtime:
         self._templates_seen: tuple[Any, ...] | None = None
         self._next_sweep = 0.0
         self._sweeper: threading.Thread | None = None
-        self._next_anchor = time.monotonic() + settings.governance.anchor_interval_s
+        self._next_anchor = time.monotonic() + settings.governance.anchor_check_s
 
     # -- lifecycle
 
@@ -425,19 +485,17 @@ class Runtime:
             self._sweeper = threading.Thread(target=self._sweep, name="safecity-retention", daemon=True)
             self._sweeper.start()
         if time.monotonic() >= self._next_anchor:
-            self._next_anchor = time.monotonic() + self.settings.governance.anchor_interval_s
-            self.anchor()
+            self._next_anchor = time.monotonic() + self.settings.governance.anchor_check_s
+            self.anchor(force=False)
 
-    def anchor(self) -> None:
-        """Append the audit head to the anchor file; an error is logged, never fatal."""
-        from safecity.governance.audit import AuditLog, append_anchor
+    def anchor(self, *, force: bool = True) -> None:
+        """Anchor the audit head (when due, or now with `force`); an error is logged, never fatal."""
+        from safecity.governance.audit import anchorer
 
-        path = self.settings.effective_anchor_path
         try:
-            seq, digest = append_anchor(AuditLog(self.db), path)
-            log.info("audit anchor %d %s appended to %s", seq, digest, path)
+            anchorer(self.db, self.settings).anchor(force=force)
         except Exception:
-            log.exception("could not append the audit anchor to %s", path)
+            log.exception("could not append the audit anchor to %s", self.settings.effective_anchor_path)
 
     def stop(self) -> None:
         for item in self._pool.stop():
@@ -453,16 +511,15 @@ class Runtime:
     # -- register and watchlists
 
     def reload(self) -> None:
-        from safecity.governance.authorisations import enforce
+        from safecity.governance.authorisations import enforce_configured
         from safecity.store.cameras import CameraStore
-        from safecity.store.media import MediaStore
         from safecity.watch.faces import FaceMatcher
 
         self._next_reload = time.monotonic() + self.settings.streams.reload_interval_s
         if self._speeding is not None:
             self._speeding.reload()  # cameras moved, came or went: the sections' distances with them
         # Lapsed, refused or expired authorisations: matching stops and their data goes now.
-        for done in enforce(self.db, MediaStore(self.settings.effective_media_dir)):
+        for done in enforce_configured(self.settings, self.db):
             log.warning(
                 "authorisation %s %s: its watchlists and matches were deleted", done.reference, done.status
             )

@@ -60,6 +60,7 @@ from safecity.registry.validation import (
     validate_camera,
     validate_site,
 )
+from safecity.store.field_limits import SITE as SITE_LIMITS
 from safecity.types import Camera, Capability, Site
 
 _T = TypeVar("_T")
@@ -271,7 +272,7 @@ def cameras_from_geojson(data: object, defaults: CameraDefaults) -> tuple[list[S
         raise RegistryError(f"expected a GeoJSON FeatureCollection object, got {_json_type(data)}")
     if data.get("type") != "FeatureCollection":
         raise RegistryError(
-            f"expected a GeoJSON FeatureCollection, got type {data.get('type')!r}", field="type"
+            f"expected a GeoJSON FeatureCollection, got type {_short(data.get('type'))}", field="type"
         )
     _check_crs(data.get("crs"))
     features = data.get("features")
@@ -373,7 +374,7 @@ def _add_to_site(
         if draft.name is not None and draft.name != claim.name:
             reader.fail(
                 SITE_NAME,
-                f"{claim.name!r} conflicts with {draft.name!r} given by {draft.name_label} "
+                f"{_short(claim.name)} conflicts with {_short(draft.name)} given by {draft.name_label} "
                 f"for site {claim.site_id!r}",
             )
         if draft.name is None:
@@ -382,8 +383,8 @@ def _add_to_site(
         if draft.address is not None and draft.address != claim.address:
             reader.fail(
                 SITE_ADDRESS,
-                f"{claim.address!r} conflicts with {draft.address!r} given by {draft.address_label} "
-                f"for site {claim.site_id!r}",
+                f"{_short(claim.address)} conflicts with {_short(draft.address)} given by "
+                f"{draft.address_label} for site {claim.site_id!r}",
             )
         if draft.address is None:
             draft.address, draft.address_label = claim.address, reader.label
@@ -397,7 +398,7 @@ class _FeatureReader:
         if not isinstance(raw, dict):
             self.fail(None, f"must be a GeoJSON Feature object, got {_json_type(raw)}")
         if raw.get("type") != "Feature":
-            self.fail("type", f"must be 'Feature', got {raw.get('type')!r}")
+            self.fail("type", f"must be 'Feature', got {_short(raw.get('type'))}")
         properties = raw.get("properties")
         if not isinstance(properties, dict):
             self.fail("properties", f"must be an object of tags, got {_json_type(properties)}")
@@ -453,11 +454,20 @@ class _FeatureReader:
         site_name = self._text(SITE_NAME)
         if site_name is not None and not site_name.strip():
             self.fail(SITE_NAME, "must not be empty")
+        address = self._text(SITE_ADDRESS)
+        # Checked here, not only when the site is built: the conflict messages below quote them.
+        limits = (
+            (SITE_NAME, site_name, SITE_LIMITS["name"]),
+            (SITE_ADDRESS, address, SITE_LIMITS["address"]),
+        )
+        for key, text, limit in limits:
+            if text is not None and len(text) > limit:
+                self.fail(key, f"must be at most {limit} characters, got {len(text)}")
         claim = _SiteClaim(
             site_id=site_id,
             derived=derived,
             name=site_name,
-            address=self._text(SITE_ADDRESS),
+            address=address,
             position=self._site_position(),
         )
         return camera, claim
@@ -482,7 +492,7 @@ class _FeatureReader:
         if not isinstance(geometry, dict):
             self.fail(GEOMETRY, f"must be a GeoJSON geometry object, got {_json_type(geometry)}")
         if geometry.get("type") != "Point":
-            self.fail(GEOMETRY, f"must be a Point, got {geometry.get('type')!r}")
+            self.fail(GEOMETRY, f"must be a Point, got {_short(geometry.get('type'))}")
         coordinates = geometry.get("coordinates")
         if not isinstance(coordinates, list) or len(coordinates) not in (2, 3):
             self.fail(COORDINATES, f"must be [longitude, latitude], got {_short(coordinates)}")
@@ -495,10 +505,12 @@ class _FeatureReader:
     def _check_osm_tags(self) -> None:
         man_made = self.props.get(MAN_MADE)
         if man_made is not None and man_made != "surveillance":
-            self.fail(MAN_MADE, f"must be 'surveillance' for a camera, got {man_made!r}")
+            self.fail(MAN_MADE, f"must be 'surveillance' for a camera, got {_short(man_made)}")
         surveillance = self.props.get(SURVEILLANCE)
         if surveillance is not None and surveillance not in _SURVEILLANCE_VALUES:
-            self.fail(SURVEILLANCE, f"must be one of {', '.join(_SURVEILLANCE_VALUES)}, got {surveillance!r}")
+            self.fail(
+                SURVEILLANCE, f"must be one of {', '.join(_SURVEILLANCE_VALUES)}, got {_short(surveillance)}"
+            )
         # camera:mount (pole, wall, ...) is accepted but not kept: `Camera` has no field for it.
         self._text(CAMERA_MOUNT)
         for key in self.props:
@@ -513,7 +525,7 @@ class _FeatureReader:
             if kind == "guard":
                 self.fail(SURVEILLANCE_TYPE, "'guard' is a human guard, not a camera")
             if kind not in ("camera", "alpr"):
-                self.fail(SURVEILLANCE_TYPE, f"must be 'camera' or 'ALPR', got {surveillance_type!r}")
+                self.fail(SURVEILLANCE_TYPE, f"must be 'camera' or 'ALPR', got {_short(surveillance_type)}")
             alpr = kind == "alpr"
         raw = self.props.get(CAPABILITIES)
         if raw is None:
@@ -527,8 +539,8 @@ class _FeatureReader:
         if alpr is not None and alpr != (Capability.PLATES in capabilities):
             self.fail(
                 SURVEILLANCE_TYPE,
-                f"{surveillance_type!r} contradicts safecity:capabilities {raw!r}: ALPR if and only if "
-                "the camera reads plates",
+                f"{_short(surveillance_type)} contradicts safecity:capabilities {_short(raw)}: ALPR if and "
+                "only if the camera reads plates",
             )
         return capabilities
 
@@ -545,7 +557,9 @@ class _FeatureReader:
             compass = _COMPASS.get(value.strip().upper())
             if compass is not None:
                 return compass
-        self.fail(CAMERA_DIRECTION, f"must be degrees (0 to <360) or a compass point like NE, got {value!r}")
+        self.fail(
+            CAMERA_DIRECTION, f"must be degrees (0 to <360) or a compass point like NE, got {_short(value)}"
+        )
 
     def _height(self) -> float | None:
         value = self.props.get(HEIGHT)
@@ -557,7 +571,7 @@ class _FeatureReader:
             match = _METRES_TEXT.fullmatch(value)
             if match:
                 return float(match.group(1))
-        self.fail(HEIGHT, f"must be metres like '6' or '6.5 m', got {value!r}")
+        self.fail(HEIGHT, f"must be metres like '6' or '6.5 m', got {_short(value)}")
 
     def _retention_days(self, default: int) -> int:
         value = self.props.get(RETENTION_DAYS)
@@ -571,7 +585,7 @@ class _FeatureReader:
             match = _INTEGER_TEXT.fullmatch(value)
             if match:
                 return int(match.group(1))
-        self.fail(RETENTION_DAYS, f"must be a whole number of days, got {value!r}")
+        self.fail(RETENTION_DAYS, f"must be a whole number of days, got {_short(value)}")
 
     def _counting(self) -> CountingGeometry | None:
         value = self.props.get(COUNTING)
@@ -600,7 +614,7 @@ class _FeatureReader:
                 return True
             if word in ("no", "false"):
                 return False
-        self.fail(key, f"must be true or false, got {value!r}")
+        self.fail(key, f"must be true or false, got {_short(value)}")
 
     def _site_position(self) -> tuple[float, float] | None:
         lat, lon = self.props.get(SITE_LATITUDE), self.props.get(SITE_LONGITUDE)
@@ -641,7 +655,7 @@ class _FeatureReader:
 
 def _derived_site_id(ref: str) -> str:
     site_id = f"site-{ref}"
-    if len(site_id) <= 64:
+    if len(site_id) <= SITE_LIMITS["id"]:
         return site_id
     # Long refs: a stable digest keeps the id within the 64-character limit and unique.
     return "site-" + hashlib.sha256(ref.encode()).hexdigest()[:24]

@@ -3,7 +3,9 @@
 This module owns what "a valid camera" means: `validate_camera`, `validate_site` and
 `parse_capabilities`. Importers (GeoJSON, CLI, API) build the typed records first and then call
 these, so every way into the registry enforces the same rules. Every failure is a
-`RegistryError` naming the record and the field.
+`RegistryError` naming the record and the field. Text lengths are those of the table columns
+(`store.field_limits`), so a value the database would refuse (PostgreSQL) or keep whatever its
+size (SQLite) is refused here, the same on both.
 """
 
 from __future__ import annotations
@@ -14,9 +16,10 @@ from collections.abc import Iterable
 from urllib.parse import urlsplit
 
 from safecity.registry.errors import RegistryError
+from safecity.store.field_limits import CAMERA, SITE
 from safecity.types import Camera, Capability, Site
 
-ID_PATTERN = re.compile(r"[A-Za-z0-9._:-]{1,64}")
+ID_PATTERN = re.compile(rf"[A-Za-z0-9._:-]{{1,{CAMERA['id']}}}")
 """Camera and site ids: short, URL- and filename-safe, and readable in an audit log."""
 
 STREAM_SCHEMES = frozenset({"rtsp", "rtsps", "http", "https", "file"})
@@ -43,7 +46,7 @@ def validate_camera(camera: Camera, *, feature: str | None = None) -> None:
     try:
         _check_camera(camera)
     except RegistryError as error:
-        label = feature if feature is not None else f"camera {camera.id!r}"
+        label = feature if feature is not None else f"camera {shown(camera.id)}"
         raise RegistryError(error.reason, feature=label, field=error.field) from None
 
 
@@ -51,12 +54,12 @@ def validate_site(site: Site, *, feature: str | None = None) -> None:
     """Raise `RegistryError` for the first rule `site` breaks; return None when it is valid."""
     try:
         check_id(site.id, "id")
-        check_text(site.name, "name", required=True)
+        check_text(site.name, "name", required=True, max_len=SITE["name"])
         check_latitude(site.latitude, "latitude")
         check_longitude(site.longitude, "longitude")
-        check_text(site.address, "address", required=False)
+        check_text(site.address, "address", required=False, max_len=SITE["address"])
     except RegistryError as error:
-        label = feature if feature is not None else f"site {site.id!r}"
+        label = feature if feature is not None else f"site {shown(site.id)}"
         raise RegistryError(error.reason, feature=label, field=error.field) from None
 
 
@@ -82,7 +85,7 @@ def parse_capabilities(value: str | Iterable[str]) -> frozenset[Capability]:
             found.add(name)
             continue
         if not isinstance(name, str):
-            raise RegistryError(f"capability names must be text, got {name!r}", field="capabilities")
+            raise RegistryError(f"capability names must be text, got {shown(name)}", field="capabilities")
         key = name.strip().lower()
         if not key:
             # "faces;;plates" or a trailing ";" is a typing slip, not a capability.
@@ -91,7 +94,8 @@ def parse_capabilities(value: str | Iterable[str]) -> frozenset[Capability]:
             found.add(Capability(key))
         except ValueError:
             raise RegistryError(
-                f"unknown capability {name.strip()!r}; known: {_KNOWN_CAPABILITIES}", field="capabilities"
+                f"unknown capability {shown(name.strip())}; known: {_KNOWN_CAPABILITIES}",
+                field="capabilities",
             ) from None
     if not found:
         raise RegistryError(f"must name at least one of: {_KNOWN_CAPABILITIES}", field="capabilities")
@@ -100,20 +104,20 @@ def parse_capabilities(value: str | Iterable[str]) -> frozenset[Capability]:
 
 def _check_camera(camera: Camera) -> None:
     check_id(camera.id, "id")
-    check_text(camera.name, "name", required=True)
+    check_text(camera.name, "name", required=True, max_len=CAMERA["name"])
     check_id(camera.site_id, "site_id")
     check_latitude(camera.latitude, "latitude")
     check_longitude(camera.longitude, "longitude")
     check_heading(camera.heading_deg, "heading_deg")
     check_mount_height(camera.mount_height_m, "mount_height_m")
-    check_text(camera.operator, "operator", required=False)
+    check_text(camera.operator, "operator", required=False, max_len=CAMERA["operator"])
     check_capabilities(camera.capabilities, "capabilities")
     check_stream_url(camera.stream_url, "stream_url")
     check_retention_days(camera.retention_days, "retention_days")
-    check_text(camera.legal_basis, "legal_basis", required=False)
+    check_text(camera.legal_basis, "legal_basis", required=False, max_len=CAMERA["legal_basis"])
     if not isinstance(camera.enabled, bool):
         raise RegistryError(f"must be true or false, got {camera.enabled!r}", field="enabled")
-    check_text(camera.zone, "zone", required=True)
+    check_text(camera.zone, "zone", required=True, max_len=CAMERA["zone"])
     check_camera_type(camera.camera_type, "camera_type")
 
 
@@ -123,20 +127,35 @@ def _check_camera(camera: Camera) -> None:
 
 def check_id(value: object, field: str) -> None:
     if not isinstance(value, str):
-        raise RegistryError(f"must be text, got {value!r}", field=field)
+        raise RegistryError(f"must be text, got {shown(value)}", field=field)
     if not value:
         raise RegistryError("must not be empty", field=field)
     if ID_PATTERN.fullmatch(value) is None:
         raise RegistryError(
-            f"must be 1-64 characters of letters, digits, '.', '_', ':' or '-', got {value!r}", field=field
+            f"must be 1-{CAMERA['id']} characters of letters, digits, '.', '_', ':' or '-', "
+            f"got {shown(value)}",
+            field=field,
         )
 
 
-def check_text(value: object, field: str, *, required: bool) -> None:
+def check_text(value: object, field: str, *, required: bool, max_len: int) -> None:
     if not isinstance(value, str):
-        raise RegistryError(f"must be text, got {value!r}", field=field)
+        raise RegistryError(f"must be text, got {shown(value)}", field=field)
     if required and not value.strip():
         raise RegistryError("must not be empty", field=field)
+    check_length(value, field, max_len)
+
+
+def check_length(value: str, field: str, max_len: int) -> None:
+    """Refuse a text longer than its column takes, saying the limit and the length (never the text)."""
+    if len(value) > max_len:
+        raise RegistryError(f"must be at most {max_len} characters, got {len(value)}", field=field)
+
+
+def shown(value: object, limit: int = 80) -> str:
+    """`repr(value)` cut to `limit` characters, so an error never echoes a megabyte back."""
+    text = repr(value)
+    return text if len(text) <= limit else f"{text[: limit - 5]}...({len(text)} characters)"
 
 
 def check_latitude(value: object, field: str) -> None:
@@ -174,14 +193,17 @@ def check_capabilities(value: object, field: str) -> None:
         raise RegistryError(f"must name at least one of: {_KNOWN_CAPABILITIES}", field=field)
     for item in value:
         if not isinstance(item, Capability):
-            raise RegistryError(f"unknown capability {item!r}; known: {_KNOWN_CAPABILITIES}", field=field)
+            raise RegistryError(
+                f"unknown capability {shown(item)}; known: {_KNOWN_CAPABILITIES}", field=field
+            )
 
 
 def check_stream_url(value: object, field: str) -> None:
     if not isinstance(value, str):
-        raise RegistryError(f"must be text, got {value!r}", field=field)
+        raise RegistryError(f"must be text, got {shown(value)}", field=field)
     if not value:
         return  # a camera may be registered (and published) before it is connected
+    check_length(value, field, CAMERA["stream_url"])
     if _BLANK_OR_CONTROL.search(value) is not None:
         raise RegistryError("must not contain blanks or control characters; percent-encode them", field=field)
     try:
@@ -194,7 +216,7 @@ def check_stream_url(value: object, field: str) -> None:
     if not scheme:
         raise RegistryError(f"must start with a scheme ({allowed}), got no scheme", field=field)
     if scheme not in STREAM_SCHEMES:
-        raise RegistryError(f"scheme must be one of {allowed}, got {parts.scheme!r}", field=field)
+        raise RegistryError(f"scheme must be one of {allowed}, got {shown(parts.scheme)}", field=field)
     if scheme in _NETWORK_SCHEMES and not host:
         raise RegistryError(f"a {scheme} URL must name a host", field=field)
     if scheme == "file" and not parts.path:
@@ -203,7 +225,9 @@ def check_stream_url(value: object, field: str) -> None:
 
 def check_camera_type(value: object, field: str) -> None:
     if not isinstance(value, str) or value not in CAMERA_TYPES:
-        raise RegistryError(f"must be one of {', '.join(sorted(CAMERA_TYPES))}, got {value!r}", field=field)
+        raise RegistryError(
+            f"must be one of {', '.join(sorted(CAMERA_TYPES))}, got {shown(value)}", field=field
+        )
 
 
 def _check_range(

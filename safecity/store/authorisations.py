@@ -19,11 +19,13 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from safecity.store.database import Database
+from safecity.store.field_limits import AUTHORISATION
 from safecity.store.models import AuthorisationRow, CameraRow, utcnow
 from safecity.types import Authorisation, AuthorisationPurpose, new_id
 
-MAX_TEXT_LEN = 200
-MAX_CREATOR_LEN = 100
+MAX_TEXT_LEN = AUTHORISATION["reference"]
+MAX_CREATOR_LEN = AUTHORISATION["created_by"]
+MAX_NOTE_LEN = AUTHORISATION["note"]
 
 
 USES = ("realtime", "retrospective")
@@ -143,6 +145,8 @@ class AuthorisationStore:
         created_by = created_by.strip()
         if len(created_by) > MAX_CREATOR_LEN:
             raise AuthorisationError(f"created_by is longer than {MAX_CREATOR_LEN} characters")
+        if len(note) > MAX_NOTE_LEN:
+            raise AuthorisationError(f"note is longer than {MAX_NOTE_LEN} characters ({len(note)})")
         auth = Authorisation(
             id=new_id(),
             authority=authority,

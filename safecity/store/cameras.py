@@ -130,12 +130,24 @@ class CameraStore:
             if fresh:
                 session.execute(insert(CameraRow), fresh)
 
-    def all(self, *, enabled_only: bool = False) -> list[Camera]:
+    def all(self, *, enabled_only: bool = False, limit: int | None = None, offset: int = 0) -> list[Camera]:
+        """The cameras by id; `limit` and `offset` give one page of them."""
         with self.db.session() as session:
-            query = select(CameraRow).order_by(CameraRow.id)
+            query = select(CameraRow).order_by(CameraRow.id).offset(offset).limit(limit)
             if enabled_only:
                 query = query.where(CameraRow.enabled.is_(True))
             return [camera_from_row(r) for r in session.scalars(query)]
+
+    def known(self, camera_ids: Sequence[str]) -> set[str]:
+        """Which of `camera_ids` are registered: a query per thousand ids, not one per id."""
+        wanted = sorted(set(camera_ids))
+        found: set[str] = set()
+        with self.db.session() as session:
+            # In chunks: PostgreSQL takes at most 65,535 parameters in one statement.
+            for start in range(0, len(wanted), 1000):
+                chunk = wanted[start : start + 1000]
+                found.update(session.scalars(select(CameraRow.id).where(CameraRow.id.in_(chunk))))
+        return found
 
     def get(self, camera_id: str) -> Camera:
         with self.db.session() as session:
@@ -144,9 +156,11 @@ class CameraStore:
                 raise CameraStoreError(f"no camera with id {camera_id!r}")
             return camera_from_row(row)
 
-    def sites(self) -> list[Site]:
+    def sites(self, *, limit: int | None = None, offset: int = 0) -> list[Site]:
+        """The sites by id; `limit` and `offset` give one page of them."""
+        query = select(SiteRow).order_by(SiteRow.id).offset(offset).limit(limit)
         with self.db.session() as session:
-            return [site_from_row(r) for r in session.scalars(select(SiteRow).order_by(SiteRow.id))]
+            return [site_from_row(r) for r in session.scalars(query)]
 
     def observation_counts(self, camera_id: str) -> dict[str, int]:
         with self.db.session() as session:

@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Engine, create_engine, event, make_url
+from sqlalchemy import Connection, Engine, create_engine, event, make_url
 from sqlalchemy.exc import ArgumentError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -171,12 +171,15 @@ class Database:
         On SQLite it holds the write lock from its start (see the module docstring), so keep it short.
         """
         depth: int = getattr(self._local, "depth", 0)
-        if depth and self.is_sqlite:
-            # The inner transaction would wait for the outer one's write lock until the timeout.
-            raise RuntimeError("a write session is already open in this thread (use after_transaction)")
         self._local.depth = depth + 1
         try:
-            if self.is_sqlite:
+            if self.is_sqlite and depth:
+                # Opened inside another write session of this thread (a store helper called within
+                # a gated read): it cannot have the write lock its caller holds, so it is a reader;
+                # what must be written whatever the outer transaction does goes `after_transaction`.
+                with self.read_session() as session:
+                    yield session
+            elif self.is_sqlite:
                 with self._write_lock, self.sessions.begin() as session:
                     yield session
             else:
@@ -186,6 +189,10 @@ class Database:
             self._local.depth = depth
             if depth == 0:
                 self._run_after_transaction()
+
+    def read_connection(self) -> Connection:
+        """A connection for reads only (deferred transactions on SQLite, see `read_session`)."""
+        return self.engine.execution_options(**{READ_ONLY: True}).connect()
 
     def after_transaction(self, work: Callable[[], object]) -> None:
         """Run `work` once this thread's open write session has ended (committed or rolled back), or now.

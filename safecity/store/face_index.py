@@ -353,7 +353,7 @@ class FaceIndex:
 
     def sync(self) -> SyncResult:
         """Bring the index up to date with face_vectors (see the module docstring)."""
-        with self._lock, self.db.engine.connect() as conn:
+        with self._lock, self.db.read_connection() as conn:
             total = int(conn.scalar(select(func.count()).select_from(FaceVectorRow)) or 0)
             if self._watermark:
                 owner = conn.scalar(
@@ -381,7 +381,7 @@ class FaceIndex:
 
     def rebuild(self) -> SyncResult:
         """Rebuild the index from face_vectors, retraining the IVF when there are enough vectors."""
-        with self._lock, self.db.engine.connect() as conn:
+        with self._lock, self.db.read_connection() as conn:
             return self._rebuild(conn)
 
     def remove(self, keys: Sequence[int] | IntArray) -> int:
@@ -597,8 +597,10 @@ class FaceIndex:
         camera_ids: Sequence[str] | None = None,
         since: datetime | None = None,
         until: datetime | None = None,
+        exclude_keys: Sequence[int] = (),
     ) -> list[FaceSearchHit]:
-        """The k stored sightings nearest to `vector`, nearest first; filters: cameras, since <= ts < until.
+        """The k stored sightings nearest to `vector`, nearest first; filters: cameras, since <= ts < until,
+        and not the vectors of `exclude_keys` (kept for a reason that has ended, not yet swept).
 
         Unknown cameras match nothing; an empty index or filter gives no hits.
         """
@@ -611,12 +613,16 @@ class FaceIndex:
             raise ValueError("camera_ids must be a list of camera ids, not one string")
         since_us = None if since is None else _micros(since)
         until_us = None if until is None else _micros(until)
-        filtered = camera_ids is not None or since_us is not None or until_us is not None
+        excluded = np.asarray(exclude_keys, dtype=np.int64)
+        filtered = camera_ids is not None or since_us is not None or until_us is not None or len(excluded) > 0
         with self._lock, _one_thread():
             hits: list[FaceSearchHit] = []
             for _ in range(MAX_STALE_RETRIES + 1):
                 if filtered:
-                    keys = self._filtered(query, k, self._table.mask(camera_ids, since_us, until_us))
+                    mask = self._table.mask(camera_ids, since_us, until_us)
+                    if len(excluded):
+                        mask &= ~np.isin(self._table.keys, excluded)
+                    keys = self._filtered(query, k, mask)
                 else:
                     keys = self._unfiltered(query, k)
                 hits, stale = self._hits(query, keys, k)
@@ -697,7 +703,7 @@ class FaceIndex:
         distances = np.sqrt(np.einsum("ij,ij->i", diff, diff))
         order = np.lexsort((keys, distances))[:k]
         chosen = [int(keys[i]) for i in order]
-        with self.db.engine.connect() as conn:
+        with self.db.read_connection() as conn:
             found = {int(r.key): r for r in conn.execute(_HIT_QUERY, {"keys": chosen})}
         hits = [
             FaceSearchHit(

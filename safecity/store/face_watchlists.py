@@ -28,12 +28,13 @@ from typing import Any
 
 import numpy as np
 import numpy.typing as npt
-from sqlalchemy import and_, delete, insert, or_, select, update
+from sqlalchemy import ColumnElement, and_, delete, insert, or_, select, update
 from sqlalchemy.orm import Session
 
 from safecity.store.alerts import alert_from_row, alert_row
 from safecity.store.authorisations import authorisation_from_row
 from safecity.store.database import Database
+from safecity.store.field_limits import WATCHLIST, WATCHLIST_ENTRY
 from safecity.store.media import MediaStore
 from safecity.store.models import (
     AlertRow,
@@ -60,8 +61,10 @@ from safecity.types import (
 )
 
 FACE_KIND = "face"
-MAX_NAME_LEN = 200
-MAX_LABEL_LEN = 200
+MAX_NAME_LEN = WATCHLIST["name"]
+MAX_LABEL_LEN = WATCHLIST_ENTRY["label"]
+MAX_DESCRIPTION_LEN = WATCHLIST["description"]
+MAX_NOTE_LEN = WATCHLIST_ENTRY["note"]
 
 
 class FaceWatchlistError(ValueError):
@@ -118,6 +121,8 @@ class Removal:
     alerts: int = 0
     vectors: int = 0
     """Face vectors that were kept only because they matched the removed list or person."""
+    vector_keys: tuple[int, ...] = ()
+    """Their `face_vectors` keys: the face search index drops them too."""
 
 
 def face_match_alert(
@@ -239,6 +244,10 @@ class FaceWatchlistStore:
             raise FaceWatchlistError("a watchlist needs a name")
         if len(name) > MAX_NAME_LEN:
             raise FaceWatchlistError(f"watchlist name is longer than {MAX_NAME_LEN} characters")
+        if len(description) > MAX_DESCRIPTION_LEN:
+            raise FaceWatchlistError(
+                f"watchlist description is longer than {MAX_DESCRIPTION_LEN} characters ({len(description)})"
+            )
         with self.db.session() as session:
             auth = session.get(AuthorisationRow, authorisation_id)
             if auth is None:
@@ -288,7 +297,7 @@ class FaceWatchlistStore:
             refs = self._photo_refs(session, entry_ids)
             of_list = (AlertRow.watchlist_id == wl.id, AlertRow.kind == AlertKind.FACE_WATCHLIST.value)
             alert_ids = list(session.scalars(select(AlertRow.id).where(*of_list)))
-            vectors = self._forget_match_vectors(session, alert_ids)
+            keys = self._forget_match_vectors(session, alert_ids)
             session.execute(delete(AlertRow).where(*of_list))
             self._delete_entries(session, entry_ids)
             session.delete(wl)
@@ -299,7 +308,8 @@ class FaceWatchlistStore:
             photos=len(refs),
             media_files=files,
             alerts=len(alert_ids),
-            vectors=vectors,
+            vectors=len(keys),
+            vector_keys=keys,
         )
 
     # ------------------------------------------------------------ persons
@@ -319,6 +329,8 @@ class FaceWatchlistStore:
             raise FaceWatchlistError("an enrolled person needs a label")
         if len(label) > MAX_LABEL_LEN:
             raise FaceWatchlistError(f"label is longer than {MAX_LABEL_LEN} characters")
+        if len(note) > MAX_NOTE_LEN:
+            raise FaceWatchlistError(f"note is longer than {MAX_NOTE_LEN} characters ({len(note)})")
         if not photos:
             raise FaceWatchlistError("enrolment needs at least one photo")
         embeddings = [_check_photo(i, p) for i, p in enumerate(photos)]
@@ -363,52 +375,34 @@ class FaceWatchlistStore:
                 )
             ).all()
             alert_ids = [a for a, ev in alert_rows if (ev or {}).get("entry_id") == entry.id]
-            vectors = self._forget_match_vectors(session, alert_ids)
+            keys = self._forget_match_vectors(session, alert_ids)
             if alert_ids:
                 session.execute(delete(AlertRow).where(AlertRow.id.in_(alert_ids)))
             self._delete_entries(session, [entry.id])
             self._bump_version(session, wl.id)
         files = sum(self.media.delete(ref) for ref in refs)
-        return Removal(persons=1, photos=len(refs), media_files=files, alerts=len(alert_ids), vectors=vectors)
+        return Removal(
+            persons=1,
+            photos=len(refs),
+            media_files=files,
+            alerts=len(alert_ids),
+            vectors=len(keys),
+            vector_keys=keys,
+        )
 
     @staticmethod
-    def _forget_match_vectors(session: Session, alert_ids: Sequence[str]) -> int:
-        """Delete the vectors of sightings that were kept only because of these (removed) matches.
+    def _forget_match_vectors(session: Session, alert_ids: Sequence[str]) -> tuple[int, ...]:
+        """Delete the vectors of sightings that were kept only because of these (removed) matches;
+        returns their keys.
 
         A sighting's vector is kept when it matched or when its camera's policy retains vectors;
         once the match is gone, and no other alert points at the sighting, the first reason is
         gone too. The sighting itself (time, place, blurred crop) stays, as for any passer-by.
         """
-        if not alert_ids:
-            return 0
-        sightings = set(
-            session.scalars(
-                select(AlertRow.observation_id).where(
-                    AlertRow.id.in_(alert_ids), AlertRow.observation_id.is_not(None)
-                )
-            )
-        )
-        if not sightings:
-            return 0
-        still_matched = set(
-            session.scalars(
-                select(AlertRow.observation_id).where(
-                    AlertRow.observation_id.in_(sightings), AlertRow.id.not_in(alert_ids)
-                )
-            )
-        )
-        policy_kept = set(
-            session.scalars(
-                select(FaceVectorRow.sighting_id)
-                .join(CameraRow, CameraRow.id == FaceVectorRow.camera_id)
-                .where(FaceVectorRow.sighting_id.in_(sightings), CameraRow.retain_face_vectors.is_(True))
-            )
-        )
-        drop = sightings - still_matched - policy_kept
-        if not drop:
-            return 0
-        result = session.execute(delete(FaceVectorRow).where(FaceVectorRow.sighting_id.in_(drop)))
-        return int(getattr(result, "rowcount", 0) or 0)
+        keys = _match_only_vector_keys(session, alert_ids)
+        if keys:
+            session.execute(delete(FaceVectorRow).where(FaceVectorRow.key.in_(keys)))
+        return keys
 
     # ------------------------------------------------------------ matching
 
@@ -601,3 +595,65 @@ def _stored_alert(row: AlertRow) -> StoredFaceAlert:
     )
     alert = alert_from_row(row)
     return StoredFaceAlert(alert=alert, evidence=evidence)
+
+
+def _match_only_vector_keys(session: Session, alert_ids: Sequence[str]) -> tuple[int, ...]:
+    """Keys of the vectors kept only because of these matches: of their sightings, those that no
+    other alert points at and whose camera's policy does not retain vectors."""
+    if not alert_ids:
+        return ()
+    sightings = set(
+        session.scalars(
+            select(AlertRow.observation_id).where(
+                AlertRow.id.in_(alert_ids), AlertRow.observation_id.is_not(None)
+            )
+        )
+    )
+    if not sightings:
+        return ()
+    still_matched = set(
+        session.scalars(
+            select(AlertRow.observation_id).where(
+                AlertRow.observation_id.in_(sightings), AlertRow.id.not_in(alert_ids)
+            )
+        )
+    )
+    drop = sightings - still_matched
+    if not drop:
+        return ()
+    query = (
+        select(FaceVectorRow.key)
+        .outerjoin(CameraRow, CameraRow.id == FaceVectorRow.camera_id)
+        .where(FaceVectorRow.sighting_id.in_(drop), CameraRow.retain_face_vectors.is_not(True))
+        .order_by(FaceVectorRow.key)
+    )
+    return tuple(int(k) for k in session.scalars(query))
+
+
+def ended_authorisations(now: datetime) -> ColumnElement[bool]:
+    """The condition on `authorisations` rows that have ended at `now`, whether or not the sweep has
+    stored it yet: refused, lapsed or expired, past their expiry, or urgent and past their approval
+    deadline (`Authorisation.status_at`)."""
+    return or_(
+        AuthorisationRow.status.in_(("refused", "lapsed", "expired")),
+        AuthorisationRow.expires_at <= now,
+        and_(AuthorisationRow.status == "pending", AuthorisationRow.approval_deadline <= now),
+    )
+
+
+def vectors_of_ended_matches(session: Session, now: datetime) -> tuple[int, ...]:
+    """Keys of the face vectors kept only for matches under authorisations ended at `now`.
+
+    The sweep (`governance.authorisations.enforce`) deletes them, but it runs now and then; until it
+    has, a face search leaves these out, so that an authorisation's end stops its use at once.
+    """
+    ended = select(AuthorisationRow.id).where(ended_authorisations(now))
+    lists = select(WatchlistRow.id).where(WatchlistRow.authorisation_id.in_(ended))
+    alert_ids = list(
+        session.scalars(
+            select(AlertRow.id).where(
+                AlertRow.kind == AlertKind.FACE_WATCHLIST.value, AlertRow.watchlist_id.in_(lists)
+            )
+        )
+    )
+    return _match_only_vector_keys(session, alert_ids)

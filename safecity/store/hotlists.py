@@ -19,11 +19,13 @@ from sqlalchemy import insert, or_, select
 from safecity.config import HotlistSettings
 from safecity.store.alerts import alert_from_row, alert_row
 from safecity.store.database import Database
+from safecity.store.field_limits import HOTLIST_ENTRY
 from safecity.store.models import AlertRow, HotlistEntryRow, utcnow
 from safecity.store.plate_index import clean_plate_query, is_pattern, literal_count
 from safecity.types import Alert, AlertKind, HotlistEntry, HotlistHit, PlateMatchKind, new_id
 
-MAX_OWNER_LEN = 100
+MAX_OWNER_LEN = HOTLIST_ENTRY["owner"]
+MAX_REASON_LEN = HOTLIST_ENTRY["reason"]
 
 
 class HotlistError(ValueError):
@@ -120,6 +122,8 @@ class HotlistStore:
             raise HotlistError("a hotlist entry needs an owner")
         if len(owner) > MAX_OWNER_LEN:
             raise HotlistError(f"owner is longer than {MAX_OWNER_LEN} characters")
+        if len(reason) > MAX_REASON_LEN:
+            raise HotlistError(f"reason is longer than {MAX_REASON_LEN} characters ({len(reason)})")
         if expires_at is not None:
             if expires_at.tzinfo is None:
                 raise HotlistError(f"expiry {expires_at.isoformat()} has no UTC offset")

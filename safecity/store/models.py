@@ -350,6 +350,8 @@ class LoginFailureRow(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     username: Mapped[str] = mapped_column(String(100), index=True)
     ts: Mapped[datetime] = mapped_column(UTCDateTime)
+    address: Mapped[str] = mapped_column(String(64), index=True, default="", server_default="")
+    """The client's address ("" when unknown, e.g. the console)."""
 
 
 class ApiTokenRow(Base):

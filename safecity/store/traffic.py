@@ -24,10 +24,14 @@ BATCH = 2000
 
 
 def plate_reads_between(
-    db: Database, since: datetime | None, until: datetime | None, camera_ids: Collection[str] | None = None
+    session_or_db: Session | Database,
+    since: datetime | None,
+    until: datetime | None,
+    camera_ids: Collection[str] | None = None,
 ) -> Iterator[PlateRead]:
     """Plate reads at or after `since` and before `until` (None: open), oldest first (ties by id);
-    only of `camera_ids` when given (an empty collection yields nothing)."""
+    only of `camera_ids` when given (an empty collection yields nothing). Given a session, they are
+    read in it (a gated read's own transaction)."""
     if camera_ids is not None and not camera_ids:
         return
     query = select(PlateReadRow).order_by(PlateReadRow.ts, PlateReadRow.id)
@@ -37,8 +41,13 @@ def plate_reads_between(
         query = query.where(PlateReadRow.ts < until)
     if camera_ids is not None:
         query = query.where(PlateReadRow.camera_id.in_(sorted(camera_ids)))
-    with db.session() as session:
-        for row in session.scalars(query.execution_options(yield_per=BATCH)):
+    query = query.execution_options(yield_per=BATCH)
+    if isinstance(session_or_db, Session):
+        for row in session_or_db.scalars(query):
+            yield plate_read_from_row(row)
+        return
+    with session_or_db.session() as session:
+        for row in session.scalars(query):
             yield plate_read_from_row(row)
 
 

@@ -8,6 +8,11 @@ Writes are idempotent: observation ids follow from what was observed (`types.obs
 and rows are inserted or ignored, so a batch written twice (a retry whose first commit did land
 after all, a cluster actor re-analysing a recording after a restart) is stored once.
 
+Snapshot files can travel with the observations (`submit_many(..., files=)`, the JPEGs that
+`media.StagedSnapshots` kept): the writer writes a batch's files just before its transaction
+and deletes the ones it created when the batch fails, so no file is left without its row
+(a crash between the two leaves files that the retention sweep removes as orphans).
+
 When the database goes away (a PostgreSQL restart, a network cut) the writer keeps the batch
 and tries it again with capped exponential backoff for up to `store.write_retry_give_up_s`;
 observations handed over meanwhile wait in its queue. Any other failure, or an outage longer
@@ -22,8 +27,8 @@ import queue
 import random
 import threading
 import time
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, replace
 from typing import Any
 
 from sqlalchemy.dialects import postgresql, sqlite
@@ -32,6 +37,7 @@ from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from safecity.config import StoreSettings
 from safecity.sources.backoff import Backoff
 from safecity.store.database import Database
+from safecity.store.media import MediaStore
 from safecity.store.observations import RowTable, group_rows
 from safecity.types import Observation
 
@@ -93,8 +99,9 @@ _FLUSH = "flush"
 class ObservationWriter:
     """One writer thread per process; the only code path that inserts observations."""
 
-    def __init__(self, db: Database, settings: StoreSettings) -> None:
+    def __init__(self, db: Database, settings: StoreSettings, *, media: MediaStore | None = None) -> None:
         self.db = db
+        self.media = media
         self.batch_size = settings.batch_size
         self.flush_interval_s = settings.flush_interval_s
         cap_s = max(settings.write_retry_cap_s, settings.write_retry_initial_s)
@@ -111,12 +118,16 @@ class ObservationWriter:
 
     def submit(self, observation: Observation) -> None:
         self._raise_if_failed()
-        self._queue.put(observation)
+        self._queue.put((observation, None))
 
-    def submit_many(self, observations: Sequence[Observation]) -> None:
+    def submit_many(self, observations: Sequence[Observation], files: Mapping[str, bytes] | None = None) -> None:
+        """Queue observations; `files` are snapshot JPEGs by reference, written with the rows that
+        name them (bytes no observation names are dropped)."""
         self._raise_if_failed()
+        if files and self.media is None:
+            raise ValueError("snapshot files were handed to a writer without a media store")
         for obs in observations:
-            self._queue.put(obs)
+            self._queue.put((obs, files.get(obs.snapshot) if files and obs.snapshot else None))
 
     def flush(self) -> None:
         """Block until everything submitted so far is committed (or has failed)."""
@@ -143,10 +154,46 @@ class ObservationWriter:
         if self._error is not None:
             raise WriterError(f"observation writer stopped: {self._error}") from self._error
 
-    def _commit(self, batch: list[Observation]) -> None:
+    def _write_files(self, batch: list[Observation], files: dict[str, bytes]) -> list[str]:
+        """Write the batch's snapshot files; the references of files created (not rewritten).
+
+        A file that cannot be written loses its reference (the row is kept without a snapshot)
+        rather than the batch: a full disk must not stop storing observations.
+        """
+        created: list[str] = []
+        if not files or self.media is None:
+            return created
+        failed: set[str] = set()
+        for ref, data in files.items():
+            try:
+                if self.media.write(ref, data):
+                    created.append(ref)
+            except (OSError, ValueError) as exc:
+                log.error("snapshot %s could not be written; its observations are stored without: %s", ref, exc)
+                failed.add(ref)
+        if failed:
+            batch[:] = [replace(o, snapshot="") if o.snapshot in failed else o for o in batch]
+        return created
+
+    def _remove_files(self, refs: Sequence[str]) -> None:
+        assert self.media is not None  # only files written by `_write_files` are removed
+        for ref in refs:
+            try:
+                self.media.delete(ref)
+            except (OSError, ValueError) as exc:  # left to the retention sweep's orphan pass
+                log.warning("snapshot %s of a failed batch could not be removed: %s", ref, exc)
+
+    def _commit(self, batch: list[Observation], files: dict[str, bytes] | None = None) -> None:
         if not batch or self._error is not None:
             batch.clear()
+            if files is not None:
+                files.clear()
             return
+        # Files just before the rows: a snapshot never exists without its row, except for the
+        # moment before the commit (and after a crash in that moment, until retention's orphan pass).
+        created = self._write_files(batch, files or {})
+        if files is not None:
+            files.clear()
         failures = 0
         started = time.monotonic()
         while True:
@@ -170,34 +217,39 @@ class ObservationWriter:
                     continue
                 self.stats.failed_batches += 1
                 self._error = exc
+                self._remove_files(created)
                 break
         batch.clear()
 
     def _run(self) -> None:
         batch: list[Observation] = []
+        files: dict[str, bytes] = {}
         deadline = time.monotonic() + self.flush_interval_s
         while True:
             timeout = max(0.0, deadline - time.monotonic())
             try:
                 item = self._queue.get(timeout=timeout)
             except queue.Empty:
-                self._commit(batch)
+                self._commit(batch, files)
                 deadline = time.monotonic() + self.flush_interval_s
                 continue
             if item is _STOP:
-                self._commit(batch)
+                self._commit(batch, files)
                 with self._flushed:
                     self._flushes_done = self._flush_requests
                     self._flushed.notify_all()
                 return
             if item == _FLUSH:
-                self._commit(batch)
+                self._commit(batch, files)
                 with self._flushed:
                     self._flushes_done += 1
                     self._flushed.notify_all()
                 deadline = time.monotonic() + self.flush_interval_s
                 continue
-            batch.append(item)  # type: ignore[arg-type]
+            obs, data = item  # type: ignore[misc]
+            batch.append(obs)
+            if data is not None:
+                files[obs.snapshot] = data
             if len(batch) >= self.batch_size:
-                self._commit(batch)
+                self._commit(batch, files)
                 deadline = time.monotonic() + self.flush_interval_s

@@ -18,6 +18,7 @@ import cv2
 import numpy as np
 
 from safecity.analytics.faces.analyser import FaceAnalyser, FacePhotoError, read_photo
+from safecity.analytics.image_header import DEFAULT_LIMITS, ImageLimits, ImageRefused, check_image_file
 from safecity.governance.audit import AuditAction, AuditLog
 from safecity.governance.users import SYSTEM
 from safecity.pipeline.faces import FaceMatchEvent
@@ -69,11 +70,19 @@ def enrol_photos(
     paths: Sequence[Path],
     *,
     note: str = "",
+    limits: ImageLimits = DEFAULT_LIMITS,
 ) -> WatchlistPerson:
-    """Enrol `label` on `watchlist` from photo files; nothing is stored unless every photo is usable."""
+    """Enrol `label` on `watchlist` from photo files; nothing is stored unless every photo is usable.
+
+    Every photo's header is checked against `limits` before any photo is decoded or analysed."""
     if not paths:
         raise FacePhotoError("give at least one photo")
-    prepared = [prepare_photo(analyser, read_photo(p), str(p)) for p in paths]
+    for p in paths:
+        try:
+            check_image_file(p, limits)
+        except ImageRefused as exc:
+            raise FacePhotoError(str(exc)) from None
+    prepared = [prepare_photo(analyser, read_photo(p, limits), str(p)) for p in paths]
     check_consistency(prepared, analyser.settings.enrol_consistency)
     return store.enrol(watchlist, label, [p.photo for p in prepared], note=note)
 

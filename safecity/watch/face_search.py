@@ -3,7 +3,9 @@
 Searching history for a face is identification of a person from stored biometric data, so it
 needs a stated reason and leaves an entry in the audit chain (who, why, which photo by its
 SHA-256, the filters, how many results) before any result is returned. Only sightings whose
-vectors were kept are searchable: matches, and cameras whose policy retains vectors.
+vectors were kept are searchable: matches, and cameras whose policy retains vectors. A vector kept
+only for matches under an authorisation that has ended (expired, refused, lapsed) is left out at
+the gate's clock, even before the sweep that deletes it has run.
 """
 
 from __future__ import annotations
@@ -16,10 +18,12 @@ from datetime import datetime
 from pathlib import Path
 
 from safecity.analytics.faces.analyser import FaceAnalyser, FacePhotoError, read_photo
+from safecity.analytics.image_header import DEFAULT_LIMITS, ImageLimits
 from safecity.governance.access import AccessGate, Caller
 from safecity.governance.audit import AuditAction
 from safecity.governance.permissions import Permission
 from safecity.store.face_index import FaceIndex
+from safecity.store.face_watchlists import vectors_of_ended_matches
 from safecity.types import FaceSearchHit
 
 
@@ -47,6 +51,7 @@ def search_face(
     camera_ids: Sequence[str] = (),
     since: datetime | None = None,
     until: datetime | None = None,
+    limits: ImageLimits = DEFAULT_LIMITS,
 ) -> FaceSearchResult:
     """Search through the access gate: refused without `search_face` or a reason, and recorded with
     the AI Act Art. 12(3) fields of one use (start and end, the reference data searched, the input)."""
@@ -54,7 +59,7 @@ def search_face(
         raise FaceSearchError(
             f"a face search needs a reason of at least {gate.min_reason_len} characters (case, purpose)"
         )
-    image = read_photo(photo)
+    image = read_photo(photo, limits)
     digest = hashlib.sha256(photo.read_bytes()).hexdigest()
     details = {
         "input_sha256": digest,
@@ -74,7 +79,11 @@ def search_face(
         face = analyser.single_face(image, gate=False, what=str(photo)).face
         assert face.embedding is not None
         index.sync()
-        hits = index.search(face.embedding, k, camera_ids=read.cameras, since=since, until=until)
+        # An authorisation that ended since the last sweep: its matches' vectors are not searched.
+        ended = vectors_of_ended_matches(read.session, read.started_at)
+        hits = index.search(
+            face.embedding, k, camera_ids=read.cameras, since=since, until=until, exclude_keys=ended
+        )
         read.record(
             [h.sighting_id for h in hits],
             reference="face_vectors",
@@ -98,6 +107,7 @@ def search_uploaded_face(
     camera_ids: Sequence[str] = (),
     since: datetime | None = None,
     until: datetime | None = None,
+    limits: ImageLimits = DEFAULT_LIMITS,
 ) -> FaceSearchResult:
     """`search_face` for an uploaded photo (API, web): the bytes go to a temporary file that is gone
     afterwards, an error names "the photo" rather than that file, and the index is saved."""
@@ -116,6 +126,7 @@ def search_uploaded_face(
                 camera_ids=camera_ids,
                 since=since,
                 until=until,
+                limits=limits,
             )
         except FacePhotoError as exc:
             raise FacePhotoError(str(exc).replace(probe.name, "the photo")) from exc

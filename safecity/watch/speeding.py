@@ -12,10 +12,13 @@ from __future__ import annotations
 
 import logging
 import uuid
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from safecity.analytics.traffic.section_speed import (
     Section,
@@ -27,10 +30,11 @@ from safecity.analytics.traffic.section_speed import (
 )
 from safecity.config import TrafficSettings
 from safecity.store.alerts import alert_row
-from safecity.store.cameras import CameraStore
+from safecity.store.cameras import CameraStore, camera_from_row
 from safecity.store.database import Database
+from safecity.store.models import CameraRow
 from safecity.store.traffic import insert_new_alerts, plate_reads_between
-from safecity.types import Alert, AlertKind, PlateMatchKind, PlateRead
+from safecity.types import Alert, AlertKind, Camera, PlateMatchKind, PlateRead
 
 log = logging.getLogger(__name__)
 
@@ -130,13 +134,14 @@ def measure_speeds(
 
 
 def measure_stored_speeds(
-    db: Database,
+    db: Database | Session,
     sections: Sequence[Section],
     since: datetime | None,
     until: datetime | None,
     settings: TrafficSettings | None = None,
 ) -> SpeedReport:
-    """Section speeds from the plate reads stored in [since, until) on the sections' cameras.
+    """Section speeds from the plate reads stored in [since, until) on the sections' cameras
+    (read in `db`'s own transaction, or in the session given).
 
     A vehicle read at A just before `since` or at B just after `until` is not measured: choose
     the period with a margin of a section's longest plausible travel time where that matters.
@@ -145,17 +150,41 @@ def measure_stored_speeds(
     return measure_speeds(sections, plate_reads_between(db, since, until, cameras), settings)
 
 
+def sections_within(sections: Sequence[Section], cameras: Collection[str] | None) -> list[Section]:
+    """The sections both of whose cameras are among `cameras` (None: all). A section's speeds are
+    made of reads at both ends, so a caller limited to some cameras sees only sections inside them."""
+    return [s for s in sections if cameras is None or {s.camera_a, s.camera_b} <= set(cameras)]
+
+
+def registered_cameras(db: Database, session: Session | None = None) -> dict[str, Camera]:
+    """The camera register by id, read in `session` when one is given (no second transaction)."""
+    if session is None:
+        return {c.id: c for c in CameraStore(db).all()}
+    return {r.id: camera_from_row(r) for r in session.scalars(select(CameraRow).order_by(CameraRow.id))}
+
+
 def measure_configured_speeds(
-    db: Database, settings: TrafficSettings, since: datetime | None, until: datetime | None
+    db: Database,
+    settings: TrafficSettings,
+    since: datetime | None,
+    until: datetime | None,
+    *,
+    cameras: Collection[str] | None = None,
+    session: Session | None = None,
 ) -> tuple[list[Section], SpeedReport]:
     """The configured sections (distances from the registered cameras where none is given) and the
-    speeds measured over them from stored reads; ValueError naming `traffic.sections` if one is bad."""
-    cameras = {c.id: c for c in CameraStore(db).all()}
+    speeds measured over them from stored reads; ValueError naming `traffic.sections` if one is bad.
+
+    `cameras`: only the sections inside these cameras (a caller's limits; None: all). `session`:
+    read in it (a gated read's transaction) rather than in transactions of their own.
+    """
+    registered = registered_cameras(db, session)
     try:
-        sections = build_sections(settings, cameras)
+        sections = build_sections(settings, registered)
     except ValueError as exc:
         raise ValueError(f"traffic.sections: {exc}") from exc
-    return sections, measure_stored_speeds(db, sections, since, until, settings)
+    sections = sections_within(sections, cameras)
+    return sections, measure_stored_speeds(session or db, sections, since, until, settings)
 
 
 class SpeedingWatch:

@@ -5,11 +5,13 @@ One function for every place that shows them (`safecity traffic report`, `GET
 over the stored plate reads, reads the line crossings and the motion tracks of the cameras with
 zones (registered with the camera, else in the settings), and aggregates all three per hour. The
 caller runs it inside its access-gate read (speeds
-come from plate reads) and records what it returns.
+come from plate reads), in that read's session and narrowed to the cameras the caller may see, and
+records what it returns.
 """
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -19,10 +21,9 @@ from safecity.analytics.traffic.lines import TrackPath, Zone, counting_for
 from safecity.analytics.traffic.section_speed import Section
 from safecity.analytics.traffic.statistics import TrafficStatistics, traffic_statistics, zone_visits
 from safecity.config import Settings
-from safecity.store.cameras import CameraStore
 from safecity.store.database import Database
 from safecity.store.traffic import line_crossings_between, motion_tracks_between
-from safecity.watch.speeding import SpeedReport, measure_configured_speeds
+from safecity.watch.speeding import SpeedReport, measure_configured_speeds, registered_cameras
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,14 +36,27 @@ class PeriodTraffic:
 
 
 def period_traffic(
-    db: Database, session: Session, settings: Settings, since: datetime, until: datetime
+    db: Database,
+    session: Session,
+    settings: Settings,
+    since: datetime,
+    until: datetime,
+    cameras: Collection[str] | None = None,
 ) -> PeriodTraffic:
-    """The hourly statistics of [since, until); ValueError naming `traffic.sections` if one is bad."""
-    sections, report = measure_configured_speeds(db, settings.traffic, since, until)
-    crossings = line_crossings_between(session, since, until)
+    """The hourly statistics of [since, until); ValueError naming `traffic.sections` if one is bad.
+
+    `cameras`: the cameras the caller may see (`GatedRead.cameras`; None: all). Lines and zones
+    are of those cameras only, sections only those with both ends among them.
+    """
+    sections, report = measure_configured_speeds(
+        db, settings.traffic, since, until, cameras=cameras, session=session
+    )
+    crossings = line_crossings_between(session, since, until, cameras)
     counting = settings.counting
     zones: dict[str, list[Zone]] = {}
-    for camera in CameraStore(db).all():
+    for camera in registered_cameras(db, session).values():
+        if cameras is not None and camera.id not in cameras:
+            continue
         config = counting_for(camera, counting)
         if config is not None and config.zones:
             zones[camera.id] = [Zone(z.name, z.polygon) for z in config.zones]

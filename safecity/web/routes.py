@@ -6,9 +6,10 @@ written before the page is sent; a role that lacks the permission gets a 403 pag
 refusal is recorded), a visitor who is not logged in is sent to `/login`. Searches need a
 stated reason; the results name the audit entry that records them.
 
-Forms post back to these pages (same origin only: an `Origin` from elsewhere is refused, and
-the session cookie is SameSite=Strict). Logging in and out is the API's (`/api/v1/auth/...`),
-called by `static/app.js`; the dashboard's live list is the API's WebSocket (`/api/v1/live`).
+Forms post back to these pages (same origin only: `api/csrf.py` refuses a post with the session
+cookie that names no origin or another one, another port of this host included). Logging in
+and out is the API's (`/api/v1/auth/...`), called by `static/app.js`; the dashboard's live list
+is the API's WebSocket (`/api/v1/live`).
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated, Any
-from urllib.parse import quote, urlsplit
+from urllib.parse import quote
 
 import jinja2
 from fastapi import APIRouter, File, Form, Request, UploadFile
@@ -26,7 +27,10 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 
 from safecity import __version__
+from safecity.analytics.image_header import ImageLimits
+from safecity.api import csrf
 from safecity.api.context import ApiContext
+from safecity.api.problems import PayloadTooLarge, UnsupportedMedia
 from safecity.api.security import credential
 from safecity.api.uploads import image_suffix, read_upload
 from safecity.governance.access import AccessDenied, Caller, ReasonRequired
@@ -39,7 +43,7 @@ from safecity.governance.confirmation import (
     acknowledge,
 )
 from safecity.governance.permissions import Permission
-from safecity.governance.register import GEOJSON_NAME
+from safecity.governance.register import GEOJSON_NAME, AuditHead
 from safecity.governance.users import AuthError
 from safecity.store.alerts import stored_alert
 from safecity.store.authorisations import AuthorisationStore
@@ -56,6 +60,7 @@ from safecity.store.observation_pages import (
 from safecity.store.plate_search import PlateQuery, SearchMode, search_plates
 from safecity.types import AlertKind, Camera, Capability
 from safecity.web import charts
+from safecity.web.redirects import safe_next
 
 HERE = Path(__file__).resolve().parent
 TEMPLATES = HERE / "templates"
@@ -179,7 +184,7 @@ def error_page(
 
 
 def to_login(request: Request) -> RedirectResponse:
-    target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+    target = safe_next(request.url.path + (f"?{request.url.query}" if request.url.query else ""))
     location = f"/login?next={quote(target, safe='/')}"
     return RedirectResponse(location, status_code=303, headers=SECURITY_HEADERS)
 
@@ -202,12 +207,8 @@ def forbidden(request: Request, caller: Caller | None, exc: Exception) -> HTMLRe
 
 
 def same_origin(request: Request) -> bool:
-    """Whether a form post comes from these pages (an `Origin` header, when sent, names this server)."""
-    origin = request.headers.get("origin")
-    if origin is None or origin == "null":
-        return origin is None
-    parts = urlsplit(origin)
-    return parts.netloc == request.url.netloc and parts.scheme == request.url.scheme
+    """Whether a form post comes from these pages (`api.csrf`'s rule, which its guard applies first)."""
+    return csrf.refusal(request, _ctx(request).settings.api.allowed_origins) is None
 
 
 def cross_site(request: Request, caller: Caller | None) -> HTMLResponse:
@@ -247,8 +248,7 @@ async def static(name: str, request: Request) -> Response:
 
 @router.get("/login")
 def login_page(request: Request, next: str = "/") -> HTMLResponse:
-    target = next if next.startswith("/") and not next.startswith("//") else "/"
-    return render(request, "login.html", web_caller(request), next=target)
+    return render(request, "login.html", web_caller(request), next=safe_next(next))
 
 
 # ---------------------------------------------------------------- dashboard and map
@@ -447,6 +447,16 @@ def plate_search(
     ctx = _ctx(request)
     chosen = [c for c in (cameras or []) if c]
     form = {"plate": plate, "mode": mode, "cameras": chosen, "since": since, "until": until, "reason": reason}
+    most = ctx.settings.api.max_list_items
+    if len(chosen) > most:  # as the API refuses it: a huge list would be a huge audit entry
+        return _search_page(
+            request,
+            caller,
+            422,
+            form={**form, "cameras": []},
+            error=f"At most {most} cameras may be chosen (api.max_list_items), not {len(chosen)}. "
+            "Nothing was searched.",
+        )
     if not reason.strip():
         return _search_page(
             request,
@@ -460,7 +470,9 @@ def plate_search(
     try:
         unknown = [c for c in chosen if c not in known]
         if unknown:
-            raise ValueError(f"unknown cameras: {', '.join(unknown)}")
+            raise ValueError(
+                f"unknown cameras: {', '.join(unknown[:5])}" + (" ..." if len(unknown) > 5 else "")
+            )
         query = PlateQuery.parse(
             plate,
             SearchMode(mode) if mode else None,
@@ -559,9 +571,12 @@ def face_search(
         if photo is None or not photo.filename:
             raise ValueError("choose a photo of the person sought (one face, JPEG or PNG)")
         data = read_upload(photo.file, s.api.max_upload_bytes)
-        suffix = image_suffix(photo.content_type, data)
+        limits = ImageLimits.of(s.api)
+        suffix = image_suffix(photo.content_type, data, limits)
     except ValueError as exc:
-        return _face_page(request, caller, 400, form=form, error=str(exc))
+        # The API's statuses: an oversize upload or an image bomb is a 413, a file that is no image a 415.
+        status = {PayloadTooLarge: 413, UnsupportedMedia: 415}.get(type(exc), 400)
+        return _face_page(request, caller, status, form=form, error=str(exc))
     try:
         result = search_uploaded_face(
             data,
@@ -575,6 +590,7 @@ def face_search(
             camera_ids=chosen,
             since=start,
             until=end,
+            limits=limits,
         )
     except (FacePhotoError, FaceSearchError, ReasonRequired) as exc:
         return _face_page(request, caller, 422, form=form, error=str(exc))
@@ -602,7 +618,8 @@ def watchlists(request: Request) -> Response:
     if caller.can(Permission.MANAGE_WATCHLISTS):
         store = FaceWatchlistStore(ctx.db, ctx.media)
         lists = [(wl, len(store.persons(wl.id))) for wl in store.list_watchlists()]
-    auths = AuthorisationStore(ctx.db).list()
+    now = ctx.gate.clock()  # past its expiry an authorisation reads expired, swept or not
+    auths = [a.as_of(now) for a in AuthorisationStore(ctx.db).list()]
     return render(
         request,
         "watchlists.html",
@@ -610,7 +627,7 @@ def watchlists(request: Request) -> Response:
         watchlists=lists,
         authorisations=auths,
         by_id={a.id: a for a in auths},
-        now=utcnow(),
+        now=now,
     )
 
 
@@ -795,6 +812,7 @@ def register(request: Request) -> Response:
         width=charts.MAP_WIDTH,
         height=charts.MAP_HEIGHT,
         geojson=f"/api/v1/{GEOJSON_NAME}",
+        audit=AuditHead.of(ctx.db),
         counts=[
             (
                 c.value,

@@ -102,5 +102,5 @@ def test_a_browser_session_cookie_is_enough(client: TestClient, tokens: dict[str
     from api_world import PASSWORD
 
     client.post("/api/v1/auth/login", json={"username": "operator-user", "password": PASSWORD})
-    with client.websocket_connect("/api/v1/live") as ws:
+    with client.websocket_connect("/api/v1/live", headers={"Origin": "http://testserver"}) as ws:
         assert ws.receive_json()["type"] == "cameras"

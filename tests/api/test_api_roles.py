@@ -26,6 +26,7 @@ HANDLERS = frozenset({"operator", "investigator"})
 INVESTIGATOR = frozenset({"investigator"})
 AUDITORS = frozenset({"auditor", "admin"})
 ADMIN = frozenset({"admin"})
+NOBODY: frozenset[str] = frozenset()
 
 # (method, path, who may, what the request sends: "json" {} | "form" an empty multipart | None)
 TABLE: list[tuple[str, str, frozenset[str | None] | frozenset[str], str | None]] = [
@@ -35,6 +36,7 @@ TABLE: list[tuple[str, str, frozenset[str | None] | frozenset[str], str | None]]
     ("POST", "/auth/login", PUBLIC, "json"),
     ("POST", "/auth/logout", ALL, None),
     ("GET", "/auth/me", ALL, None),
+    ("POST", "/auth/tokens", ALL, "json"),
     ("GET", "/cameras", ALL, None),
     ("POST", "/cameras", ADMIN, "json"),
     ("GET", "/sites", ALL, None),
@@ -75,7 +77,8 @@ TABLE: list[tuple[str, str, frozenset[str | None] | frozenset[str], str | None]]
     ("GET", "/users", ADMIN, None),
     ("POST", "/users", ADMIN, "json"),
     ("PATCH", "/users/{username}", ADMIN, "json"),
-    ("POST", "/users/{username}/tokens", ADMIN, "json"),
+    ("POST", "/users/{username}/tokens", NOBODY, "json"),  # another's: never, not even an admin
+    ("POST", "/users/{username}/unlock", ADMIN, None),
     ("GET", "/users/{username}/tokens", ADMIN, None),
     ("DELETE", "/tokens/{token_id}", ADMIN, None),
     ("GET", "/traffic/statistics", OBSERVERS, None),

@@ -6,7 +6,7 @@ import json
 from typing import Any
 
 import pytest
-from api_world import bearer
+from api_world import PASSWORD, bearer
 from fastapi.testclient import TestClient
 
 from safecity.governance.audit import AuditLog
@@ -116,8 +116,9 @@ def test_a_bad_change_is_refused(
 def test_an_issued_token_works_is_listed_without_its_secret_and_is_revoked(
     client: TestClient, tokens: dict[str, str], api_db: Database
 ) -> None:
-    admin = bearer(tokens["admin"])
-    r = client.post(f"{API}/users/viewer-user/tokens", json={"ttl_days": 2, "label": "kiosk"}, headers=admin)
+    admin, viewer = bearer(tokens["admin"]), bearer(tokens["viewer"])
+    body = {"ttl_days": 2, "label": "kiosk", "password": PASSWORD}
+    r = client.post(f"{API}/auth/tokens", json=body, headers=viewer)
     assert r.status_code == 201
     secret, token_id = r.json()["secret"], r.json()["token"]["id"]
     assert client.get(f"{API}/auth/me", headers=bearer(secret)).json()["username"] == "viewer-user"
@@ -126,13 +127,13 @@ def test_an_issued_token_works_is_listed_without_its_secret_and_is_revoked(
     assert client.delete(f"{API}/tokens/{token_id}", headers=admin).status_code == 200
     assert client.get(f"{API}/auth/me", headers=bearer(secret)).status_code == 401
     changes = [(e.username, e.details["change"]) for e in AuditLog(api_db).entries("token_change")[-2:]]
-    assert changes == [("admin-user", "issue"), ("admin-user", "revoke")]
+    assert changes == [("viewer-user", "issue"), ("admin-user", "revoke")]
 
 
 @pytest.mark.parametrize(
     ("method", "path", "body", "status"),
     [
-        ("POST", "/users/nobody/tokens", {}, 404),
+        ("POST", "/users/nobody/tokens", {}, 403),
         ("GET", "/users/nobody/tokens", None, 404),
         ("DELETE", "/tokens/nope", None, 404),
         ("POST", "/users/viewer-user/tokens", {"ttl_days": 0}, 422),
@@ -150,4 +151,4 @@ def test_bad_token_requests_are_refused(
 def test_a_disabled_user_gets_no_token(client: TestClient, tokens: dict[str, str]) -> None:
     admin = bearer(tokens["admin"])
     client.patch(f"{API}/users/viewer-user", json={"disabled": True}, headers=admin)
-    assert client.post(f"{API}/users/viewer-user/tokens", json={}, headers=admin).status_code == 409
+    assert client.post(f"{API}/users/viewer-user/tokens", json={}, headers=admin).status_code == 403

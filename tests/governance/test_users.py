@@ -15,6 +15,7 @@ from safecity.governance.permissions import Permission, Role
 from safecity.governance.users import (
     Actor,
     LoginFailed,
+    LoginPolicy,
     LoginThrottled,
     TokenRefused,
     User,
@@ -44,6 +45,15 @@ class Clock:
         self.now += delta
 
 
+POLICY = LoginPolicy(
+    free_failures=3,
+    delay_initial=timedelta(seconds=30),
+    delay_cap=timedelta(minutes=10),
+    delay_cap_per_user=timedelta(minutes=1),
+    window=timedelta(minutes=10),
+)
+
+
 @pytest.fixture
 def clock() -> Clock:
     return Clock()
@@ -52,7 +62,7 @@ def clock() -> Clock:
 @pytest.fixture
 def store(db: Database, clock: Clock) -> UserStore:
     CameraStore(db).save([site()], [camera("cam-1"), camera("cam-2")])
-    return UserStore(db, max_failures=3, window=timedelta(minutes=10), hasher=FAST, clock=clock)
+    return UserStore(db, policy=POLICY, hasher=FAST, clock=clock)
 
 
 @pytest.fixture
@@ -142,7 +152,7 @@ def test_throttle_says_until_when(store: UserStore, alice: User, clock: Clock) -
     fail(store, "alice", 3)
     with pytest.raises(LoginThrottled) as refused:
         store.login("alice", PASSWORD)
-    assert refused.value.until == T0 + timedelta(minutes=10)
+    assert refused.value.until == T0 + timedelta(seconds=30)
 
 
 def test_failures_outside_the_window_do_not_count(store: UserStore, alice: User, clock: Clock) -> None:
@@ -164,7 +174,7 @@ def test_failures_are_shared_between_processes(
 ) -> None:
     """Another store on the same database (another process) sees the same count."""
     fail(store, "alice", 3)
-    other = UserStore(db, max_failures=3, window=timedelta(minutes=10), hasher=FAST, clock=clock)
+    other = UserStore(db, policy=POLICY, hasher=FAST, clock=clock)
     with pytest.raises(LoginThrottled):
         other.login("alice", PASSWORD)
 

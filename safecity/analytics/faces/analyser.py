@@ -21,6 +21,7 @@ from safecity.analytics.faces.detector import FaceDetector
 from safecity.analytics.faces.embedding import FaceEmbedder, make_embedder
 from safecity.analytics.faces.model_files import FaceModelFiles, face_model_files
 from safecity.analytics.faces.quality import FaceQuality, assess
+from safecity.analytics.image_header import DEFAULT_LIMITS, ImageLimits, ImageRefused, check_image_file
 from safecity.config import FaceSettings
 from safecity.types import BBox, RGBImage
 
@@ -175,12 +176,20 @@ def _shrink(image: RGBImage, max_side: int) -> RGBImage:
     return np.asarray(cv2.resize(image, size, interpolation=cv2.INTER_AREA), np.uint8)
 
 
-def read_photo(path: Path) -> RGBImage:
-    """An image file as RGB; FacePhotoError naming the file when it cannot be read."""
+def read_photo(path: Path, limits: ImageLimits = DEFAULT_LIMITS) -> RGBImage:
+    """An image file as RGB; FacePhotoError naming the file when it cannot be read, or when its
+    header declares more than `limits` (checked before decoding: a small file can declare a huge image)."""
     if not path.is_file():
         raise FacePhotoError(f"{path}: no such file")
+    try:
+        check_image_file(path, limits)
+    except ImageRefused as exc:
+        raise FacePhotoError(str(exc)) from None
     data = np.fromfile(str(path), dtype=np.uint8)
-    image = cv2.imdecode(data, cv2.IMREAD_COLOR) if data.size else None
+    try:
+        image = cv2.imdecode(data, cv2.IMREAD_COLOR) if data.size else None
+    except cv2.error:  # the size was checked; whatever else the decoder refuses is the file's fault
+        image = None
     if image is None:
         raise FacePhotoError(f"{path}: not a readable image (JPEG, PNG, BMP, WebP, TIFF)")
     return np.ascontiguousarray(cv2.cvtColor(image, cv2.COLOR_BGR2RGB))

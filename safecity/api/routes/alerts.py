@@ -48,6 +48,7 @@ from safecity.governance.confirmation import (
 from safecity.governance.disclosure import EvidenceExporter, ExportError
 from safecity.governance.permissions import Permission
 from safecity.store.alerts import StoredAlert, stored_alert
+from safecity.store.field_limits import ALERT_CONFIRMATION, AUDIT_ENTRY
 from safecity.store.models import AlertRow, FaceSightingRow, PlateReadRow
 from safecity.store.observation_pages import alert_page
 from safecity.types import AlertKind, BBox, BGRImage
@@ -94,7 +95,9 @@ class AlertDetail(AlertOut):
 
 
 class NoteRequest(BaseModel):
-    note: str = Field("", max_length=2000, description="What was checked or done; recorded.")
+    note: str = Field(
+        "", max_length=ALERT_CONFIRMATION["note"], description="What was checked or done; recorded."
+    )
 
 
 class AckResponse(BaseModel):
@@ -111,8 +114,14 @@ class ConfirmationOut(BaseModel):
 
 
 class ExportRequest(BaseModel):
-    reason: str = Field("", max_length=2000, description="Why it is disclosed (case, legal basis); required.")
-    recipients: str = Field("", max_length=1000, description="Who receives it; required.")
+    reason: str = Field(
+        "",
+        max_length=AUDIT_ENTRY["justification"],
+        description="Why it is disclosed (case, legal basis); required.",
+    )
+    recipients: str = Field(
+        "", max_length=AUDIT_ENTRY["recipients"], description="Who receives it; required."
+    )
     unblurred: bool = Field(
         False, description="Leave the matched face visible (confirmed face matches only)."
     )

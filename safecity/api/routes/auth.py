@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request, Response
+from datetime import timedelta
 
+from fastapi import APIRouter, Request, Response
+from pydantic import Field
+
+from safecity.api.routes.users import NewToken, TokenIn, token_out
 from safecity.api.schemas import PROBLEM_RESPONSES, LoginRequest, LoginResponse, Me
 from safecity.api.security import SESSION_COOKIE, Context, CurrentCaller, credential, session_ttl
 from safecity.governance.access import Caller
@@ -11,6 +15,11 @@ from safecity.governance.permissions import Permission
 from safecity.governance.users import Actor
 
 router = APIRouter(prefix="/auth", tags=["auth"], responses=PROBLEM_RESPONSES)
+
+
+def client_address(request: Request) -> str:
+    """The client's address as the server sees it (behind a proxy: uvicorn's --forwarded-allow-ips)."""
+    return request.client.host if request.client is not None else ""
 
 
 def me_of(caller: Caller) -> Me:
@@ -23,9 +32,9 @@ def me_of(caller: Caller) -> Me:
 
 
 @router.post("/login", response_model=LoginResponse, responses={429: PROBLEM_RESPONSES[401]})
-def login(body: LoginRequest, response: Response, ctx: Context) -> LoginResponse:
+def login(body: LoginRequest, request: Request, response: Response, ctx: Context) -> LoginResponse:
     """Check the password (throttled after repeated failures) and open a session."""
-    user = ctx.users.login(body.username, body.password)
+    user = ctx.users.login(body.username, body.password, address=client_address(request))
     issued = ctx.users.issue_token(user, session_ttl(ctx), label="browser session", actor=Actor.of(user))
     response.set_cookie(
         SESSION_COOKIE,
@@ -54,3 +63,23 @@ def logout(request: Request, caller: CurrentCaller, ctx: Context) -> Response:
 def me(caller: CurrentCaller) -> Me:
     """The logged-in user, their role, cameras and permissions (what the UI may show)."""
     return me_of(caller)
+
+
+class OwnTokenIn(TokenIn):
+    password: str = Field(
+        min_length=1, max_length=1024, description="Your password again: a stolen session cannot mint tokens."
+    )
+
+
+@router.post("/tokens", response_model=NewToken, status_code=201)
+def issue_own_token(body: OwnTokenIn, request: Request, caller: CurrentCaller, ctx: Context) -> NewToken:
+    """Issue an API token for yourself (a program acting as you); its secret is returned this once.
+
+    Only the user it belongs to can mint a token, with their password: an admin cannot mint one for
+    someone else, so cannot search or confirm as them.
+    """
+    user = ctx.users.login(caller.username, body.password, address=client_address(request))
+    issued = ctx.users.issue_token(
+        user, timedelta(days=body.ttl_days), label=body.label, actor=Actor.of(user)
+    )
+    return NewToken(token=token_out(issued.token), secret=issued.secret)

@@ -9,10 +9,12 @@ do. A refusal is enforced at once: every watchlist under it is deleted with its 
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from typing import Annotated
 
 from fastapi import APIRouter
 from pydantic import BaseModel, Field
 
+from safecity.api.limits import check_list_length
 from safecity.api.problems import Conflict, NotFound
 from safecity.api.routes.cameras import require
 from safecity.api.schemas import PROBLEM_RESPONSES
@@ -20,9 +22,10 @@ from safecity.api.security import Context, CurrentCaller
 from safecity.api.security import require as require_permission
 from safecity.governance.access import Caller
 from safecity.governance.audit import AuditAction, AuditLog
-from safecity.governance.authorisations import enforce
+from safecity.governance.authorisations import enforce_configured
 from safecity.governance.permissions import Permission
 from safecity.store.authorisations import USES, AuthorisationError, AuthorisationStore
+from safecity.store.field_limits import AUDIT_ENTRY, AUTHORISATION, ID_MAX
 from safecity.types import Authorisation, AuthorisationPurpose
 
 router = APIRouter(tags=["authorisations"], responses=PROBLEM_RESPONSES)
@@ -49,21 +52,33 @@ class AuthorisationOut(BaseModel):
 
 
 class AuthorisationIn(BaseModel):
-    authority: str = Field(min_length=1, max_length=200, description="Court or authority that granted it.")
-    reference: str = Field(min_length=1, max_length=200, description="The authority's reference number.")
+    authority: str = Field(
+        min_length=1, max_length=AUTHORISATION["authority"], description="Court or authority that granted it."
+    )
+    reference: str = Field(
+        min_length=1, max_length=AUTHORISATION["reference"], description="The authority's reference number."
+    )
     purpose: AuthorisationPurpose
-    cameras: list[str] = Field(min_length=1, description="Cameras it allows.")
+    cameras: list[Annotated[str, Field(max_length=ID_MAX)]] = Field(
+        min_length=1, description="Cameras it allows (at most api.max_list_items)."
+    )
     valid_from: datetime
     valid_until: datetime
     expires_at: datetime | None = Field(None, description="When it lapses (default: end of the window).")
-    note: str = Field("", max_length=2000)
+    note: str = Field("", max_length=AUTHORISATION["note"])
     urgent: bool = Field(False, description="Urgent use before approval: pending until approved in time.")
-    use: str = Field("realtime", description=f"One of: {', '.join(USES)} (sets the urgent deadline).")
+    use: str = Field(
+        "realtime",
+        max_length=AUTHORISATION["use"],
+        description=f"One of: {', '.join(USES)} (sets the urgent deadline).",
+    )
 
 
 class Refusal(BaseModel):
     reason: str = Field(
-        min_length=1, max_length=2000, description="The authority's decision (reference, grounds)."
+        min_length=1,
+        max_length=AUDIT_ENTRY["justification"],
+        description="The authority's decision (reference, grounds).",
     )
 
 
@@ -120,7 +135,8 @@ def list_authorisations(ctx: Context, caller: CurrentCaller) -> list[Authorisati
     """Every authorisation, oldest first (manage_authorisations or manage_watchlists)."""
     if not (caller.can(Permission.MANAGE_AUTHORISATIONS) or caller.can(Permission.MANAGE_WATCHLISTS)):
         raise ctx.gate.deny(caller, "list authorisations", f"the role {caller.role} manages neither")
-    return [authorisation_out(a) for a in AuthorisationStore(ctx.db).list()]
+    now = ctx.gate.clock()  # an authorisation past its expiry reads expired before any sweep
+    return [authorisation_out(a.as_of(now)) for a in AuthorisationStore(ctx.db).list()]
 
 
 @router.post(
@@ -132,6 +148,7 @@ def list_authorisations(ctx: Context, caller: CurrentCaller) -> list[Authorisati
 def add_authorisation(body: AuthorisationIn, ctx: Context, caller: CurrentCaller) -> AuthorisationOut:
     """Record an authorisation (manage_authorisations); urgent ones start pending with a deadline."""
     require(ctx, caller, Permission.MANAGE_AUTHORISATIONS, "record an authorisation")
+    check_list_length(ctx.settings, body.cameras, "body", "cameras")
     g = ctx.settings.governance
     hours = g.urgent_deadline_realtime_h if body.use == "realtime" else g.urgent_deadline_retrospective_h
     auth = AuthorisationStore(ctx.db).create(
@@ -175,9 +192,9 @@ def _decide(ctx: Context, caller: Caller, ref: str, state: str, reason: str) -> 
         justification=reason,
         details={"change": state, "reference": decided.reference},
     )
-    done = enforce(ctx.db, ctx.media, by=caller.username)
+    done = enforce_configured(ctx.settings, ctx.db, by=caller.username)
     return Decision(
-        authorisation=authorisation_out(store.get(decided.id)),
+        authorisation=authorisation_out(store.get(decided.id).as_of(ctx.gate.clock())),
         enforced=[
             Enforced(
                 authorisation_id=d.authorisation_id,

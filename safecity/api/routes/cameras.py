@@ -11,12 +11,13 @@ from __future__ import annotations
 import dataclasses
 import json
 from datetime import datetime
-from typing import Annotated, Any, NoReturn
+from typing import Annotated, Any, NoReturn, TypeVar
 
-from fastapi import APIRouter, File, Query, UploadFile
+from fastapi import APIRouter, Depends, File, Query, Request, Response, UploadFile
 from pydantic import BaseModel, Field
 
 from safecity.api.problems import NotFound
+from safecity.api.routes.observations import Window, page_window
 from safecity.api.schemas import PROBLEM_RESPONSES
 from safecity.api.security import Context, CurrentCaller
 from safecity.api.security import require as require_permission
@@ -29,15 +30,25 @@ from safecity.registry.errors import RegistryError
 from safecity.registry.geojson import cameras_from_geojson
 from safecity.registry.validation import parse_capabilities, validate_camera, validate_site
 from safecity.store.cameras import CameraStore, CameraStoreError
-from safecity.types import Camera, Site
+from safecity.store.field_limits import CAMERA, SITE
+from safecity.types import Camera, Capability, Site
 
 router = APIRouter(tags=["cameras"], responses=PROBLEM_RESPONSES)
+T = TypeVar("T")
 
 CAMERA_CHANGE = "camera_change"
 """Audit action of a register change made through the API (who added, changed, removed, imported)."""
 
 
 # ---------------------------------------------------------------- bodies
+
+Capabilities = Annotated[
+    list[Annotated[str, Field(max_length=CAMERA["capabilities"])]],
+    # A few repeats are harmless (they are merged); a list longer than the column could hold is not.
+    Field(
+        max_length=CAMERA["capabilities"], description=f"Some of: {', '.join(c.value for c in Capability)}."
+    ),
+]
 
 
 class CameraOut(BaseModel):
@@ -65,7 +76,9 @@ class CameraOut(BaseModel):
 
 
 class CameraDetail(CameraOut):
-    observations: dict[str, int] = Field(description="Stored observations per kind (table).")
+    observations: dict[str, int] = Field(
+        description="Stored observations per kind (table); empty for a camera outside the caller's limits."
+    )
 
 
 class SiteOut(BaseModel):
@@ -90,24 +103,30 @@ class CameraHealthOut(BaseModel):
 
 
 class CameraFields(BaseModel):
-    """A camera as `safecity camera add` takes it; what is left out comes from `camera_defaults`."""
+    """A camera as `safecity camera add` takes it; what is left out comes from `camera_defaults`.
 
-    name: str = Field(min_length=1, max_length=200)
+    Text lengths are the register's columns (`store.field_limits`): a longer value is a 422 naming
+    the field, on every database, before anything is written.
+    """
+
+    name: str = Field(min_length=1, max_length=CAMERA["name"])
     latitude: float
     longitude: float
     site_id: str | None = Field(
-        None, description="Site id; several cameras may share one (default site-<id>)."
+        None, max_length=SITE["id"], description="Site id; several cameras may share one (default site-<id>)."
     )
-    site_name: str | None = Field(None, description="Name for a new site (default: the camera's name).")
+    site_name: str | None = Field(
+        None, max_length=SITE["name"], description="Name for a new site (default: the camera's name)."
+    )
     heading_deg: float | None = None
     mount_height_m: float | None = None
-    operator: str | None = None
-    capabilities: list[str] = Field(default_factory=lambda: ["motion"])
-    stream_url: str = ""
+    operator: str | None = Field(None, max_length=CAMERA["operator"])
+    capabilities: Capabilities = Field(default_factory=lambda: ["motion"])
+    stream_url: str = Field("", max_length=CAMERA["stream_url"])
     retention_days: int | None = None
-    legal_basis: str | None = None
-    zone: str = "town"
-    camera_type: str = "fixed"
+    legal_basis: str | None = Field(None, max_length=CAMERA["legal_basis"])
+    zone: str = Field("town", max_length=CAMERA["zone"])
+    camera_type: str = Field("fixed", max_length=CAMERA["camera_type"])
     enabled: bool = True
     retain_face_vectors: bool = False
     counting: CountingGeometry | None = Field(
@@ -116,26 +135,26 @@ class CameraFields(BaseModel):
 
 
 class CameraIn(CameraFields):
-    id: str = Field(min_length=1, max_length=64)
+    id: str = Field(min_length=1, max_length=CAMERA["id"])
 
 
 class CameraUpdate(BaseModel):
     """Fields to change; each one left out (or null) keeps the stored value, the stream URL included."""
 
-    name: str | None = Field(None, min_length=1, max_length=200)
+    name: str | None = Field(None, min_length=1, max_length=CAMERA["name"])
     latitude: float | None = None
     longitude: float | None = None
-    site_id: str | None = None
-    site_name: str | None = None
+    site_id: str | None = Field(None, max_length=SITE["id"])
+    site_name: str | None = Field(None, max_length=SITE["name"])
     heading_deg: float | None = None
     mount_height_m: float | None = None
-    operator: str | None = None
-    capabilities: list[str] | None = None
-    stream_url: str | None = None
+    operator: str | None = Field(None, max_length=CAMERA["operator"])
+    capabilities: Capabilities | None = None
+    stream_url: str | None = Field(None, max_length=CAMERA["stream_url"])
     retention_days: int | None = None
-    legal_basis: str | None = None
-    zone: str | None = None
-    camera_type: str | None = None
+    legal_basis: str | None = Field(None, max_length=CAMERA["legal_basis"])
+    zone: str | None = Field(None, max_length=CAMERA["zone"])
+    camera_type: str | None = Field(None, max_length=CAMERA["camera_type"])
     enabled: bool | None = None
     retain_face_vectors: bool | None = None
     counting: CountingGeometry | None = Field(
@@ -272,23 +291,74 @@ def parse_geojson(raw: bytes, what: str) -> object:
 # ---------------------------------------------------------------- reads
 
 
-@router.get("/cameras", response_model=list[CameraOut])
+def register_window(
+    ctx: Context,
+    limit: Annotated[
+        int | None, Query(ge=1, description="Items on the page (default and most: api.page_max).")
+    ] = None,
+    offset: Annotated[int, Query(ge=0, description="Items to skip (the previous page's X-Next-Offset).")] = 0,
+) -> Window:
+    """A page of the register. Unlike other listings the default is `api.page_max`, not
+    `api.page_default`: the listing was whole before it was paged, and a client that never asks
+    for a page still gets a register of up to `api.page_max` cameras whole."""
+    window = page_window(ctx, limit, offset)  # the same 422 over api.page_max as every listing
+    return window if limit is not None else Window(ctx.settings.api.page_max, offset)
+
+
+RegisterWindow = Annotated[Window, Depends(register_window)]
+PAGED_HEADERS: dict[str, Any] = {
+    "X-Next-Offset": {
+        "description": "Offset of the next page; absent on the last page.",
+        "schema": {"type": "integer"},
+    },
+    "Link": {"description": 'The next page as rel="next" (RFC 8288); absent on the last page.'},
+}
+
+
+def _paged(items: list[T], window: Window, request: Request, response: Response) -> list[T]:
+    """The page of `items` (fetched `limit + 1`: the extra one only tells that more follow).
+
+    The body stays a plain list, as before the listing was paged; where the next page starts is
+    said in headers, as RFC 8288 pages a list.
+    """
+    if len(items) > window.limit:
+        following = window.offset + window.limit
+        url = request.url.include_query_params(limit=window.limit, offset=following)
+        response.headers["X-Next-Offset"] = str(following)
+        response.headers["Link"] = f'<{url}>; rel="next"'
+    return items[: window.limit]
+
+
+@router.get("/cameras", response_model=list[CameraOut], responses={200: {"headers": PAGED_HEADERS}})
 def list_cameras(
     ctx: Context,
     caller: CurrentCaller,
+    window: RegisterWindow,
+    request: Request,
+    response: Response,
     enabled: Annotated[bool, Query(description="Only enabled cameras.")] = False,
 ) -> list[CameraOut]:
-    """The register (any logged-in user); stream URLs only for admins, with passwords hidden."""
-    return [camera_out(c, caller) for c in CameraStore(ctx.db).all(enabled_only=enabled)]
+    """The register by id, a page at a time (any logged-in user); stream URLs only for admins,
+    with passwords hidden."""
+    cameras = CameraStore(ctx.db).all(enabled_only=enabled, limit=window.limit + 1, offset=window.offset)
+    return _paged([camera_out(c, caller) for c in cameras], window, request, response)
 
 
-@router.get("/sites", response_model=list[SiteOut])
-def list_sites(ctx: Context, caller: CurrentCaller) -> list[SiteOut]:
-    """The sites cameras are mounted at (any logged-in user)."""
-    return [
-        SiteOut(id=s.id, name=s.name, latitude=s.latitude, longitude=s.longitude, address=s.address)
-        for s in CameraStore(ctx.db).sites()
-    ]
+@router.get("/sites", response_model=list[SiteOut], responses={200: {"headers": PAGED_HEADERS}})
+def list_sites(
+    ctx: Context, caller: CurrentCaller, window: RegisterWindow, request: Request, response: Response
+) -> list[SiteOut]:
+    """The sites cameras are mounted at, by id, a page at a time (any logged-in user)."""
+    sites = CameraStore(ctx.db).sites(limit=window.limit + 1, offset=window.offset)
+    return _paged(
+        [
+            SiteOut(id=s.id, name=s.name, latitude=s.latitude, longitude=s.longitude, address=s.address)
+            for s in sites
+        ],
+        window,
+        request,
+        response,
+    )
 
 
 @router.get(
@@ -297,12 +367,15 @@ def list_sites(ctx: Context, caller: CurrentCaller) -> list[SiteOut]:
     response_model=list[CameraHealthOut],
 )
 def camera_health(ctx: Context, caller: CurrentCaller) -> list[CameraHealthOut]:
-    """Live camera states from the runtime beside the API (view_live); 'unknown' when none runs."""
+    """Live camera states from the runtime beside the API (view_live); 'unknown' when none runs.
+    A caller limited to some cameras gets only theirs, as on the live feed."""
     require(ctx, caller, Permission.VIEW_LIVE, "view camera health")
     registered = [c.id for c in CameraStore(ctx.db).all()]
     live = {h.camera_id: h for h in ctx.camera_health()} if ctx.camera_health is not None else {}
     out: list[CameraHealthOut] = []
     for camera_id in sorted(set(registered) | set(live)):
+        if not caller.can(Permission.VIEW_LIVE, camera_id):
+            continue
         h = live.get(camera_id)
         if h is None:
             out.append(CameraHealthOut(camera_id=camera_id, state="unknown"))
@@ -326,11 +399,14 @@ def camera_health(ctx: Context, caller: CurrentCaller) -> list[CameraHealthOut]:
 
 @router.get("/cameras/{camera_id}", response_model=CameraDetail)
 def get_camera(camera_id: str, ctx: Context, caller: CurrentCaller) -> CameraDetail:
-    """One camera with its stored observation counts (counts only: no personal data)."""
+    """One camera with its stored observation counts (counts only: no personal data); the counts
+    only of a camera the caller may see (none for one outside its limits)."""
     store = CameraStore(ctx.db)
     camera = _camera(store, camera_id)
+    visible = caller.camera_ids is None or camera_id in caller.camera_ids
     return CameraDetail(
-        **camera_out(camera, caller).model_dump(), observations=store.observation_counts(camera_id)
+        **camera_out(camera, caller).model_dump(),
+        observations=store.observation_counts(camera_id) if visible else {},
     )
 
 

@@ -19,6 +19,7 @@ from safecity.api.security import Context, CurrentCaller
 from safecity.api.security import require as require_permission
 from safecity.governance.audit import AuditAction, AuditLog
 from safecity.governance.permissions import Permission
+from safecity.store.field_limits import HOTLIST_ENTRY
 from safecity.store.hotlists import HotlistError, HotlistStore, default_expiry
 from safecity.store.models import utcnow
 from safecity.types import HotlistEntry
@@ -40,8 +41,12 @@ class HotlistEntryOut(BaseModel):
 
 class HotlistEntryIn(BaseModel):
     plate: str = Field(min_length=1, max_length=50, description="Plate (BG 123-AB) or pattern (BG*AB).")
-    reason: str = Field(min_length=1, max_length=500, description="Why the plate is wanted.")
-    owner: str = Field(min_length=1, max_length=100, description="Who answers for the entry.")
+    reason: str = Field(
+        min_length=1, max_length=HOTLIST_ENTRY["reason"], description="Why the plate is wanted."
+    )
+    owner: str = Field(
+        min_length=1, max_length=HOTLIST_ENTRY["owner"], description="Who answers for the entry."
+    )
     days: int | None = Field(None, ge=1, le=3650, description="Lapse after this many days.")
     expires_at: datetime | None = Field(None, description="When it lapses (ISO 8601 with offset).")
 

@@ -3,13 +3,14 @@
 Alerts are followed in the order they were stored (`alerts.raised_at`), so the feed works
 whether the cameras are analysed by `serve` in this process or by another process writing to
 the same database. A browser authenticates with its session cookie (sent with the upgrade
-request), a program with `?token=`. Who may watch: `view_live`. What is sent is narrowed to the
+request, which must then come from this server's origin: `api/csrf.py` closes it with 1008
+otherwise), a program with `?token=`. Who may watch: `view_live`. What is sent is narrowed to the
 caller's cameras; a caller without `view_observations` (a viewer) gets face-match alerts
 without the name of the person sought. Each batch of alerts delivered to a caller who may see
 personal data is recorded in the audit chain (`view_sighting`), like any other read.
 
 Messages (JSON): `{"type": "alert", "alert": {...}}` and `{"type": "cameras", "cameras": [...]}`.
-Close codes: 4401 not logged in / token refused, 4403 not allowed.
+Close codes: 4401 not logged in / token refused, 4403 not allowed, 1008 a cookie from another origin.
 
 Each feed looks for new alerts every `api.live_poll_s`, and at once when PostgreSQL notifies
 that an alert was committed (`api.live_wakeups`): several API replicas over one database all

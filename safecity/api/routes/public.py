@@ -16,7 +16,7 @@ from sqlalchemy import text
 
 from safecity import __version__
 from safecity.api.security import Context
-from safecity.governance.register import public_register, register_html
+from safecity.governance.register import AuditHead, public_register, register_html
 from safecity.store.cameras import CameraStore
 
 router = APIRouter(tags=["public"])
@@ -34,7 +34,7 @@ class Health(BaseModel):
 def health(ctx: Context) -> Health:
     """Liveness: the server answers and its database does (no personal data, no login)."""
     try:
-        with ctx.db.session() as session:
+        with ctx.db.read_session() as session:
             session.execute(text("SELECT 1"))
         database = "ok"
     except Exception as exc:  # the answer is the point: a health check reports, it does not raise
@@ -50,7 +50,7 @@ def health(ctx: Context) -> Health:
 def register_geojson(ctx: Context) -> JSONResponse:
     """The public camera register as GeoJSON (OSM surveillance tags, operator, legal basis, retention)."""
     store = CameraStore(ctx.db)
-    body: dict[str, Any] = public_register(store.all(), store.sites())
+    body: dict[str, Any] = public_register(store.all(), store.sites(), AuditHead.of(ctx.db))
     return JSONResponse(body, media_type=GEOJSON_MEDIA)
 
 
@@ -58,7 +58,7 @@ def register_geojson(ctx: Context) -> JSONResponse:
 def register_page(ctx: Context) -> HTMLResponse:
     """The public camera register as a self-contained page (no request to any other host)."""
     store = CameraStore(ctx.db)
-    page = register_html(store.all(), store.sites(), datetime.now(UTC))
+    page = register_html(store.all(), store.sites(), datetime.now(UTC), AuditHead.of(ctx.db))
     return HTMLResponse(
         page, headers={"Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'"}
     )

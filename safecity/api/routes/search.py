@@ -16,7 +16,9 @@ from fastapi import APIRouter, File, Form, UploadFile
 from fastapi.exceptions import RequestValidationError
 from pydantic import BaseModel, Field
 
+from safecity.analytics.image_header import ImageLimits
 from safecity.api.context import ApiContext
+from safecity.api.limits import check_list_length
 from safecity.api.problems import BadRequest
 from safecity.api.routes.observations import aware
 from safecity.api.schemas import PROBLEM_RESPONSES, Problem
@@ -26,11 +28,13 @@ from safecity.api.uploads import image_suffix, read_upload
 from safecity.governance.access import Caller, ReasonRequired
 from safecity.governance.audit import AuditAction
 from safecity.governance.permissions import Permission
-from safecity.store.cameras import CameraStore, CameraStoreError
+from safecity.store.cameras import CameraStore
+from safecity.store.field_limits import AUDIT_ENTRY, ID_MAX
 from safecity.store.plate_search import PlateQuery, SearchMode, search_plates
 from safecity.types import PlateMatchKind
 
 router = APIRouter(prefix="/search", tags=["search"], responses=PROBLEM_RESPONSES)
+CameraId = Annotated[str, Field(max_length=ID_MAX)]
 
 UPLOAD_RESPONSES: dict[int | str, dict[str, object]] = {
     413: {"model": Problem, "description": "The photo is larger than api.max_upload_bytes"},
@@ -46,12 +50,18 @@ class PlateSearchRequest(BaseModel):
     mode: SearchMode | None = Field(
         None, description="Default: wildcard if the query has * or ?, else exact."
     )
-    cameras: list[str] = Field(default_factory=list, description="Only these cameras.")
-    site: str | None = Field(None, description="Only cameras at this site.")
+    cameras: list[CameraId] = Field(
+        default_factory=list, description="Only these cameras (at most api.max_list_items)."
+    )
+    site: str | None = Field(None, max_length=ID_MAX, description="Only cameras at this site.")
     since: datetime | None = Field(None, description="Reads at or after, ISO 8601 with UTC offset.")
     until: datetime | None = Field(None, description="Reads before, ISO 8601 with UTC offset.")
     limit: int | None = Field(None, ge=1, description="Most results (default search.default_limit).")
-    reason: str = Field("", max_length=2000, description="Why (case number, purpose); required, recorded.")
+    reason: str = Field(
+        "",
+        max_length=AUDIT_ENTRY["justification"],
+        description="Why (case number, purpose); required, recorded.",
+    )
 
 
 class PlateHit(BaseModel):
@@ -99,11 +109,10 @@ def _require(ctx: ApiContext, caller: Caller, action: AuditAction, permission: P
 
 def _check_cameras(ctx: ApiContext, cameras: list[str], site: str | None) -> None:
     store = CameraStore(ctx.db)
+    known = store.known(cameras)
     for camera_id in cameras:
-        try:
-            store.get(camera_id)
-        except CameraStoreError as exc:
-            raise BadRequest(f"cameras: {exc}") from exc
+        if camera_id not in known:
+            raise BadRequest(f"cameras: no camera with id {camera_id!r}")
     if site is not None and site not in {x.id for x in store.sites()}:
         raise BadRequest(f"site: no site with id {site!r}")
 
@@ -117,6 +126,7 @@ def search_plate_reads(body: PlateSearchRequest, ctx: Context, caller: CurrentCa
 
     _require(ctx, caller, AuditAction.SEARCH_PLATE, Permission.SEARCH_PLATE)
     s = ctx.settings
+    check_list_length(s, body.cameras, "body", "cameras")
     limit = body.limit if body.limit is not None else s.search.default_limit
     if limit > s.search.max_limit:
         raise BadRequest(f"limit must be at most {s.search.max_limit} (search.max_limit), got {limit}")
@@ -190,8 +200,17 @@ def search_faces(
     ctx: Context,
     caller: CurrentCaller,
     photo: Annotated[UploadFile, File(description="Photo of the person sought (one face), JPEG or PNG.")],
-    reason: Annotated[str, Form(description="Why (case number, purpose); required, recorded.")] = "",
-    cameras: Annotated[list[str] | None, Form(description="Only these cameras (repeatable).")] = None,
+    reason: Annotated[
+        str,
+        Form(
+            max_length=AUDIT_ENTRY["justification"],
+            description="Why (case number, purpose); required, recorded.",
+        ),
+    ] = "",
+    cameras: Annotated[
+        list[CameraId] | None,
+        Form(description="Only these cameras (repeatable, at most api.max_list_items)."),
+    ] = None,
     since: Annotated[
         datetime | None, Form(description="Sightings at or after, ISO 8601 with offset.")
     ] = None,
@@ -204,6 +223,7 @@ def search_faces(
     from safecity.watch.face_search import FaceSearchError, search_uploaded_face
 
     _require(ctx, caller, AuditAction.SEARCH_FACE, Permission.SEARCH_FACE)
+    check_list_length(ctx.settings, cameras, "body", "cameras")
     if len(reason.strip()) < ctx.gate.min_reason_len:
         raise ReasonRequired(
             f"a face search needs a reason of at least {ctx.gate.min_reason_len} characters "
@@ -215,7 +235,8 @@ def search_faces(
         raise BadRequest(f"k must be at most {s.search.max_limit} (search.max_limit), got {top}")
     start, end = aware("since", since), aware("until", until)
     data = read_upload(photo.file, s.api.max_upload_bytes)
-    suffix = image_suffix(photo.content_type, data)
+    limits = ImageLimits.of(s.api)
+    suffix = image_suffix(photo.content_type, data, limits)
     try:
         result = search_uploaded_face(
             data,
@@ -229,6 +250,7 @@ def search_faces(
             camera_ids=cameras or (),
             since=start,
             until=end,
+            limits=limits,
         )
     except FacePhotoError as exc:
         raise _photo_invalid(str(exc)) from exc

@@ -1,7 +1,8 @@
 """`/api/v1/traffic`: the numbers of `safecity traffic report` — speeds per section and hour, counts
 per line and hour, zone occupancy and queues per hour — for a period. Aggregates only leave, but
 speeds are computed from plate reads, so the request passes the access gate (`view_observations`)
-and is recorded like any read.
+and is recorded like any read. A caller limited to some cameras gets only theirs (a section only
+when both its cameras are theirs); naming another camera is refused and recorded.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from pydantic import BaseModel
 
 from safecity.analytics.traffic.statistics import LineHourCount, SectionHourStats, ZoneHourStats
 from safecity.api.problems import BadRequest
-from safecity.api.routes.observations import Since, Until, aware
+from safecity.api.routes.observations import Cameras, Since, Until, aware
 from safecity.api.schemas import PROBLEM_RESPONSES
 from safecity.api.security import Context, CurrentCaller
 from safecity.api.security import require as require_permission
@@ -39,19 +40,24 @@ class TrafficStatisticsOut(BaseModel):
 
 
 @router.get("/statistics", response_model=TrafficStatisticsOut)
-def statistics(ctx: Context, caller: CurrentCaller, since: Since, until: Until) -> TrafficStatisticsOut:
+def statistics(
+    ctx: Context, caller: CurrentCaller, since: Since, until: Until, camera: Cameras = None
+) -> TrafficStatisticsOut:
     """Speeds per section and hour (mean, 85th percentile, violations), counts per line and hour, and
-    zone occupancy and queues per hour."""
+    zone occupancy and queues per hour; of the cameras named (default: all the caller may see; a
+    section counts when both its cameras do). A camera outside the caller's limits is refused (403)."""
     start, end = aware("since", since), aware("until", until)
     if start is None or end is None:
         raise BadRequest("give both since and until (ISO 8601 with UTC offset)")
     if end <= start:
         raise BadRequest(f"until ({end.isoformat()}) must be after since ({start.isoformat()})")
     details = {"what": "traffic statistics", "since": start.isoformat(), "until": end.isoformat()}
-    gate = ctx.gate.read(caller, AuditAction.VIEW_SIGHTING, Permission.VIEW_OBSERVATIONS, details=details)
+    gate = ctx.gate.read(
+        caller, AuditAction.VIEW_SIGHTING, Permission.VIEW_OBSERVATIONS, cameras=camera or (), details=details
+    )
     with gate as read:
         try:
-            period = period_traffic(ctx.db, read.session, ctx.settings, start, end)
+            period = period_traffic(ctx.db, read.session, ctx.settings, start, end, read.cameras)
         except ValueError as exc:
             raise BadRequest(str(exc)) from exc
         read.record(

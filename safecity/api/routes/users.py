@@ -8,10 +8,12 @@ A generated password and a token's secret are returned once: only their hashes a
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from typing import Annotated
 
 from fastapi import APIRouter
 from pydantic import BaseModel, Field
 
+from safecity.api.limits import check_list_length
 from safecity.api.problems import Conflict, NotFound
 from safecity.api.routes.cameras import require
 from safecity.api.schemas import PROBLEM_RESPONSES
@@ -30,11 +32,13 @@ from safecity.governance.users import (
     UserStore,
     generate_password,
 )
+from safecity.store.field_limits import ID_MAX
 
 router = APIRouter(
     dependencies=[require_permission(Permission.MANAGE_USERS)], tags=["users"], responses=PROBLEM_RESPONSES
 )
 DEFAULT_TOKEN_DAYS = 30
+CameraId = Annotated[str, Field(max_length=ID_MAX)]
 
 
 class UserOut(BaseModel):
@@ -48,7 +52,9 @@ class UserOut(BaseModel):
 class UserIn(BaseModel):
     username: str = Field(min_length=1, max_length=MAX_USERNAME_LEN)
     role: Role
-    cameras: list[str] | None = Field(None, description="Limit to these cameras; null: every camera.")
+    cameras: list[CameraId] | None = Field(
+        None, description="Limit to these cameras (at most api.max_list_items); null: every camera."
+    )
 
 
 class NewUser(BaseModel):
@@ -61,7 +67,7 @@ class UserChange(BaseModel):
 
     role: Role | None = None
     disabled: bool | None = Field(None, description="true disables the account and revokes its tokens.")
-    cameras: list[str] | None = None
+    cameras: list[CameraId] | None = Field(None, description="At most api.max_list_items.")
 
 
 class TokenIn(BaseModel):
@@ -129,6 +135,7 @@ def list_users(ctx: Context, caller: CurrentCaller) -> list[UserOut]:
 def add_user(body: UserIn, ctx: Context, caller: CurrentCaller) -> NewUser:
     """Add an account with a generated password, returned this once (manage_users)."""
     actor = _admin(ctx, caller, "add a user")
+    check_list_length(ctx.settings, body.cameras, "body", "cameras")
     if ctx.users.find(body.username) is not None:
         raise Conflict(f"user {body.username!r} already exists")
     password = generate_password()
@@ -143,6 +150,7 @@ def change_user(username: str, body: UserChange, ctx: Context, caller: CurrentCa
     An admin cannot disable or demote their own account (409): the last admin would lock everyone out.
     """
     actor = _admin(ctx, caller, "change a user")
+    check_list_length(ctx.settings, body.cameras, "body", "cameras")
     user = _user(ctx, username)
     store: UserStore = ctx.users
     if username == caller.username and (body.disabled or (body.role not in (None, user.role))):
@@ -163,13 +171,35 @@ def change_user(username: str, body: UserChange, ctx: Context, caller: CurrentCa
     responses={409: PROBLEM_RESPONSES[400]},
 )
 def issue_token(username: str, body: TokenIn, ctx: Context, caller: CurrentCaller) -> NewToken:
-    """Issue an API token for a user; its secret is returned this once (manage_users; 409 if disabled)."""
-    actor = _admin(ctx, caller, "issue a token")
+    """Issue an API token for yourself (403 for anyone else's account: use `POST /auth/tokens`).
+
+    Separation of duties: an admin manages accounts but never holds another person's credentials,
+    or they could search and confirm matches as that person. Listing and revoking stay admin work.
+    """
+    if username != caller.username:
+        raise ctx.gate.deny(
+            caller, "issue a token", "a token is issued only to the user it belongs to, by that user"
+        )
     user = _user(ctx, username)
     if user.disabled:
         raise Conflict(f"user {username!r} is disabled")
-    issued = ctx.users.issue_token(user, timedelta(days=body.ttl_days), label=body.label, actor=actor)
+    issued = ctx.users.issue_token(
+        user, timedelta(days=body.ttl_days), label=body.label, actor=Actor(caller.username, caller.role)
+    )
     return NewToken(token=token_out(issued.token), secret=issued.secret)
+
+
+class Unlocked(BaseModel):
+    username: str
+    failures_cleared: int
+
+
+@router.post("/users/{username}/unlock", response_model=Unlocked)
+def unlock_user(username: str, ctx: Context, caller: CurrentCaller) -> Unlocked:
+    """Clear an account's failed logins so its login delays end now (manage_users; recorded)."""
+    actor = _admin(ctx, caller, "unlock a user")
+    _user(ctx, username)
+    return Unlocked(username=username, failures_cleared=ctx.users.unlock(username, actor=actor))
 
 
 @router.get("/users/{username}/tokens", response_model=list[TokenOut])

@@ -16,17 +16,19 @@ from typing import Annotated
 from fastapi import APIRouter, File, Form, HTTPException, UploadFile
 from pydantic import BaseModel, Field
 
+from safecity.analytics.image_header import ImageLimits
 from safecity.api.problems import BadRequest, Conflict, NotFound, UnsupportedMedia
 from safecity.api.routes.authorisations import find_authorisation
 from safecity.api.routes.cameras import require
 from safecity.api.schemas import PROBLEM_RESPONSES
 from safecity.api.security import Context, CurrentCaller
 from safecity.api.security import require as require_permission
-from safecity.api.uploads import read_upload
+from safecity.api.uploads import check_photo, read_upload
 from safecity.governance.audit import AuditAction, AuditLog
 from safecity.governance.permissions import Permission
 from safecity.store.authorisations import AuthorisationStore
 from safecity.store.face_watchlists import FaceWatchlistError, FaceWatchlistStore, Removal
+from safecity.store.field_limits import AUTHORISATION, ID_MAX, WATCHLIST, WATCHLIST_ENTRY
 from safecity.store.models import utcnow
 from safecity.types import FaceWatchlist, WatchlistPerson
 
@@ -41,7 +43,6 @@ UPLOAD_RESPONSES: dict[int | str, dict[str, object]] = {
     413: PROBLEM_RESPONSES[400],
     415: PROBLEM_RESPONSES[400],
 }
-_IMAGE_MAGIC = (b"\xff\xd8\xff", b"\x89PNG\r\n\x1a\n", b"BM", b"II*\x00", b"MM\x00*")
 _SAFE_NAME = re.compile(r"[^A-Za-z0-9._-]+")
 
 
@@ -57,9 +58,13 @@ class WatchlistOut(BaseModel):
 
 
 class WatchlistIn(BaseModel):
-    name: str = Field(min_length=1, max_length=200)
-    authorisation: str = Field(min_length=1, description="Authorisation id or reference it runs under.")
-    description: str = Field("", max_length=2000)
+    name: str = Field(min_length=1, max_length=WATCHLIST["name"])
+    authorisation: str = Field(
+        min_length=1,
+        max_length=max(ID_MAX, AUTHORISATION["reference"]),
+        description="Authorisation id or reference it runs under.",
+    )
+    description: str = Field("", max_length=WATCHLIST["description"])
 
 
 class PhotoOut(BaseModel):
@@ -124,10 +129,6 @@ def _watchlist(store: FaceWatchlistStore, ref: str) -> FaceWatchlist:
         raise NotFound(str(exc)) from None
 
 
-def _is_image(head: bytes) -> bool:
-    return head.startswith(_IMAGE_MAGIC) or (head[:4] == b"RIFF" and head[8:12] == b"WEBP")
-
-
 @router.get("/watchlists", response_model=list[WatchlistOut])
 def list_watchlists(ctx: Context, caller: CurrentCaller) -> list[WatchlistOut]:
     """The face watchlists with their persons counted (manage_watchlists)."""
@@ -182,14 +183,17 @@ def enrol_person(
     watchlist: str,
     ctx: Context,
     caller: CurrentCaller,
-    label: Annotated[str, Form(min_length=1, max_length=200, description="Who the person is.")],
+    label: Annotated[
+        str, Form(min_length=1, max_length=WATCHLIST_ENTRY["label"], description="Who the person is.")
+    ],
     photos: Annotated[list[UploadFile], File(description="Photos of the person alone (one face each).")],
-    note: Annotated[str, Form(max_length=2000)] = "",
+    note: Annotated[str, Form(max_length=WATCHLIST_ENTRY["note"])] = "",
 ) -> PersonOut:
     """Enrol a person from photos (manage_watchlists): each must show one usable face, or nothing is kept.
 
-    Each photo may be up to `api.max_upload_bytes` (413) and must be an image (415); a photo
-    without exactly one usable face is a 422 naming it.
+    Each photo may be up to `api.max_upload_bytes` and declare at most `api.max_image_pixels` and
+    `api.max_image_side` (413, read from its header before anything is decoded) and must be an
+    image (415); a photo without exactly one usable face is a 422 naming it.
     """
     require(ctx, caller, Permission.MANAGE_WATCHLISTS, "enrol a person")
     store = _store(ctx)
@@ -199,15 +203,17 @@ def enrol_person(
         raise Conflict(
             f"authorisation {auth.reference} is {auth.status}, not in force: nothing can be enrolled"
         )
-    limit = ctx.settings.api.max_upload_bytes
+    limit, limits = ctx.settings.api.max_upload_bytes, ImageLimits.of(ctx.settings.api)
     uploads: list[tuple[str, bytes]] = []
     for i, photo in enumerate(photos):
         name = f"{i + 1}-{_SAFE_NAME.sub('_', photo.filename or 'photo')[:80]}"
         data = read_upload(photo.file, limit, f"photo {photo.filename or i + 1}")
-        if not (photo.content_type or "image/").startswith("image/") or not _is_image(data[:16]):
+        if not (photo.content_type or "image/").startswith("image/"):
             raise UnsupportedMedia(
                 f"photo {photo.filename or i + 1}: not an image (JPEG, PNG, BMP, WebP or TIFF expected)"
             )
+        # The format from the header, and the size it declares, before anything decodes the photo.
+        check_photo(data, limits, f"photo {photo.filename or i + 1}")
         uploads.append((name, data))
     from safecity.analytics.faces.analyser import FacePhotoError
     from safecity.watch.face_enrolment import enrol_photos
@@ -219,7 +225,7 @@ def enrol_person(
             path.write_bytes(data)
             paths.append(path)
         try:
-            person = enrol_photos(ctx.analyser(), store, wl.id, label, paths, note=note)
+            person = enrol_photos(ctx.analyser(), store, wl.id, label, paths, note=note, limits=limits)
         except FacePhotoError as exc:
             raise HTTPException(422, str(exc).replace(f"{tmp}/", "photo ")) from None
     AuditLog(ctx.db).record(

@@ -31,7 +31,10 @@ function setupLogin() {
     }
     if (response.ok) {
       const next = form.dataset.next || "/";
-      window.location.assign(next.startsWith("/") && !next.startsWith("//") ? next : "/");
+      // The server sends a local path only (web/redirects.py); check again: a backslash or a
+      // control character could make a browser read it as another host.
+      const local = /^\/(?![\/\\])[^\\\u0000-\u001f\u007f]*$/.test(next);
+      window.location.assign(local ? next : "/");
       return;
     }
     let body = null;
