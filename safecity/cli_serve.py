@@ -153,8 +153,16 @@ def api_replica(
     signal.signal(signal.SIGTERM, on_signal)
     signal.signal(signal.SIGINT, on_signal)
     out.print(f"API at {server.url}/api/v1 (schema: {server.url}/api/v1/openapi.json)", soft_wrap=True)
+    from safecity.governance.audit import anchorer
+
+    # Replicas write most audit entries (searches, logins): each anchors the head when due.
+    anchors = anchorer(db, s)
     try:
-        stop.wait()
+        while not stop.wait(s.governance.anchor_check_s):
+            try:
+                anchors.anchor(force=False)
+            except OSError as exc:
+                err.print(f"[red]could not anchor the audit head to {anchors.path}: {exc}[/]")
     finally:
         server.close()
         db.close()

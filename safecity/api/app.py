@@ -8,8 +8,6 @@ browsers fetch nothing from anywhere else. The schema itself is at `/api/v1/open
 
 from __future__ import annotations
 
-import asyncio
-import logging
 from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
 from typing import TYPE_CHECKING
@@ -35,14 +33,12 @@ from safecity.api.routes import (
     watchlists,
 )
 from safecity.config import Settings
-from safecity.governance.audit import anchorer as audit_anchorer
 from safecity.store.database import Database
 from safecity.web import routes as web
 
 if TYPE_CHECKING:
     from safecity.pipeline.health import CameraHealth
 
-log = logging.getLogger(__name__)
 API_PREFIX = "/api/v1"
 ROUTERS = (
     public,
@@ -61,17 +57,6 @@ ROUTERS = (
 )
 
 
-async def anchor_periodically(context: ApiContext) -> None:
-    """Anchor the audit head when due (governance.anchor_*): API replicas write most entries."""
-    anchorer = audit_anchorer(context.db, context.settings)
-    while True:
-        try:
-            await asyncio.to_thread(anchorer.anchor, force=False)
-        except Exception:  # an anchor file that cannot be written must not stop the API
-            log.exception("could not anchor the audit head to %s", anchorer.path)
-        await asyncio.sleep(context.settings.governance.anchor_check_s)
-
-
 def create_app(
     settings: Settings,
     db: Database,
@@ -83,9 +68,7 @@ def create_app(
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
-        anchoring = asyncio.create_task(anchor_periodically(context))
         yield
-        anchoring.cancel()
         if context.live is not None:
             context.live.close()  # the alert listener's connection goes with the app
 

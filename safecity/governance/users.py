@@ -71,6 +71,7 @@ __all__ = [
 
 MAX_USERNAME_LEN = 100
 MAX_ADDRESS_LEN = 64
+LAST_USED_RESOLUTION = timedelta(minutes=1)
 MIN_PASSWORD_LEN = 12
 MAX_LABEL_LEN = 200
 MAX_TOKEN_TTL = timedelta(days=366)
@@ -501,13 +502,19 @@ class UserStore:
             return IssuedToken(_token(row, username), secret)
 
     def authenticate_token(self, secret: str) -> User:
-        """The owner of a valid token; refuses unknown, expired and revoked tokens and disabled users."""
+        """The owner of a valid token; refuses unknown, expired and revoked tokens and disabled users.
+
+        Every request does this, so it reads without the write lock; `last_used_at` is written
+        only when it is older than `LAST_USED_RESOLUTION` (a minute is precise enough for an admin
+        deciding whether a token is still in use).
+        """
         now = self.clock()
-        with self.db.session() as session:
+        digest = token_digest(secret)
+        with self.db.read_session() as session:
             found = session.execute(
                 select(ApiTokenRow, UserRow)
                 .join(UserRow, UserRow.id == ApiTokenRow.user_id)
-                .where(ApiTokenRow.token_sha256 == token_digest(secret))
+                .where(ApiTokenRow.token_sha256 == digest)
             ).first()
             if found is None:
                 raise TokenRefused("unknown token")
@@ -518,8 +525,15 @@ class UserStore:
                 raise TokenRefused("token expired")
             if owner.disabled:
                 raise TokenRefused("account disabled")
-            token.last_used_at = now
-            return _user(owner)
+            user = _user(owner)
+            stale = token.last_used_at is None or now - token.last_used_at >= LAST_USED_RESOLUTION
+            token_id = token.id
+        if stale:
+            with self.db.session() as session:
+                session.execute(
+                    update(ApiTokenRow).where(ApiTokenRow.id == token_id).values(last_used_at=now)
+                )
+        return user
 
     def tokens(self, username: str | None = None) -> list[ApiToken]:
         query = (
