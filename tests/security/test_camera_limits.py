@@ -7,19 +7,16 @@ from cam-2's reads). Each row of the table asks for cam-2's data one way; the an
 a refusal (403, recorded as `access_denied` in the audit chain) or an answer filtered to cam-1,
 in which neither cam-2 nor the section through it appears.
 
-The API fixtures live in tests/api/conftest.py; they are loaded here from that file (not
-copied), so this table runs against exactly the world the API tests use.
+The API fixtures come from tests/api/conftest.py through tests/security/conftest.py, so this
+table runs against exactly the world the API tests use.
 """
 
 from __future__ import annotations
 
-import importlib.util
 import io
-import sys
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 import cv2
@@ -35,21 +32,6 @@ from safecity.store.database import Database
 from safecity.store.models import AlertRow
 from safecity.store.writer import write_batch
 from safecity.types import BBox, LineCrossing, PlateRead, new_id
-
-_API_TESTS = Path(__file__).resolve().parents[1] / "api"
-sys.path.insert(0, str(_API_TESTS))  # api_world, which the API fixtures import
-_spec = importlib.util.spec_from_file_location("api_fixtures_for_security", _API_TESTS / "conftest.py")
-assert _spec is not None and _spec.loader is not None
-_api = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(_api)
-fast_hashing, template, api_settings, api_db, tokens, world = (
-    _api.fast_hashing,
-    _api.template,
-    _api.api_settings,
-    _api.api_db,
-    _api.tokens,
-    _api.world,
-)
 
 T0 = datetime(2026, 3, 2, 8, 10, tzinfo=UTC)
 PERIOD = {"since": "2026-03-02T08:00:00Z", "until": "2026-03-02T09:00:00Z"}

@@ -311,7 +311,10 @@ PAGED_HEADERS: dict[str, Any] = {
         "description": "Offset of the next page; absent on the last page.",
         "schema": {"type": "integer"},
     },
-    "Link": {"description": 'The next page as rel="next" (RFC 8288); absent on the last page.'},
+    "Link": {
+        "description": 'The next page as rel="next" (RFC 8288); absent on the last page.',
+        "schema": {"type": "string"},
+    },
 }
 
 
