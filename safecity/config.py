@@ -468,6 +468,17 @@ class RetentionSettings(_Section):
     batch_size: int = Field(
         5000, ge=1, le=10_000, description="Rows deleted per transaction by the retention sweep."
     )
+    orphan_grace_s: float = Field(
+        3600.0,
+        ge=60,
+        le=30 * 86400,
+        description=(
+            "Snapshot files that no row refers to (a process killed between writing a snapshot and "
+            "committing its row) are deleted by the retention sweep once this many seconds old; "
+            "younger ones may belong to a row about to be committed (keep it above "
+            "`store.write_retry_give_up_s`, how long a batch may wait for its commit)."
+        ),
+    )
 
     @field_validator("audit_days")
     @classmethod

@@ -79,7 +79,7 @@ class _Outbox:
     def put(self, item: tuple[Any, ...]) -> None:
         if item[0] == "obs":
             observations: list[Observation] = item[1]
-            self.writer.submit_many(observations)
+            self.writer.submit_many(observations, files=item[2] if len(item) > 2 else None)
             plates = [o for o in observations if isinstance(o, PlateRead)]
             if not plates:
                 return
@@ -100,6 +100,7 @@ class CameraActor:
 
     def __init__(self, settings: Settings, slot: int) -> None:
         from safecity.store.database import Database
+        from safecity.store.media import MediaStore
         from safecity.store.writer import ObservationWriter
 
         logging.basicConfig(level=logging.WARNING)
@@ -107,7 +108,10 @@ class CameraActor:
         self.slot = slot
         self.incarnation = new_id()
         self.db = Database.connect(settings.effective_database_url, settings.store)
-        self.writer = ObservationWriter(self.db, settings.store)
+        # Snapshots of live cameras come staged with their observations: written with the rows.
+        self.writer = ObservationWriter(
+            self.db, settings.store, media=MediaStore(settings.effective_media_dir)
+        )
         self.models = SharedModels(settings)
         self.outbox = _Outbox(self.writer)
         self.sink = QueueSink(self.outbox)

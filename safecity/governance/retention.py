@@ -9,6 +9,16 @@ the face search index as well when one is given) and the snapshot files of delet
 files older than `snapshots_days` go even where their row stays (its `snapshot` is cleared), and
 a deleted alert takes the files its evidence names (never an enrolled watchlist photo).
 
+Files that no row refers to at all (a process killed between writing a snapshot and committing
+its row) are found by the orphan pass: it walks the media store's snapshot folders one day
+folder at a time (`<camera>/<yyyy>/<mm>/<dd>/`, and `watchlists/<id>/<yyyy>/<mm>/<dd>/` for
+enrolled photos) and deletes the files older than `orphan_grace_s` that no row names, with the
+half-written `.jpg.tmp` files a crash leaves. A day folder's references are read from every
+table that names a file: the observation tables (by camera and a window of days around the
+folder's, on their camera/time index), alerts' evidence (any camera: a speeding alert shows
+another camera's read) and watchlist photos. Only one folder's file names and references are
+held at a time, so a media store of millions of files is walked in bounded memory.
+
 Audit entries older than `audit_days` (at least six months, see config.py) are pruned from the
 start of the chain only. Every sweep that deletes anything appends one `retention_deletion`
 audit entry with the counts per class and camera and the cutoffs (no personal data); it records
@@ -20,9 +30,12 @@ never left without its anchor. A sweep that deletes nothing writes nothing.
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping, Sequence
+import os
+import re
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import delete, func, select, update
@@ -41,6 +54,7 @@ from safecity.store.models import (
     LineCrossingRow,
     MotionTrackRow,
     PlateReadRow,
+    WatchlistPhotoRow,
     utcnow,
 )
 from safecity.store.observations import ObservationTable
@@ -65,6 +79,15 @@ EVIDENCE_MEDIA_KEYS = ("snapshot", "probe_ref")
 photo, belongs to the watchlist and goes with it)."""
 WATCHLIST_MEDIA_PREFIX = "watchlists/"
 SYSTEM_USER = "system"
+ORPHAN_MEDIA_KEYS = frozenset({*EVIDENCE_MEDIA_KEYS, "photo_ref"})
+"""Keys that name a media file anywhere in an alert's evidence (nested too: a speeding alert's
+`read_a`/`read_b`): a file any of them names is not an orphan."""
+ORPHAN_DAY_SLACK = timedelta(days=2)
+"""How far from its folder's day a row referring to a file may be dated: a snapshot's folder is
+its observation's date in the frame's clock, and a line crossing or an alert shares the file of
+an observation that began earlier."""
+SNAPSHOT_SUFFIXES = (".jpg", ".jpg.tmp")
+_YEAR, _TWO_DIGITS = re.compile(r"\d{4}"), re.compile(r"\d{2}")
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,6 +102,7 @@ class RetentionPolicy:
     alerts_days: int = 90
     audit_days: int = 365
     batch_size: int = 5000
+    orphan_grace_s: float = 3600.0
 
     def __post_init__(self) -> None:
         for name in (*CLASSES, SNAPSHOTS):
@@ -91,6 +115,8 @@ class RetentionPolicy:
             )
         if self.batch_size < 1:
             raise ValueError(f"batch_size must be at least 1, got {self.batch_size}")
+        if self.orphan_grace_s < 0:
+            raise ValueError(f"orphan_grace_s must not be negative, got {self.orphan_grace_s}")
 
     @classmethod
     def from_settings(cls, settings: RetentionSettings) -> RetentionPolicy:
@@ -103,6 +129,7 @@ class RetentionPolicy:
             alerts_days=settings.alerts_days,
             audit_days=settings.audit_days,
             batch_size=settings.batch_size,
+            orphan_grace_s=settings.orphan_grace_s,
         )
 
     def class_days(self, name: str) -> int:
@@ -151,6 +178,8 @@ class SweepReport:
     """Sequence number of the sweep's own `retention_deletion` entry (None: nothing was written)."""
     face_vector_keys: tuple[int, ...] = field(default=(), repr=False)
     """Keys of the deleted face vectors (to drop from a face index opened later)."""
+    orphan_files: int = 0
+    """Files no row refers to, older than `orphan_grace_s`, deleted (dry run: found)."""
 
     @property
     def rows(self) -> int:
@@ -161,6 +190,7 @@ class SweepReport:
         return bool(
             self.rows
             or self.media_files
+            or self.orphan_files
             or self.face_vectors
             or self.audit_entries
             or sum(self.snapshots_cleared.values())
@@ -181,6 +211,7 @@ class SweepReport:
             "snapshots_cleared": dict(self.snapshots_cleared),
             "cutoffs": used_cutoffs,
             "media_files": self.media_files,
+            "orphan_files": self.orphan_files,
             "face_vectors": self.face_vectors,
             "audit_entries": self.audit_entries,
             "audit_cutoff": self.audit_cutoff.isoformat(),
@@ -197,7 +228,8 @@ class SweepReport:
         )
         return (
             f"retention {verb}: {per_class or 'no rows'}; {sum(self.snapshots_cleared.values())} snapshots "
-            f"of kept rows, {self.media_files} media files, {self.face_vectors} face vectors, "
+            f"of kept rows, {self.media_files} media files, {self.orphan_files} orphan files, "
+            f"{self.face_vectors} face vectors, "
             f"{self.audit_entries} audit entries"
         )
 
@@ -209,6 +241,7 @@ class _Tally:
         self.deleted: dict[str, dict[str, int]] = {}
         self.snapshots_cleared: dict[str, int] = {}
         self.media_files = 0
+        self.orphan_files = 0
         self.face_vector_keys: list[int] = []
         self.face_vectors = 0
 
@@ -251,6 +284,7 @@ def sweep(
                 _clear_snapshots(db, media, policy, tally, table, cid, cutoffs[SNAPSHOTS][cid])
     for cid in sorted(cameras):
         _delete_alerts(db, media, policy, tally, cid, cutoffs[ALERTS][cid], dry_run=dry_run)
+    _sweep_orphans(db, media, now - timedelta(seconds=policy.orphan_grace_s), tally, dry_run=dry_run)
     keys = tuple(tally.face_vector_keys)
     if keys and face_index is not None:
         face_index.remove(keys)
@@ -266,6 +300,7 @@ def sweep(
             deleted=tally.deleted,
             snapshots_cleared=tally.snapshots_cleared,
             media_files=tally.media_files,
+            orphan_files=tally.orphan_files,
             face_vectors=tally.face_vectors,
             audit_entries=pruned[0],
             audit_pruned_through_seq=pruned[1],
@@ -487,6 +522,140 @@ def _delete_alerts(
         tally.rows(ALERTS, camera_id, len(rows))
         if len(rows) < policy.batch_size:
             return
+
+
+@dataclass(frozen=True, slots=True)
+class _DayFolder:
+    """One day folder of snapshots: a camera's, or a face watchlist's enrolled photos."""
+
+    path: Path
+    ref: str
+    """Its path relative to the media root, as references start."""
+    day: datetime
+    camera_id: str | None = None
+    watchlist_id: str | None = None
+
+
+def _subfolders(folder: Path, name: re.Pattern[str] | None = None) -> list[os.DirEntry[str]]:
+    """Sub-folders (not links) of `folder`, names matching `name`; few per level, so a list."""
+    try:
+        with os.scandir(folder) as entries:
+            found = [
+                e
+                for e in entries
+                if e.is_dir(follow_symlinks=False) and (name is None or name.fullmatch(e.name))
+            ]
+    except (FileNotFoundError, NotADirectoryError):
+        return []
+    return sorted(found, key=lambda e: e.name)
+
+
+def _day_folders(root: Path) -> Iterator[_DayFolder]:
+    """The snapshot day folders under `root`, one at a time; anything else is not retention's."""
+
+    def dated(base: Path, ref: str, **owner: str) -> Iterator[_DayFolder]:
+        for year in _subfolders(base, _YEAR):
+            for month in _subfolders(Path(year.path), _TWO_DIGITS):
+                for day in _subfolders(Path(month.path), _TWO_DIGITS):
+                    try:
+                        date = datetime(int(year.name), int(month.name), int(day.name), tzinfo=UTC)
+                    except ValueError:  # not a date: not a snapshot folder
+                        continue
+                    yield _DayFolder(
+                        Path(day.path), f"{ref}/{year.name}/{month.name}/{day.name}", date, **owner
+                    )
+
+    for top in _subfolders(root):
+        if top.name + "/" == WATCHLIST_MEDIA_PREFIX:
+            for watchlist in _subfolders(Path(top.path)):
+                yield from dated(
+                    Path(watchlist.path), f"{top.name}/{watchlist.name}", watchlist_id=watchlist.name
+                )
+        else:
+            yield from dated(Path(top.path), top.name, camera_id=top.name)
+
+
+def _old_files(folder: Path, cutoff: float) -> list[str]:
+    """Names of the snapshot files in `folder` last written before `cutoff` (a POSIX time)."""
+    names = []
+    try:
+        with os.scandir(folder) as entries:
+            for e in entries:
+                if not e.name.endswith(SNAPSHOT_SUFFIXES) or not e.is_file(follow_symlinks=False):
+                    continue
+                try:
+                    if e.stat(follow_symlinks=False).st_mtime < cutoff:
+                        names.append(e.name)
+                except FileNotFoundError:  # deleted meanwhile (a watchlist removed, a sweep elsewhere)
+                    continue
+    except FileNotFoundError:
+        return []
+    return names
+
+
+def _media_refs(evidence: Any) -> Iterator[str]:
+    """Every file an alert's evidence names, at any depth."""
+    if isinstance(evidence, Mapping):
+        for key, value in evidence.items():
+            if key in ORPHAN_MEDIA_KEYS and isinstance(value, str) and value:
+                yield value
+            else:
+                yield from _media_refs(value)
+    elif isinstance(evidence, list):
+        for value in evidence:
+            yield from _media_refs(value)
+
+
+def _referenced(db: Database, folder: _DayFolder) -> set[str]:
+    """The references into `folder` that some row holds."""
+    prefix = folder.ref + "/"
+    with db.session() as session:
+        if folder.watchlist_id is not None:
+            return set(
+                session.scalars(
+                    select(WatchlistPhotoRow.media_ref).where(
+                        WatchlistPhotoRow.media_ref.startswith(prefix, autoescape=True)
+                    )
+                )
+            )
+        since, until = folder.day - ORPHAN_DAY_SLACK, folder.day + timedelta(days=1) + ORPHAN_DAY_SLACK
+        refs: set[str] = set()
+        for table in OBSERVATION_CLASSES.values():
+            refs.update(
+                session.scalars(
+                    select(table.snapshot).where(
+                        table.camera_id == folder.camera_id,
+                        table.ts >= since,
+                        table.ts < until,
+                        table.snapshot.startswith(prefix, autoescape=True),
+                    )
+                )
+            )
+        for evidence in session.scalars(
+            select(AlertRow.evidence).where(AlertRow.ts >= since, AlertRow.ts < until)
+        ):
+            refs.update(ref for ref in _media_refs(evidence) if ref.startswith(prefix))
+    return refs
+
+
+def _sweep_orphans(
+    db: Database, media: MediaStore, older_than: datetime, tally: _Tally, *, dry_run: bool
+) -> None:
+    """Delete (dry run: count) the snapshot files last written before `older_than` that no row names."""
+    cutoff = older_than.timestamp()
+    for folder in _day_folders(media.root):
+        names = _old_files(folder.path, cutoff)
+        if not names:
+            continue
+        referenced = _referenced(db, folder)
+        # A half-written file (`.jpg.tmp`) never is a reference: a crash interrupted its write.
+        orphans = [f"{folder.ref}/{name}" for name in names if f"{folder.ref}/{name}" not in referenced]
+        if dry_run:
+            tally.orphan_files += len(orphans)
+        else:
+            tally.orphan_files += _delete_media(media, orphans)
+        if orphans:
+            log.info("retention: %d orphan file(s) in %s", len(orphans), folder.ref)
 
 
 def _audit_prefix(session: Session, cutoff: datetime) -> tuple[int, int | None, str | None]:

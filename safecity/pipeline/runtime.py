@@ -9,6 +9,9 @@ only observations, face matches and health reports cross to the main process, wh
 single database writer, raises alerts and serves /metrics and /status. Analysis in a worker
 runs one camera at a time (the models are shared and not all thread-safe); decoding never
 waits for it, and a camera whose analysis falls behind loses its oldest frames, counted.
+Workers die with the main process, even by `kill -9` (parent-death signal, and a thread that
+watches the parent), and write no files: a snapshot travels with its observation and the
+writer writes it with the row (store/media.py), so nothing is left that no row refers to.
 
 The main process re-reads the camera register every `streams.reload_interval_s`: cameras
 added, enabled, disabled, removed or changed are started or stopped in their worker without
@@ -49,6 +52,7 @@ if TYPE_CHECKING:
 
     from safecity.pipeline.faces import FaceMatchEvent
     from safecity.store.database import Database
+    from safecity.store.media import StagedSnapshots
     from safecity.watch.faces import FaceMatcher
 
 log = logging.getLogger(__name__)
@@ -85,13 +89,24 @@ class _Stop:
 
 
 class QueueSink:
-    """What a camera's pipeline hands over, as messages on `out` (anything with `put`)."""
+    """What a camera's pipeline hands over, as messages on `out` (anything with `put`).
 
-    def __init__(self, out: Any) -> None:
+    Observations go out with the snapshot JPEGs `staged` holds for them: the worker writes no
+    file, the writer that stores the rows writes them (see store/media.py), so a worker that
+    outlives its `serve` leaves nothing on disk.
+    """
+
+    def __init__(self, out: Any, staged: StagedSnapshots | None = None) -> None:
         self.out = out
+        self.staged = staged
+
+    def with_snapshots(self, staged: StagedSnapshots) -> QueueSink:
+        """A sink on the same queue carrying the snapshots `staged` holds (one per camera)."""
+        return QueueSink(self.out, staged)
 
     def submit_many(self, observations: Sequence[Observation]) -> None:
-        self.out.put(("obs", list(observations)))
+        files = self.staged.take() if self.staged is not None else {}
+        self.out.put(("obs", list(observations), files))
 
     def submit_matches(self, events: Sequence[FaceMatchEvent]) -> None:
         self.out.put(("match", list(events)))
@@ -135,7 +150,7 @@ class CameraRun:
     ) -> None:
         from safecity.pipeline.process import CameraPipeline
         from safecity.sources.live import LiveSource
-        from safecity.store.media import MediaStore
+        from safecity.store.media import MediaStore, StagedSnapshots
 
         s = settings.streams
         self.camera = camera
@@ -150,12 +165,15 @@ class CameraRun:
             open_timeout_s=s.open_timeout_s,
             backoff=Backoff(s.backoff_initial_s, s.backoff_factor, s.backoff_cap_s, s.backoff_jitter),
         )
+        staged = StagedSnapshots(
+            MediaStore(settings.effective_media_dir, settings.store.snapshot_jpeg_quality)
+        )
         with models.lock:
             self.pipeline = CameraPipeline(
                 camera,
                 settings,
-                sink=sink,
-                snapshots=MediaStore(settings.effective_media_dir, settings.store.snapshot_jpeg_quality),
+                sink=sink.with_snapshots(staged),
+                snapshots=staged,
                 plate_reader=models.plate_reader() if Capability.PLATES in camera.capabilities else None,
                 face_analyser=models.face_analyser() if Capability.FACES in camera.capabilities else None,
                 face_matcher=matcher,
@@ -265,8 +283,8 @@ def _worker_main(
     worker: int, settings: Settings, control: Any, out: Any, parent_pid: int, death_signal: bool = True
 ) -> None:
     logging.basicConfig(level=logging.WARNING)
-    if death_signal:
-        _set_death_signal()
+    if death_signal and not _set_death_signal():
+        log.debug("worker %d: no parent-death signal here; the parent watch alone ends it", worker)
     if os.getppid() != parent_pid:  # the parent died before the death signal was set
         os._exit(_PARENT_GONE_EXIT)
     threading.Thread(target=_exit_with_parent, args=(parent_pid,), name="parent-watch", daemon=True).start()
@@ -313,8 +331,9 @@ class WorkerPool(Protocol):
     The pool says where a new camera goes (`place`, given the runtime's count of cameras per
     worker 0 … size-1; a pool may grow), carries out additions and removals, and hands back what
     its workers send, as the messages `_worker_main` puts on its queue:
-    ("obs", observations) to be stored, ("stored", plate reads) already stored by the worker,
-    ("match", face match events), ("status", health), ("error", camera id, message).
+    ("obs", observations, snapshot JPEGs by reference) to be stored (the files with their rows),
+    ("stored", plate reads) already stored by the worker, ("match", face match events),
+    ("status", health), ("error", camera id, message).
     """
 
     @property
@@ -442,7 +461,7 @@ class Runtime:
         self._assigned: dict[str, tuple[int, Camera]] = {}
         self._health: dict[str, CameraHealth] = {}
         self._lock = threading.Lock()
-        self._writer = ObservationWriter(db, settings.store)
+        self._writer = ObservationWriter(db, settings.store, media=MediaStore(settings.effective_media_dir))
         self._faces = FaceWatchlistStore(db, MediaStore(settings.effective_media_dir))
         self._face_alerter = FaceAlerter(self._faces)
         self._hotlists = HotlistAlerter(HotlistStore(db, settings.hotlists))
@@ -581,7 +600,7 @@ class Runtime:
         if kind in ("obs", "stored"):
             observations: list[Observation] = item[1]
             if kind == "obs":
-                self._writer.submit_many(observations)
+                self._writer.submit_many(observations, files=item[2] if len(item) > 2 else None)
             plates = [o for o in observations if isinstance(o, PlateRead)]
             if plates:
                 if kind == "obs":

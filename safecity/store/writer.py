@@ -29,7 +29,7 @@ import threading
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
@@ -92,6 +92,8 @@ class WriterStats:
     """Tries of a batch that failed because the database was unreachable and were made again."""
 
 
+_Queued = tuple[Observation, bytes | None]
+"""An observation on the writer's queue, with the snapshot JPEG to write with it (if any)."""
 _STOP = object()
 _FLUSH = "flush"
 
@@ -120,7 +122,9 @@ class ObservationWriter:
         self._raise_if_failed()
         self._queue.put((observation, None))
 
-    def submit_many(self, observations: Sequence[Observation], files: Mapping[str, bytes] | None = None) -> None:
+    def submit_many(
+        self, observations: Sequence[Observation], files: Mapping[str, bytes] | None = None
+    ) -> None:
         """Queue observations; `files` are snapshot JPEGs by reference, written with the rows that
         name them (bytes no observation names are dropped)."""
         self._raise_if_failed()
@@ -169,14 +173,17 @@ class ObservationWriter:
                 if self.media.write(ref, data):
                     created.append(ref)
             except (OSError, ValueError) as exc:
-                log.error("snapshot %s could not be written; its observations are stored without: %s", ref, exc)
+                log.error(
+                    "snapshot %s could not be written; its observations are stored without: %s", ref, exc
+                )
                 failed.add(ref)
         if failed:
             batch[:] = [replace(o, snapshot="") if o.snapshot in failed else o for o in batch]
         return created
 
     def _remove_files(self, refs: Sequence[str]) -> None:
-        assert self.media is not None  # only files written by `_write_files` are removed
+        if self.media is None:  # no media store: `_write_files` wrote nothing
+            return
         for ref in refs:
             try:
                 self.media.delete(ref)
@@ -246,7 +253,7 @@ class ObservationWriter:
                     self._flushed.notify_all()
                 deadline = time.monotonic() + self.flush_interval_s
                 continue
-            obs, data = item  # type: ignore[misc]
+            obs, data = cast(_Queued, item)
             batch.append(obs)
             if data is not None:
                 files[obs.snapshot] = data

@@ -22,6 +22,7 @@ from safecity.pipeline.runtime import Runtime
 from safecity.store.alerts import list_alerts
 from safecity.store.cameras import CameraStore
 from safecity.store.database import Database
+from safecity.store.media import MediaStore
 from safecity.store.observations import ObservationQueries
 from safecity.types import AlertKind, Capability
 
@@ -105,6 +106,8 @@ def test_live_streams_are_analysed_and_stored(running: tuple[Runtime, Database, 
     )
     health = {h.camera_id: h for h in runtime.health()}
     assert health["cam-a"].frames_analysed > 0 and health["cam-a"].analysed_fps > 0
+    media = MediaStore(runtime.settings.effective_media_dir)  # written by the main process's writer
+    assert all(t.snapshot and media.path(t.snapshot).is_file() for t in queries.motion_tracks("cam-a"))
 
 
 def test_server_down_then_back_goes_offline_alerts_and_recovers(

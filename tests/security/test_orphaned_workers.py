@@ -76,17 +76,20 @@ def await_gone(pids: list[int], timeout_s: float) -> list[int]:
 @pytest.mark.skipif(sys.platform == "win32", reason="SIGKILL is POSIX")
 @pytest.mark.parametrize("death_signal", ["on", "off"], ids=["pdeathsig", "liveness-watch-only"])
 def test_workers_exit_when_their_parent_is_killed(tmp_path: Path, death_signal: str) -> None:
-    parent = subprocess.Popen(
-        [sys.executable, "-c", PARENT, str(tmp_path / "var"), death_signal],
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        text=True,
-    )
+    log = tmp_path / "parent.log"  # its multiprocessing clean-up complains of the kill: kept out of sight
+    with log.open("w") as stderr:
+        parent = subprocess.Popen(
+            [sys.executable, "-c", PARENT, str(tmp_path / "var"), death_signal],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=stderr,
+            text=True,
+        )
     assert parent.stdout is not None
     workers: list[int] = []
     try:
         workers = [int(pid) for pid in first_line(parent.stdout, 60).split()]
-        assert len(workers) == 2, "the worker pool did not start"
+        assert len(workers) == 2, f"the worker pool did not start: {log.read_text()}"
         assert await_gone(workers, 0) == workers  # up and running before the kill
         parent.send_signal(signal.SIGKILL)
         parent.wait(timeout=10)
