@@ -13,6 +13,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from fastapi.testclient import TestClient
 from sqlalchemy import delete, select, update
 from typer.testing import CliRunner
 
@@ -272,3 +273,10 @@ def test_register_geojson_shows_the_head(cli_log: tuple[Database, Path]) -> None
     assert isinstance(head, dict)
     assert (head["entries"], head["hash"]) == AuditLog(db).head()
     assert json.dumps(head)  # plain JSON: no personal data, nothing but count, hash and time
+
+
+@pytest.mark.parametrize("path", ["/register", "/api/v1/register.html", "/api/v1/register.geojson"])
+def test_every_public_register_shows_the_live_head(client: TestClient, api_db: Database, path: str) -> None:
+    seq, digest = AuditLog(api_db).head()
+    body = client.get(path).text
+    assert digest in body and str(seq) in body
