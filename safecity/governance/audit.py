@@ -314,7 +314,7 @@ class AuditLog:
             result = verify_chain(remembered(rows), start, start_seq)
         if not result.ok:
             return result
-        return check_anchors(result, anchors, lambda seq: by_seq.get(seq), start_seq)
+        return check_anchors(result, anchors, by_seq.get, start_seq)
 
     @staticmethod
     def _pruned_head_recorded(session: Session, head: str) -> int | None:
@@ -475,8 +475,8 @@ class AuditFileError(ValueError):
     """An export file that cannot be read as one (wrong format, broken line); names file and line."""
 
 
-def verify_chain(entries: Iterable[AuditEntry], prev: str, prev_seq: int | None = 0) -> Verification:
-    """Check each entry follows the one before (hash and, unless `prev_seq` is None, sequence number).
+def verify_chain(entries: Iterable[AuditEntry], prev: str, prev_seq: int = 0) -> Verification:
+    """Check each entry follows the one before: its hash, and its sequence number.
 
     `prev_seq` is the sequence number of the entry `prev` belongs to (0 for the genesis; -1 when a
     prune recorded no number, so the first number is taken as it is).
@@ -486,7 +486,7 @@ def verify_chain(entries: Iterable[AuditEntry], prev: str, prev_seq: int | None 
     seq = prev_seq
     for e in entries:
         count += 1
-        if seq is not None and seq >= 0 and e.seq != seq + 1:
+        if seq >= 0 and e.seq != seq + 1:
             return Verification(
                 count,
                 prev,
@@ -503,11 +503,8 @@ def verify_chain(entries: Iterable[AuditEntry], prev: str, prev_seq: int | None 
         if e.hash != expected:
             return Verification(count, prev, e.seq, "its fields do not match its hash", start, e.seq)
         prev = e.hash
-        seq = e.seq if seq is not None else None
-        last_seq = e.seq
-    return Verification(
-        count, prev, None, anchored_at=start, head_seq=last_seq if count else max(prev_seq or 0, 0)
-    )
+        seq = e.seq
+    return Verification(count, prev, None, anchored_at=start, head_seq=max(seq, 0))
 
 
 def check_anchors(
