@@ -6,10 +6,15 @@ STAMP  := $(VENV)/.installed
 
 .PHONY: install demo test lint typecheck unit bench clean
 
-$(STAMP): pyproject.toml
+# The plate detector's model ships in the `platedet` wheel (AGPL-3.0); only its model file is used,
+# and the wheel pins old pillow/opencv, so it is installed without its dependencies.
+PLATEDET := platedet==0.0.2
+
+$(STAMP): pyproject.toml Makefile
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	$(BIN)/python -m pip install --quiet --no-deps '$(PLATEDET)'
 	@touch $@
 
 install: $(STAMP)

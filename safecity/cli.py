@@ -28,7 +28,13 @@ from rich.table import Table
 from safecity.config import Settings, load_settings, redact_url
 from safecity.registry.errors import RegistryError
 from safecity.registry.geojson import cameras_from_geojson, cameras_to_geojson, load_geojson_file
-from safecity.registry.validation import parse_capabilities, shown, validate_camera, validate_site
+from safecity.registry.validation import (
+    parse_capabilities,
+    parse_plate_countries,
+    shown,
+    validate_camera,
+    validate_site,
+)
 from safecity.store.cameras import CameraStore, CameraStoreError
 from safecity.store.database import Database, StoreError
 from safecity.store.hotlists import HotlistStore
@@ -268,6 +274,7 @@ _ADD_OPTIONS = {
     "legal_basis": "--legal-basis",
     "zone": "--zone",
     "camera_type": "--type",
+    "plate_countries": "--plate-countries",
 }
 
 
@@ -300,6 +307,13 @@ def camera_add(
             help="Keep embeddings of faces that match no watchlist.",
         ),
     ] = False,
+    plate_countries: Annotated[
+        str,
+        typer.Option(
+            help="Plate countries it expects, most frequent first (RS,HR; ',' or ';' between); "
+            "default: the settings' plates.countries."
+        ),
+    ] = "",
 ) -> None:
     """Register one camera."""
     s = settings()
@@ -307,6 +321,7 @@ def camera_add(
     site_id = site or f"site-{camera_id}"
     try:
         caps = parse_capabilities(capabilities.replace(",", ";"))
+        countries = parse_plate_countries(plate_countries.replace(",", ";"))
         new_site = Site(id=site_id, name=site_name or name, latitude=lat, longitude=lon)
         camera = Camera(
             id=camera_id,
@@ -325,6 +340,7 @@ def camera_add(
             zone=zone,
             camera_type=camera_type,
             retain_face_vectors=retain_face_vectors,
+            plate_countries=countries,
         )
         validate_camera(camera)
     except RegistryError as exc:
@@ -378,6 +394,7 @@ def _camera_json(c: Camera) -> dict[str, object]:
         "zone": c.zone,
         "camera_type": c.camera_type,
         "retain_face_vectors": c.retain_face_vectors,
+        "plate_countries": list(c.plate_countries),
         "counting": None if c.counting is None else c.counting.model_dump(mode="json"),
     }
 
@@ -1036,32 +1053,62 @@ app.add_typer(eval_app, name="eval")
 
 @eval_app.command("plates")
 def eval_plates(
-    directory: Annotated[
-        Path, typer.Argument(help="Folder with images and labels.csv (file,plate_text,x,y,w,h).")
+    directories: Annotated[
+        list[Path],
+        typer.Argument(
+            help="Folders with images and labels.csv: file,plate_text,x,y,w,h (scenes) or "
+            "file,state,plate_text (crops: the image is the plate)."
+        ),
     ],
+    baseline: Annotated[
+        bool,
+        typer.Option("--baseline", help="Also run the naive reader (plain rapidocr) on the same images."),
+    ] = False,
+    details: Annotated[bool, typer.Option("--details", help="Also print each set's misread images.")] = False,
     as_json: Annotated[
         bool, typer.Option("--json", help="Also print one JSON object as the last line of stdout.")
     ] = False,
 ) -> None:
-    """Run the plate reader on every labelled image (one thread; labels never used to read)."""
-    from safecity.eval.plates import evaluate_plates, report_json, report_table
+    """Run the plate reader on every labelled image of each set (one thread; labels never used to read)."""
+    from safecity.analytics.plates.ocr import OcrModelError
+    from safecity.eval.plates import (
+        details_table,
+        evaluate_sets,
+        load_plate_set,
+        naive_reader,
+        ours_reader,
+        results_json,
+        summary_table,
+    )
 
     s = settings()
+    sets = []
+    for directory in directories:  # every folder checked before minutes of reading
+        try:
+            sets.append(load_plate_set(directory))
+        except ValueError as exc:
+            fail(_about(directory, exc))
+    try:
+        ours = ours_reader(s.plates.model_copy(update={"ocr_threads": 1}))
+        naive = naive_reader() if baseline else None
+    except OcrModelError as exc:
+        fail(str(exc), code=1)
     with Progress(
         TextColumn("eval {task.description}"), BarColumn(), MofNCompleteColumn(), console=err
     ) as bar:
-        task = bar.add_task(directory.name, total=None)
-        try:
-            report = evaluate_plates(
-                directory,
-                s.plates.model_copy(update={"ocr_threads": 1}),
-                progress=lambda done, total, _name: bar.update(task, completed=done, total=total),
-            )
-        except ValueError as exc:
-            fail(_about(directory, exc))
-    out.print(report_table(report))
+        tasks = [bar.add_task(p.name, total=len(p.labels)) for p in sets]
+        results = evaluate_sets(
+            sets,
+            ours,
+            naive,
+            progress=lambda index, done, total: bar.update(tasks[index], completed=done, total=total),
+        )
+    if details:
+        for result in results:
+            out.print(details_table(result))
+    out.print(summary_table(results))
     if as_json:
-        print(json.dumps(report_json(report)))
+        print(json.dumps(results_json(results)))
 
 
 @eval_app.command("faces")

@@ -68,9 +68,29 @@ class TrackingSettings(_Section):
     min_track_frames: int = Field(3, ge=1, description="Tracks seen on fewer frames are discarded as noise.")
 
 
+SecondLook = Literal["tight", "contrast"]
+DEFAULT_SECOND_LOOKS: tuple[SecondLook, ...] = ("tight", "contrast")
+
+
 class PlateSettings(_Section):
     """Licence-plate reading: localisation, recognition, validation and per-track voting."""
 
+    countries: list[str] = Field(
+        default_factory=list,
+        description="Countries whose plates this deployment expects, most frequent first (ISO 3166-1 "
+        "alpha-2, e.g. RS, HR, BA, ME, MK, HU, RO, BG for Belgrade); a camera may set its own. Readings "
+        "are corrected by position only when exactly one expected format fits; empty expects no "
+        "country in particular (every known format, corrections only when one format alone fits).",
+    )
+    min_correction_factor: float = Field(
+        0.8,
+        ge=0,
+        le=1,
+        description="Least confidence factor a corrected reading needs before the correction is applied "
+        "(0.9 per look-alike changed or band text stripped, 0.8 per emblem character dropped or separator "
+        "inside a group): 0.8 allows at most two look-alike changes; 1.0 never corrects, readings that fit "
+        "no expected format as read are then stored as read.",
+    )
     min_read_confidence: float = Field(
         0.5, ge=0, le=1, description="Recognition confidence below which a single read is discarded."
     )
@@ -93,6 +113,53 @@ class PlateSettings(_Section):
     )
     max_image_side: int = Field(
         8192, ge=64, description="Images with a longer side than this are refused (PlateReaderError)."
+    )
+    detector_side: int = Field(
+        640,
+        ge=0,
+        description="Longest side the learned plate detector runs at (frames and regions are shrunk to it, "
+        "never enlarged; multiples of 32). 0 turns the detector off (text detection alone localises).",
+    )
+    detector_min_score: float = Field(
+        0.1, gt=0, lt=1, description="Detector confidence a plate box needs to be read."
+    )
+    detector_rank_base: float = Field(
+        0.5,
+        ge=0,
+        description="A read on a detected plate ranks by its confidence times (this + the detector's "
+        "confidence), so a surer plate box wins between two plates of an image.",
+    )
+    plate_text_height_px: int = Field(
+        96,
+        ge=16,
+        le=160,
+        description="Height a detected plate is scaled to (at most 4x) before text detection inside it.",
+    )
+    max_plate_lines: int = Field(
+        3,
+        ge=1,
+        description="Text lines on one detected plate read, tallest first, until one reads as a plate.",
+    )
+    text_search: Literal["when_no_plate", "always", "never"] = Field(
+        "when_no_plate",
+        description="When to search text lines outside detected plates (finds plates the detector "
+        "misses; costs ~70 ms on a 720p frame): only in areas where no detected plate was read, always, "
+        "or never.",
+    )
+    text_only_factor: float = Field(
+        0.5,
+        gt=0,
+        le=1,
+        description="Ranking weight of a read found by text search outside any detected plate "
+        "(state names, makes, dealer frames and shop signs are text too).",
+    )
+    close_up_text_share: float = Field(
+        0.2,
+        gt=0,
+        le=1,
+        description="An image or region whose tallest text line is at least this share of its height is a "
+        "close-up of one plate: its tallest line that reads as a plate is taken (state names and "
+        "slogans are printed smaller than the registration).",
     )
     global_det_max_side: int = Field(
         384,
@@ -142,6 +209,13 @@ class PlateSettings(_Section):
         description="Characters at either end that may be dropped when no character-height ink backs them "
         "(coats of arms, country bands, stickers read as characters).",
     )
+    trim_max_probability: float = Field(
+        1.0,
+        gt=0,
+        le=1,
+        description="An end character read with at least this recognition probability is never trimmed "
+        "for lack of ink (1 trims on ink evidence alone).",
+    )
     colour_ink_excess: float = Field(
         30.0,
         ge=0,
@@ -162,6 +236,11 @@ class PlateSettings(_Section):
         description="A text line is read a second time with its colourful pixels (band, coat of arms, "
         "stickers) painted over when they cover at least this share of it; the better read is kept. "
         "1 turns the second read off.",
+    )
+    second_looks: list[SecondLook] = Field(
+        default_factory=lambda: list(DEFAULT_SECOND_LOOKS),
+        description="Further reads of a line not yet read surely, in order, until one is sure: "
+        "'tight' cuts the line without margin, 'contrast' equalises its lightness (each ~15 ms).",
     )
     light_on_dark_factor: float = Field(
         0.85,

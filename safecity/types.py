@@ -87,6 +87,9 @@ class Camera:
     """Keep the face embeddings of passers-by who match no watchlist (searchable later); off by default."""
     counting: CountingGeometry | None = None
     """Its counting lines and zones in image pixels, as registered (None: those of the settings, if any)."""
+    plate_countries: tuple[str, ...] = ()
+    """Countries whose plates it expects, most frequent first (ISO 3166-1 alpha-2 codes of the plate
+    formats); empty: the deployment's `plates.countries`."""
 
 
 @dataclass(frozen=True, slots=True)

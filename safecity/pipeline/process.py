@@ -1,7 +1,8 @@
 """Run one camera's video through the stages: file source -> motion gate -> tracker -> analysers -> sink.
 
 Which analysers run follows the camera's capabilities: motion tracks for motion/traffic cameras,
-the plate reader (on moving regions only, voted once per passage) for plate cameras. The
+the plate reader (on moving regions only, voted once per passage) for plate cameras, told the
+countries the camera expects (its own `plate_countries`, else the deployment's). The
 pipeline knows the sink and the snapshot store only by the small protocols below, so the same
 code feeds the embedded writer or (later) a cluster sink. It returns the run's numbers.
 """
@@ -18,6 +19,7 @@ import cv2
 import numpy as np
 
 from safecity.analytics.motion import MotionGate
+from safecity.analytics.plates.formats import normalise_plate
 from safecity.analytics.tracking import FinishedTrack, IouTracker
 from safecity.config import Settings
 from safecity.sources.errors import SourceError
@@ -81,7 +83,9 @@ def _plate_observations(
 ) -> list[Observation]:
     out: list[Observation] = []
     for v in voted:
-        read = v.read
+        # The stored search key is folded (ŠA123AB -> SA123AB), so hotlists, section speed and
+        # search compare plates alike whether the OCR model read the diacritic or not.
+        read = replace(v.read, normalised=normalise_plate(v.read.normalised))
         if snapshots is not None and v.image is not None:
             crop = context_box(read.bbox, v.image.shape, margin)
             ref = snapshots.save_snapshot(read.camera_id, read.timestamp, read.id, v.image, crop)
@@ -152,6 +156,7 @@ class CameraPipeline:
             self.counter = LineCounter.for_config(config, settings.counting)
             self.loops = LoopCounter.for_config(config, settings.counting)
         self.plate_reader = plate_reader
+        self.plate_countries: tuple[str, ...] = camera.plate_countries or tuple(settings.plates.countries)
         self.voter: PlateVoter | None = None
         if Capability.PLATES in camera.capabilities:
             from safecity.analytics.plates.reader import PlateReader
@@ -188,7 +193,9 @@ class CameraPipeline:
         voted: list[VotedPlate] = []
         if self.voter is not None and self.plate_reader is not None:
             if result.moving:
-                candidates = self.plate_reader.read_regions(frame.image, result.blobs)
+                candidates = self.plate_reader.read_regions(
+                    frame.image, result.blobs, countries=self.plate_countries
+                )
                 self.voter.add(frame.timestamp, candidates, self.tracker.current_boxes(), frame.image)
             voted = self.voter.close_tracks(self.tracker.ended_track_ids, frame.timestamp)
         decided: list[DecidedFace] = []

@@ -22,6 +22,10 @@ latitude]) tagged as OpenStreetMap maps cameras (https://wiki.openstreetmap.org/
                            camera's pixels, ``in_direction``, ``out_direction``), ``zones``
                            (``name``, ``polygon``), ``method`` (tracks/loop), ``anchor``;
                            omitted from the public export
+``safecity:plate_countries``  plate countries the camera expects, most frequent first:
+                           ``;``-separated ISO codes (``"RS;HR"``) or a list; omitted when
+                           empty (the deployment's ``plates.countries`` apply) and from the
+                           public export (reader tuning, not what or where it records)
 =========================  ==============================================================
 
 OSM tag values are written as text, as OSM stores them (``"camera:direction": "90"``); on import
@@ -57,6 +61,7 @@ from safecity.registry.validation import (
     check_latitude,
     check_longitude,
     parse_capabilities,
+    parse_plate_countries,
     validate_camera,
     validate_site,
 )
@@ -93,6 +98,7 @@ LEGAL_BASIS = "safecity:legal_basis"
 ENABLED = "safecity:enabled"
 RETAIN_FACE_VECTORS = "safecity:retain_face_vectors"
 COUNTING = "safecity:counting"
+PLATE_COUNTRIES = "safecity:plate_countries"
 GEOMETRY = "geometry"
 COORDINATES = "geometry.coordinates"
 
@@ -110,6 +116,7 @@ _SAFECITY_KEYS = frozenset(
         ENABLED,
         RETAIN_FACE_VECTORS,
         COUNTING,
+        PLATE_COUNTRIES,
         # Derived, for readers of the public register (governance/register.py); ignored on import,
         # since `safecity:capabilities` already says it.
         "safecity:analyses_faces",
@@ -135,6 +142,7 @@ _CAMERA_FIELD_KEYS = {
     "enabled": ENABLED,
     "retain_face_vectors": RETAIN_FACE_VECTORS,
     "counting": COUNTING,
+    "plate_countries": PLATE_COUNTRIES,
     "zone": SURVEILLANCE_ZONE,
     "camera_type": CAMERA_TYPE,
 }
@@ -237,6 +245,8 @@ def _camera_feature(camera: Camera, site: Site, *, public: bool) -> dict[str, ob
         properties[RETAIN_FACE_VECTORS] = True
     if not public and camera.counting is not None:
         properties[COUNTING] = counting_to_json(camera.counting)
+    if not public and camera.plate_countries:
+        properties[PLATE_COUNTRIES] = ";".join(camera.plate_countries)
     return {
         "type": "Feature",
         "id": camera.id,
@@ -444,6 +454,7 @@ class _FeatureReader:
             enabled=self._flag(ENABLED, default=True),
             retain_face_vectors=self._flag(RETAIN_FACE_VECTORS, default=False),
             counting=self._counting(),
+            plate_countries=self._plate_countries(),
             zone=self._text_or(SURVEILLANCE_ZONE, "town"),
             camera_type=self._text_or(CAMERA_TYPE, "fixed"),
         )
@@ -543,6 +554,14 @@ class _FeatureReader:
                 "only if the camera reads plates",
             )
         return capabilities
+
+    def _plate_countries(self) -> tuple[str, ...]:
+        raw = self.props.get(PLATE_COUNTRIES)
+        if raw is None:
+            return ()
+        if not isinstance(raw, str | list):
+            self.fail(PLATE_COUNTRIES, f"must be text like 'RS;HR' or a list, got {_json_type(raw)}")
+        return self._check(PLATE_COUNTRIES, lambda: parse_plate_countries(raw))
 
     def _direction(self) -> float | None:
         value = self.props.get(CAMERA_DIRECTION)

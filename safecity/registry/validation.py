@@ -1,11 +1,11 @@
 """The rules a registered camera and site must satisfy, checked in one place.
 
-This module owns what "a valid camera" means: `validate_camera`, `validate_site` and
-`parse_capabilities`. Importers (GeoJSON, CLI, API) build the typed records first and then call
-these, so every way into the registry enforces the same rules. Every failure is a
-`RegistryError` naming the record and the field. Text lengths are those of the table columns
-(`store.field_limits`), so a value the database would refuse (PostgreSQL) or keep whatever its
-size (SQLite) is refused here, the same on both.
+This module owns what "a valid camera" means: `validate_camera`, `validate_site`,
+`parse_capabilities` and `parse_plate_countries`. Importers (GeoJSON, CLI, API) build the typed
+records first and then call these, so every way into the registry enforces the same rules.
+Every failure is a `RegistryError` naming the record and the field. Text lengths are those of the
+table columns (`store.field_limits`), so a value the database would refuse (PostgreSQL) or keep
+whatever its size (SQLite) is refused here, the same on both.
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ import re
 from collections.abc import Iterable
 from urllib.parse import urlsplit
 
+from safecity.analytics.plates.formats import FORMATS
 from safecity.registry.errors import RegistryError
 from safecity.store.field_limits import CAMERA, SITE
 from safecity.types import Camera, Capability, Site
@@ -102,6 +103,34 @@ def parse_capabilities(value: str | Iterable[str]) -> frozenset[Capability]:
     return frozenset(found)
 
 
+def parse_plate_countries(value: str | Iterable[str]) -> tuple[str, ...]:
+    """Plate countries from ``"RS;HR"`` (OpenStreetMap multi-value style) or ``["RS", "HR"]``, in order.
+
+    Codes are case-insensitive, surrounding blanks and empty items are ignored; the result may be
+    empty (the deployment's default applies). Raises `RegistryError` (field ``"plate_countries"``)
+    naming a code that has no plate format, or one given twice.
+    """
+    items: list[object]
+    if isinstance(value, str):
+        items = list(value.split(";"))
+    elif isinstance(value, Iterable):
+        items = list(value)
+    else:
+        raise RegistryError(
+            f"must be a ';'-separated text or a list of country codes, got {type(value).__name__}",
+            field="plate_countries",
+        )
+    codes: list[str] = []
+    for item in items:
+        if not isinstance(item, str):
+            raise RegistryError(f"country codes must be text, got {shown(item)}", field="plate_countries")
+        if item.strip():
+            codes.append(item.strip().upper())
+    result = tuple(codes)
+    check_plate_countries(result, "plate_countries")
+    return result
+
+
 def _check_camera(camera: Camera) -> None:
     check_id(camera.id, "id")
     check_text(camera.name, "name", required=True, max_len=CAMERA["name"])
@@ -119,6 +148,7 @@ def _check_camera(camera: Camera) -> None:
         raise RegistryError(f"must be true or false, got {camera.enabled!r}", field="enabled")
     check_text(camera.zone, "zone", required=True, max_len=CAMERA["zone"])
     check_camera_type(camera.camera_type, "camera_type")
+    check_plate_countries(camera.plate_countries, "plate_countries")
 
 
 # The single-value checks below raise RegistryError with `field` set and no `feature`; the
@@ -228,6 +258,21 @@ def check_camera_type(value: object, field: str) -> None:
         raise RegistryError(
             f"must be one of {', '.join(sorted(CAMERA_TYPES))}, got {shown(value)}", field=field
         )
+
+
+def check_plate_countries(value: object, field: str) -> None:
+    """Every code names a plate format (`safecity.analytics.plates.formats.FORMATS`), once each."""
+    if not isinstance(value, tuple):
+        raise RegistryError(f"must be a tuple of country codes, got {type(value).__name__}", field=field)
+    known = ", ".join(FORMATS)
+    seen: set[object] = set()
+    for code in value:
+        if not isinstance(code, str) or code not in FORMATS:
+            raise RegistryError(f"no plate format for country {shown(code)}; known: {known}", field=field)
+        if code in seen:
+            raise RegistryError(f"country {code} is given twice", field=field)
+        seen.add(code)
+    check_length(";".join(value), field, CAMERA["plate_countries"])
 
 
 def _check_range(

@@ -55,6 +55,10 @@ class SimCity:
         return load_truth(self.truth_path)
 
 
+PLATE_COUNTRIES = ("RS",)
+"""The synthetic city is Serbian: its plate cameras expect Serbian plates."""
+
+
 def _camera(spec: CameraSpec, clip: Path) -> Camera:
     faces = Capability.FACES in spec.capabilities
     return Camera(
@@ -67,6 +71,7 @@ def _camera(spec: CameraSpec, clip: Path) -> Camera:
         mount_height_m=spec.mount_height_m,
         operator=OPERATOR,
         capabilities=spec.capabilities,
+        plate_countries=PLATE_COUNTRIES if Capability.PLATES in spec.capabilities else (),
         stream_url=clip.resolve().as_uri(),
         retention_days=RETENTION_DAYS_FACES if faces else RETENTION_DAYS_TRAFFIC,
         legal_basis=LEGAL_BASIS_FACES if faces else LEGAL_BASIS_TRAFFIC,

@@ -43,6 +43,7 @@ def camera_from_row(row: CameraRow) -> Camera:
         camera_type=row.camera_type,
         retain_face_vectors=row.retain_face_vectors,
         counting=counting_from_json(row.counting),
+        plate_countries=tuple(c for c in row.plate_countries.split(";") if c),
     )
 
 
@@ -66,6 +67,8 @@ def _camera_values(camera: Camera) -> dict[str, object]:
         "camera_type": camera.camera_type,
         "retain_face_vectors": camera.retain_face_vectors,
         "counting": counting_to_json(camera.counting),
+        # In the registered order (most frequent first), which the reader may use to break ties.
+        "plate_countries": ";".join(camera.plate_countries),
         "created_at": now,
         "updated_at": now,
     }

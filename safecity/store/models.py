@@ -105,6 +105,8 @@ class CameraRow(Base):
     # Counting lines and zones in the camera's pixels, method and anchor (CameraCountingConfig
     # without its camera id); NULL: none registered.
     counting: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
+    # Plate countries it expects, in order, ';'-separated ("RS;HR"); "": the deployment's default.
+    plate_countries: Mapped[str] = mapped_column(String(100), default="", server_default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 

@@ -15,6 +15,7 @@ import numpy.typing as npt
 from sqlalchemy import func, select
 
 from safecity.analytics.plates.confusion import confusion_key
+from safecity.analytics.plates.formats import normalise_plate
 from safecity.store.database import Database
 from safecity.store.models import (
     OBSERVATION_TABLES,
@@ -80,10 +81,13 @@ def to_row(obs: Observation) -> tuple[ObservationTable, dict[str, object]]:
             values.update(ended_at=obs.ended_at, path=[list(p) for p in obs.path])
             return MotionTrackRow, values
         case PlateRead():
+            # The stored key is folded (ŠA123AB -> SA123AB) whoever made the read; `text` keeps
+            # the diacritics as printed. Search, hotlists and migration 0012 rely on it.
+            key = normalise_plate(obs.normalised)
             values.update(
                 text=obs.text,
-                normalised=obs.normalised,
-                confusion_key=confusion_key(obs.normalised),
+                normalised=key,
+                confusion_key=confusion_key(key),
                 country=obs.country,
                 candidates=[[t, c] for t, c in obs.candidates],
             )

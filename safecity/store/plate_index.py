@@ -1,7 +1,10 @@
 """Plate text as the store indexes and queries it: user input, wildcard patterns, confusion keys.
 
-Three ways to look a plate up among millions of reads, each answered newest first from an index
-that lets the search stop at its limit instead of sorting every match:
+Plates are looked up by their search key, `normalise_plate`: upper case, no separators, diacritics
+folded (`ŠA 123-AB` -> `SA123AB`), for stored reads (the writer), hotlist entries and queries
+alike; the printed `text` keeps the diacritics. Three ways to look a plate up among millions of
+reads, each answered newest first from an index that lets the search stop at its limit instead
+of sorting every match:
 
 - exact: the `(normalised, ts)` btree, read backwards from the plate's newest read.
 - wildcard (`*` any run of characters, `?` exactly one):
@@ -63,9 +66,9 @@ PG_TRGM_INDEX = "ix_plate_reads_normalised_trgm"
 _SEARCH_INDEX_NAMES = frozenset({PG_TRGM_INDEX})
 _SEARCH_TABLE_PREFIX = FTS_TABLE
 
-# Letters a key may contain besides the class representatives: A-Z, 0-9 and Serbian letters with
-# diacritics, folded. Keys one edit away are built from this alphabet.
-KEY_ALPHABET = "".join(sorted({confusion_key(c) for c in string.ascii_uppercase + string.digits + "ČĆĐŠŽ"}))
+# The characters of a key, confusion classes folded: A-Z and 0-9 (search keys fold diacritics).
+# Keys one edit away are built from this alphabet.
+KEY_ALPHABET = "".join(sorted({confusion_key(c) for c in string.ascii_uppercase + string.digits}))
 
 _RUNS = re.compile(r"[*?]")
 _STARS = re.compile(r"\*+")

@@ -12,7 +12,8 @@ hotlist is: the entries are indexed once by plate, by confusion key, by key with
 blanked (substitutions) and by key with one character deleted (a read that lost a character);
 a read with an extra character is found by looking its own deletions up among the keys. Patterns,
 few by nature, are regexes tried on the read's text and key. Expiry is checked per match against
-`now`, so an entry that lapses during a run stops matching at once.
+`now`, so an entry that lapses during a run stops matching at once. Plates and reads are compared
+by their search keys, diacritics folded (`normalise_plate`): `ŠA123AB` is `SA123AB`.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from safecity.analytics.plates.confusion import confusion_key
+from safecity.analytics.plates.formats import normalise_plate
 from safecity.config import HotlistSettings
 from safecity.store.hotlists import HotlistStore
 from safecity.store.models import utcnow
@@ -71,13 +73,15 @@ class HotlistMatcher:
         self._patterns: list[_Pattern] = []
         one_edit, min_len = self.settings.one_edit, self.settings.one_edit_min_length
         for entry in self.entries:
-            key = confusion_key(entry.plate)
+            # Stored entries are folded already (`clean_plate_query`); entries built elsewhere may not be.
+            plate = normalise_plate(entry.plate)
+            key = confusion_key(plate)
             if entry.is_pattern:
-                self._patterns.append(_Pattern(entry, pattern_regex(entry.plate), pattern_regex(key)))
+                self._patterns.append(_Pattern(entry, pattern_regex(plate), pattern_regex(key)))
                 continue
-            _put(self._exact, entry.plate, entry)
+            _put(self._exact, plate, entry)
             _put(self._by_key, key, entry)
-            if one_edit and len(entry.plate) >= min_len:
+            if one_edit and len(plate) >= min_len:
                 _put(self._long_keys, key, entry)
                 for i in range(len(key)):
                     _put(self._blanked, key[:i] + _BLANK + key[i + 1 :], entry)
@@ -93,7 +97,7 @@ class HotlistMatcher:
 
     def hits(self, read: PlateRead, now: datetime) -> list[HotlistHit]:
         """The entries in force at `now` that `read` matches, best match first, each with its alert."""
-        plate = read.normalised
+        plate = normalise_plate(read.normalised)
         if not plate or not self.entries:
             return []
         found: dict[str, tuple[PlateMatchKind, HotlistEntry]] = {}

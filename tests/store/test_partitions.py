@@ -47,8 +47,10 @@ LATER = datetime(2031, 5, 14, 12, 0, tzinfo=UTC)
 def pg(postgres_url: str) -> Iterator[Database]:
     """A PostgreSQL database at 0009 with a camera registered: not yet partitioned."""
     db = Database.connect(postgres_url, StoreSettings(partition_months_ahead=MONTHS_AHEAD))
-    db.upgrade("0009")
+    # Registered at head (the camera store writes today's columns), then taken back to 0009.
+    db.upgrade()
     CameraStore(db).save([site()], [camera("cam-1")])
+    db.downgrade("0009")
     yield db
     db.close()
 

@@ -209,14 +209,24 @@ def drop_emblem(glyphs: Sequence[Glyph], check: InkCheck | None) -> tuple[tuple[
     return tuple(g for i, g in enumerate(glyphs) if i != lone[0]), coloured
 
 
-def trim_unbacked(glyphs: Sequence[Glyph], check: InkCheck | None, max_trim: int) -> tuple[Glyph, ...]:
-    """The glyphs without up to `max_trim` unbacked ones at each end (only when the check is reliable)."""
+def trim_unbacked(
+    glyphs: Sequence[Glyph], check: InkCheck | None, max_trim: int, max_probability: float = 1.0
+) -> tuple[Glyph, ...]:
+    """The glyphs without up to `max_trim` unbacked ones at each end (only when the check is reliable).
+
+    A glyph the recogniser is surer of than `max_probability` is kept however its ink looks: a
+    character cut by the crop's edge or printed in a thinner font fails the ink check too.
+    """
     if check is None or not check.reliable:
         return tuple(glyphs)
+
+    def droppable(i: int) -> bool:
+        return not check.supported[i] and glyphs[i].probability < max_probability
+
     start, end = 0, len(glyphs)
-    while start < end and start < max_trim and not check.supported[start]:
+    while start < end and start < max_trim and droppable(start):
         start += 1
-    while end > start and len(glyphs) - end < max_trim and not check.supported[end - 1]:
+    while end > start and len(glyphs) - end < max_trim and droppable(end - 1):
         end -= 1
     return tuple(glyphs[start:end])
 
@@ -238,3 +248,14 @@ def without_colour(crop: BGRImage, *, colour_excess: float) -> tuple[BGRImage, f
     out = crop.copy()
     out[colourful] = fill.astype(np.uint8)
     return out, share
+
+
+_CLAHE_CLIP = 2.0
+_CLAHE_TILES = (4, 4)
+
+
+def equalised(crop: BGRImage) -> BGRImage:
+    """The crop with its lightness contrast equalised locally (CLAHE), colours kept."""
+    lab = cv2.cvtColor(crop, cv2.COLOR_BGR2LAB)
+    lab[..., 0] = cv2.createCLAHE(_CLAHE_CLIP, _CLAHE_TILES).apply(lab[..., 0])
+    return np.asarray(cv2.cvtColor(lab, cv2.COLOR_LAB2BGR), dtype=np.uint8)

@@ -47,6 +47,9 @@ _JOIN_MAX_GAP = 1.2
 """Two boxes on one line, at most this many text heights apart, may be one plate split at its emblem."""
 _COVER_HEIGHT = 0.5
 """A proposal is not re-detected when a found text line through its centre is at least this share as high."""
+_PLATE_GROW = (0.08, 0.15)
+"""A detected plate's window for text detection: grown by these shares of its width and height."""
+_PLATE_SCALE_MAX = 4.0
 _PLATE_ASPECT = (2.0, 8.0)
 _ODD_ASPECT_WEIGHT = 0.8
 
@@ -182,6 +185,40 @@ def plate_text_lines(engine: OcrEngine, image: BGRImage, settings: PlateSettings
     candidates = shaped + join_split_lines(shaped, settings)
     candidates.sort(key=_prior, reverse=True)
     return candidates[: settings.max_recognitions]
+
+
+def lines_in_plate(engine: OcrEngine, image: BGRImage, plate: BBox, settings: PlateSettings) -> list[TextBox]:
+    """Text lines on a detected plate, tallest first, in `image` pixels.
+
+    The plate's window (grown by `_PLATE_GROW` so characters the box cuts are inside) is detected
+    with the plate scaled to `plate_text_height_px`; lines whose centre lies on the plate and that
+    have a plate's proportions are kept, with pairs joined where the detector split the plate at
+    its emblem or hyphen.
+    """
+    h, w = image.shape[:2]
+    gx, gy = _PLATE_GROW[0] * plate.w, _PLATE_GROW[1] * plate.h
+    x0, y0 = max(0, int(plate.x - gx)), max(0, int(plate.y - gy))
+    x1, y1 = min(w, int(np.ceil(plate.x + plate.w + gx))), min(h, int(np.ceil(plate.y + plate.h + gy)))
+    if x1 - x0 < 4 or y1 - y0 < 4:
+        return []
+    scale = min(_PLATE_SCALE_MAX, settings.plate_text_height_px / max(plate.h, 1))
+    boxes = engine.detect(
+        image[y0:y1, x0:x1],
+        scale,
+        threshold=settings.det_threshold,
+        box_threshold=settings.det_box_threshold,
+        unclip_ratio=settings.det_unclip_ratio,
+    )
+    on_plate = [
+        b.shifted(x0, y0)
+        for b in boxes
+        if plate.x - x0 <= b.centre[0] <= plate.x - x0 + plate.w
+        and plate.y - y0 <= b.centre[1] <= plate.y - y0 + plate.h
+    ]
+    shaped = nms([b for b in on_plate if plate_shaped(b, settings)], _DUPLICATE_OVERLAP)
+    lines = shaped + join_split_lines(shaped, settings)
+    lines.sort(key=lambda b: -b.height)
+    return lines
 
 
 def bbox_of(boxes: Iterable[TextBox]) -> BBox:

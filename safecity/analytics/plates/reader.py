@@ -19,20 +19,30 @@ read 57/65; without the colour-suppressed second read the sim plates fell from 1
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import NamedTuple
 
 import numpy as np
 
+from safecity.analytics.plates.detector import PlateBox, PlateDetector
 from safecity.analytics.plates.formats import PlateInterpretation, interpret
-from safecity.analytics.plates.glyphs import InkCheck, check_ink, drop_emblem, trim_unbacked, without_colour
-from safecity.analytics.plates.localise import bbox_of, plate_text_lines
+from safecity.analytics.plates.glyphs import (
+    InkCheck,
+    check_ink,
+    drop_emblem,
+    equalised,
+    trim_unbacked,
+    without_colour,
+)
+from safecity.analytics.plates.localise import bbox_of, lines_in_plate, plate_text_lines
 from safecity.analytics.plates.ocr import Glyph, OcrEngine, Recognition, TextBox, warp_box
 from safecity.config import PlateSettings
 from safecity.types import BBox, BGRImage
 
 MIN_AREA_SIDE = 8
 """Image areas smaller than this (pixels) hold no readable plate and are skipped."""
+GENERIC_LAYOUT_CONFIDENCE = 0.7
+"""Confidence factor of the generic (catch-all) layouts: a fit at or below it says little."""
 _SAME_PLATE_OVERLAP = 0.5
 """Two reads whose boxes overlap by this share of the smaller box are reads of one plate."""
 
@@ -87,25 +97,49 @@ class PlateReader:
 
     def __init__(self, settings: PlateSettings | None = None) -> None:
         self.settings = settings if settings is not None else PlateSettings()
-        self.engine = OcrEngine(threads=self.settings.ocr_threads)
+        s = self.settings
+        self.engine = OcrEngine(threads=s.ocr_threads)
+        self.detector = (
+            PlateDetector(
+                side=s.detector_side,
+                threads=s.ocr_threads,
+                min_score=s.detector_min_score,
+            )
+            if s.detector_side > 0
+            else None
+        )
 
-    def read(self, image: BGRImage) -> list[PlateCandidate]:
-        """Plate readings in the whole frame, best first (empty when none)."""
+    def read(self, image: BGRImage, *, countries: Sequence[str] | None = None) -> list[PlateCandidate]:
+        """Plate readings in the whole frame, best first (empty when none).
+
+        `countries`: the plates expected here, most frequent first (None: `settings.countries`).
+        """
         frame = check_image(image, self.settings.max_image_side)
         h, w = frame.shape[:2]
-        return self._read_areas(frame, [BBox(0, 0, w, h)])
+        return self._read_areas(frame, [BBox(0, 0, w, h)], self._countries(countries))
 
-    def read_regions(self, image: BGRImage, regions: Sequence[BBox]) -> list[PlateCandidate]:
+    def read_regions(
+        self, image: BGRImage, regions: Sequence[BBox], *, countries: Sequence[str] | None = None
+    ) -> list[PlateCandidate]:
         """Plate readings inside the given regions only (motion blobs, vehicle boxes), best first.
 
         Boxes are in full-frame pixels; regions are clipped to the frame and empty ones ignored.
         """
         frame = check_image(image, self.settings.max_image_side)
-        return self._read_areas(frame, regions)
+        return self._read_areas(frame, regions, self._countries(countries))
 
     # -- internals ---------------------------------------------------------------------------------
 
-    def _read_areas(self, frame: BGRImage, areas: Sequence[BBox]) -> list[PlateCandidate]:
+    def _countries(self, countries: Sequence[str] | None) -> tuple[str, ...]:
+        if countries is None:
+            return tuple(self.settings.countries)
+        if isinstance(countries, str):
+            raise ValueError(f"countries must be a sequence of country codes, not the string {countries!r}")
+        return tuple(countries)
+
+    def _read_areas(
+        self, frame: BGRImage, areas: Sequence[BBox], countries: tuple[str, ...]
+    ) -> list[PlateCandidate]:
         h, w = frame.shape[:2]
         found: list[PlateCandidate] = []
         for area in areas:
@@ -113,25 +147,92 @@ class PlateReader:
             x1, y1 = min(w, area.x + area.w), min(h, area.y + area.h)
             if x1 - x0 < MIN_AREA_SIDE or y1 - y0 < MIN_AREA_SIDE:
                 continue
-            lines = plate_text_lines(self.engine, frame[y0:y1, x0:x1], self.settings)
-            for line in lines:
-                candidate = self._read_line(frame, line.shifted(x0, y0))
-                if candidate is not None:
-                    found.append(candidate)
+            crop = frame[y0:y1, x0:x1]
+            on_plates: list[PlateCandidate] = []
+            if self.detector is not None:
+                for plate in self.detector.detect(crop):
+                    best = self._read_plate(frame, plate, x0, y0, countries)
+                    if best is not None:
+                        on_plates.append(best)
+            found.extend(on_plates)
+            if on_plates and self.settings.text_search == "when_no_plate":
+                continue
+            if self.settings.text_search == "never":
+                continue
+            found.extend(self._read_text(frame, crop, x0, y0, countries))
         return _best_per_plate(found)
 
-    def _read_line(self, frame: BGRImage, line: TextBox) -> PlateCandidate | None:
+    def _read_text(
+        self, frame: BGRImage, crop: BGRImage, x0: int, y0: int, countries: tuple[str, ...]
+    ) -> list[PlateCandidate]:
+        """Reads of text lines found by text detection in an area (no detected plate there).
+
+        An area whose tallest text line is at least `close_up_text_share` of its height is a
+        close-up of one plate (a crop from another system, a plate-sized region): like a detected
+        plate, its tallest line that reads as a plate is the registration. Elsewhere every line
+        is read and ranks lower than reads on detected plates (`text_only_factor`).
+        """
+        s = self.settings
+        lines = [line.shifted(x0, y0) for line in plate_text_lines(self.engine, crop, s)]
+        if lines and max(line.height for line in lines) >= s.close_up_text_share * crop.shape[0]:
+            for line in sorted(lines, key=lambda b: -b.height)[: s.max_plate_lines]:
+                candidate = self._read_line(frame, line, countries)
+                if candidate is not None:
+                    return [candidate]
+            return []
+        found = []
+        for line in lines:
+            candidate = self._read_line(frame, line, countries)
+            if candidate is not None:
+                found.append(replace(candidate, rank=candidate.rank * s.text_only_factor))
+        return found
+
+    def _read_plate(
+        self, frame: BGRImage, plate: PlateBox, dx: int, dy: int, countries: tuple[str, ...]
+    ) -> PlateCandidate | None:
+        """The registration on a detected plate: its tallest text line that reads as a plate.
+
+        State names, slogans, dealer frames and stickers share the plate's box; the registration
+        is printed in its largest characters, so lines are read tallest first and the first one
+        that passes the character-count and confidence checks wins.
+        """
+        s = self.settings
+        box = BBox(plate.bbox.x + dx, plate.bbox.y + dy, plate.bbox.w, plate.bbox.h)
+        lines = lines_in_plate(self.engine, frame, box, s)
+        for line in lines[: s.max_plate_lines]:
+            candidate = self._read_line(frame, line, countries)
+            if candidate is not None:
+                return replace(candidate, rank=candidate.rank * (s.detector_rank_base + plate.score))
+        return None
+
+    def _read_line(self, frame: BGRImage, line: TextBox, countries: tuple[str, ...]) -> PlateCandidate | None:
         s = self.settings
         pad = s.crop_padding * line.height
         crop = warp_box(frame, line, pad, pad / 2.0)
-        reads = [r for r in (self._read_crop(crop, crop),) if r is not None]
+        reads = [r for r in (self._read_crop(crop, crop, countries),) if r is not None]
         if not reads or _read_key(reads[0]) < (True, s.sure_read_confidence):
             # Not a sure read: try again with the band, coat of arms and stickers painted over.
             plain, share = without_colour(crop, colour_excess=s.colour_ink_excess)
             if share >= s.colour_reread_share:
-                again = self._read_crop(plain, crop)
+                again = self._read_crop(plain, crop, countries)
                 if again is not None:
                     reads.append(again)
+        for look in s.second_looks:
+            if reads and _read_key(max(reads, key=_read_key)) >= (True, s.sure_read_confidence):
+                break
+            # Still not sure: the line cut without margin (the margin may hold a frame or a
+            # neighbour's print), or with its contrast equalised (dim, hazy or backlit plates).
+            if look == "tight":
+                alt = warp_box(frame, line, 0.0, 0.0)
+                again = self._read_crop(alt, alt, countries)
+            else:
+                again = self._read_crop(equalised(crop), crop, countries)
+            # A second look may correct characters but not lose them: reads with fewer
+            # characters have a higher mean confidence only because the doubtful one is gone.
+            if again is not None and (
+                not reads or len(again.interp.normalised) >= len(reads[0].interp.normalised)
+            ):
+                reads.append(again)
         if not reads:
             return None
         raw, glyphs, interp, check = max(reads, key=_read_key)
@@ -163,16 +264,16 @@ class PlateReader:
             rank=confidence * weight,
         )
 
-    def _read_crop(self, image: BGRImage, crop: BGRImage) -> _Read | None:
+    def _read_crop(self, image: BGRImage, crop: BGRImage, countries: tuple[str, ...]) -> _Read | None:
         """Recognise `image` (the crop or a cleaned copy) and choose its best variant; None if empty."""
         rec = self.engine.recognise(image)
         if not rec.glyphs:
             return None
         check = check_ink(crop, rec.glyphs, colour_excess=self.settings.colour_ink_excess)
-        return _Read(*self._choose(rec, check), check)
+        return _Read(*self._choose(rec, check, countries), check)
 
     def _choose(
-        self, rec: Recognition, check: InkCheck | None
+        self, rec: Recognition, check: InkCheck | None, countries: tuple[str, ...]
     ) -> tuple[str, tuple[Glyph, ...], PlateInterpretation]:
         """The reading as recognised, or without characters that no character ink backs.
 
@@ -183,16 +284,33 @@ class PlateReader:
         trimmed, then as read, then a dropped character without colour evidence).
         """
         factor = self.settings.unknown_format_factor
-        ends = trim_unbacked(rec.glyphs, check, self.settings.max_trim_chars)
+        ends = trim_unbacked(
+            rec.glyphs, check, self.settings.max_trim_chars, self.settings.trim_max_probability
+        )
         middle, coloured = drop_emblem(ends, check)
         options: list[tuple[float, str, tuple[Glyph, ...], PlateInterpretation]] = []
         for preference, glyphs in ((0.0, rec.glyphs), (1.0, ends), (2.0 if coloured else -1.0, middle)):
             if not glyphs or any(glyphs == o[2] for o in options):
                 continue
             raw = rec.raw if glyphs == rec.glyphs else _sub_raw(rec, glyphs)
-            options.append((preference, raw, glyphs, interpret(raw, unknown_factor=factor)))
+            interp = interpret(
+                raw,
+                unknown_factor=factor,
+                countries=countries,
+                min_correction_factor=self.settings.min_correction_factor,
+            )
+            if glyphs != rec.glyphs and not _regular(interp):
+                # Ink alone never shortens a reading: only a country's layout that the shorter
+                # reading fits (a band or emblem read as a character) does.
+                preference = -2.0
+            options.append((preference, raw, glyphs, interp))
         best = max(options, key=lambda o: (o[3].valid, round(o[3].confidence_factor, 6), o[0]))
         return best[1], best[2], best[3]
+
+
+def _regular(interp: PlateInterpretation) -> bool:
+    """Whether a reading fits a country's own layout, not only a generic catch-all."""
+    return interp.valid and interp.confidence_factor > GENERIC_LAYOUT_CONFIDENCE
 
 
 class _Read(NamedTuple):

@@ -13,6 +13,7 @@ from safecity.analytics.plates.formats import (
     Group,
     Layout,
     PlateFormat,
+    fold,
     interpret,
 )
 from safecity.analytics.plates.formats.base import base_letter, letters_and_digits
@@ -53,6 +54,37 @@ def test_code_group_corrects_to_the_nearest_code() -> None:
     group = Group("city", LATIN, 2, 2, codes=frozenset({"BG", "NS"}))
     assert group.fit("8G") == ("BG", 1)
     assert group.fit("XX") is None
+
+
+@pytest.mark.parametrize(
+    ("segment", "fitted"),
+    [
+        ("ČA", ("ČA", 0)),
+        ("CA", ("ČA", 1)),  # a diacritic added is a correction
+        ("8A", None),
+        ("8C", ("BC", 1)),  # BČ or BĆ: the look-alike corrected, the unknown diacritic left out
+        ("BC", ("BC", 0)),
+    ],
+)
+def test_code_group_counts_diacritic_changes(segment: str, fitted: tuple[str, int] | None) -> None:
+    group = Group("city", LATIN | frozenset("ČĆ"), 2, 2, codes=frozenset({"ČA", "BČ", "BĆ"}))
+    assert group.fit(segment) == fitted
+
+
+def test_group_counts_a_diacritic_removed() -> None:
+    assert Group("letters", LATIN, 2, 2).fit("ŠA") == ("SA", 1)
+
+
+@pytest.mark.parametrize(
+    ("text", "folded"), [("ŠA123ĐŽ", "SA123DZ"), ("ČĆ", "CC"), ("BG123AB", "BG123AB"), ("Ł", "L")]
+)
+def test_fold(text: str, folded: str) -> None:
+    assert fold(text) == folded
+
+
+def test_match_spells_national_letters_and_folds_the_key() -> None:
+    m = SERBIA.match("ŠA 123-ŽĐ")
+    assert m is not None and (m.spelled, m.normalised, m.printed) == ("ŠA123ŽĐ", "SA123ZD", "ŠA 123-ŽĐ")
 
 
 def test_code_group_does_not_guess_between_equally_near_codes() -> None:

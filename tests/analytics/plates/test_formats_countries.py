@@ -1,10 +1,10 @@
-"""Country formats other than Serbia: exact validation (no correction) and the printed form."""
+"""Country formats other than Serbia: exact validation (no correction), the printed form, the registry."""
 
 from __future__ import annotations
 
 import pytest
 
-from safecity.analytics.plates.formats import FORMATS
+from safecity.analytics.plates.formats import FORMATS, LATIN
 
 
 def _valid(country: str, text: str) -> bool:
@@ -202,9 +202,105 @@ def test_invalid_generic_us_plates(text: str, why: str) -> None:
 
 
 @pytest.mark.parametrize(
+    ("country", "text"),
+    [
+        ("BA", "A12-E-345"),
+        ("BA", "T99-K-001"),
+        ("BA", "123-A-456"),
+        ("BA", "TA-123456"),
+        ("BA", "TT-123456"),
+        ("BA", "12345-M"),
+        ("BA", "12-C-345"),
+        ("ME", "PG AB123"),
+        ("ME", "ŽB CD456"),
+        ("ME", "PG 123AB"),
+        ("ME", "BD AB12"),
+        ("ME", "P PG 123"),
+        ("MK", "SK 1234 AB"),
+        ("MK", "OH 123-AB"),
+        ("MK", "ST 9999 ZZ"),
+        ("HU", "ABC-123"),
+        ("HU", "AA BC-123"),
+        ("RO", "B 123 ABC"),
+        ("RO", "B 12 ABC"),
+        ("RO", "CJ 12 ABC"),
+        ("RO", "IS 05 XYZ"),
+        ("BG", "CA 1234 AB"),
+        ("BG", "C 1234 AB"),
+        ("BG", "PB 0001 KX"),
+        ("BG", "A 1234 B"),
+        ("BG", "BA 123456"),
+        ("AT", "W 12345 A"),
+        ("AT", "GU 123 AB"),
+        ("AT", "FK 1 ABC"),
+        ("AT", "I TOMMY 1"),
+        ("IT", "AB 123CD"),
+        ("IT", "ZZ 999ZZ"),
+        ("EU", "AB1234"),
+        ("EU", "1ABC"),
+    ],
+)
+def test_valid_plates_of_the_neighbouring_countries(country: str, text: str) -> None:
+    assert _valid(country, text)
+
+
+@pytest.mark.parametrize(
+    ("country", "text", "why"),
+    [
+        ("BA", "A12-B-345", "B is not a letter both scripts share"),
+        ("BA", "AB1-E-345", "letter among the first digits"),
+        ("BA", "A12-E-34", "two serial digits"),
+        ("BA", "TX-123456", "taxi plates begin with TA"),
+        ("ME", "XX AB123", "unknown municipality"),
+        ("ME", "PG AI123", "I is not issued"),
+        ("ME", "PG AB1234", "four digits"),
+        ("MK", "BG 1234 AB", "unknown region"),
+        ("MK", "SK 12345 AB", "five digits"),
+        ("HU", "AB-123", "two letters"),
+        ("HU", "ABC-1234", "four digits"),
+        ("HU", "AAA BC-123", "five letters"),
+        ("RO", "XY 12 ABC", "unknown county"),
+        ("RO", "CJ 12 ABQ", "Q is never used"),
+        ("RO", "CJ 12 OAB", "the letters never begin with O"),
+        ("RO", "CJ 1234 ABC", "four digits"),
+        ("BG", "CA 1234 AD", "D is not a letter both scripts share"),
+        ("BG", "ZZ 1234 AB", "unknown province"),
+        ("BG", "CA 123 AB", "three digits"),
+        ("AT", "XY 123 AB", "unknown district"),
+        ("AT", "W 0123 A", "leading zero"),
+        ("AT", "W 123 QA", "Q is never used"),
+        ("AT", "W 123456 A", "six digits"),
+        ("IT", "AB 123CI", "I is not issued"),
+        ("IT", "AB 1234CD", "four digits"),
+        ("EU", "ABCDEF", "no digit"),
+        ("EU", "123456", "no letter"),
+        ("EU", "A12", "three characters"),
+        ("EU", "ABCDE12345", "ten characters"),
+    ],
+)
+def test_invalid_plates_of_the_neighbouring_countries(country: str, text: str, why: str) -> None:
+    assert not _valid(country, text), why
+
+
+@pytest.mark.parametrize(
     ("country", "text", "printed"),
     [
         ("RS", "bg123ab", "BG 123-AB"),
+        ("RS", "ša4821žč", "ŠA 4821-ŽČ"),
+        ("BA", "A12E345", "A12-E-345"),
+        ("BA", "TA123456", "TA-123456"),
+        ("ME", "PGAB123", "PG AB123"),
+        ("MK", "SK1234AB", "SK 1234 AB"),
+        ("MK", "SK123AB", "SK 123-AB"),
+        ("HU", "ABC123", "ABC-123"),
+        ("HU", "AABC123", "AA BC-123"),
+        ("RO", "B123ABC", "B 123 ABC"),
+        ("RO", "CJ12ABC", "CJ 12 ABC"),
+        ("BG", "CA1234AB", "CA 1234 AB"),
+        ("AT", "W12345A", "W 12345 A"),
+        ("AT", "ITOMMY1", "I TOMMY 1"),
+        ("IT", "AB123CD", "AB 123CD"),
+        ("EU", "AB-12 34", "AB1234"),
         ("HR", "zg1234ab", "ZG 1234-AB"),
         ("SK", "BA123AB", "BA 123AB"),
         ("SK", "KMBORAK", "KM BORAK"),
@@ -238,10 +334,18 @@ def test_german_split_follows_the_reading_separators() -> None:
 
 
 def test_every_format_is_registered_under_its_country_in_priority_order() -> None:
-    assert list(FORMATS) == ["RS", "HR", "SK", "CZ", "PL", "DE", "GB", "BR", "US"]
+    assert list(FORMATS) == [
+        *("RS", "HR", "BA", "ME", "MK", "HU", "RO", "BG"),
+        *("SK", "CZ", "PL", "AT", "DE", "IT", "GB", "BR", "US", "EU"),
+    ]
     for code, fmt in FORMATS.items():
         assert fmt.country == code
         assert fmt.name and fmt.description and fmt.layouts
+
+
+def test_generic_layouts_rank_last() -> None:
+    tiers = [max(layout.tier for layout in fmt.layouts) for fmt in FORMATS.values()]
+    assert tiers[-2:] == [2, 2] and 2 not in tiers[:-2]
 
 
 def test_area_code_tables_use_only_letters_the_country_prints() -> None:
@@ -251,3 +355,16 @@ def test_area_code_tables_use_only_letters_the_country_prints() -> None:
         assert all(len(c) == 2 and set(c) <= fmt.letters and area for c, area in fmt.city_codes.items()), code
     assert {"ZG", "ST", "RI", "OS", "ČK", "ŠI"} <= set(FORMATS["HR"].city_codes)
     assert {"BA", "KE", "RK", "ZA", "KM"} <= set(FORMATS["SK"].city_codes)
+
+
+@pytest.mark.parametrize("country", ["BG", "ME", "MK", "RO", "AT"])
+def test_neighbouring_area_code_tables_hold_one_or_two_capitals(country: str) -> None:
+    codes = FORMATS[country].city_codes
+    assert codes
+    assert all(
+        1 <= len(code) <= 2 and set(code) <= LATIN | {"Š", "Ž"} and area for code, area in codes.items()
+    )
+
+
+def test_bulgarian_codes_use_only_letters_both_scripts_share() -> None:
+    assert all(set(code) <= FORMATS["BG"].letters for code in FORMATS["BG"].city_codes)

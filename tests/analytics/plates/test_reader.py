@@ -26,7 +26,7 @@ SIM_MIN_ACCURACY = 0.95
 def reader() -> Iterator[PlateReader]:
     threads = cv2.getNumThreads()
     cv2.setNumThreads(1)
-    yield PlateReader(PlateSettings())
+    yield PlateReader(PlateSettings(countries=["RS"]))  # sim plates are Serbian
     cv2.setNumThreads(threads)
 
 

@@ -1,8 +1,11 @@
 """Licence-plate formats per country: one table per country, validation, correction and the printed form.
 
-`interpret(raw)` turns an OCR reading into a `PlateInterpretation` (printed form, search key,
-country, validity, corrections, confidence factor); `candidates(raw)` lists every format that
-accepts it. Each country module owns one `PlateFormat`; `base` owns the machinery they share.
+`interpret(raw, countries=...)` turns an OCR reading into a `PlateInterpretation` (printed form with
+national letters, folded search key, country, validity, corrections, confidence factor) under a
+policy that never makes a reading worse: as read when an expected format accepts it, corrected only
+when exactly one correction fits, else kept as read. `candidates(raw)` lists every reading the
+expected formats accept. Each country module owns one `PlateFormat`; `base` owns the machinery
+they share.
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ from safecity.analytics.plates.formats.base import (
     Layout,
     PlateFormat,
     PlateMatch,
+    fold,
     normalise_plate,
 )
 from safecity.analytics.plates.formats.interpret import (
@@ -45,6 +49,7 @@ __all__ = [
     "PlateMatch",
     "candidates",
     "clean_reading",
+    "fold",
     "interpret",
     "normalise_plate",
 ]

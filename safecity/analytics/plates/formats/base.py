@@ -1,8 +1,13 @@
 """The language every country table is written in: position classes, layouts, formats, correction.
 
-Owns `normalise_plate`, the character sets (`DIGITS`, `LATIN`), the position-aware correction rule
-(`POSITIONAL_PAIRS`), `Group`, `Layout`, `PlateMatch` and `PlateFormat`. Country modules own only
-their tables; `interpret` owns choosing between countries.
+Owns `normalise_plate`, `fold` (the search key's diacritic folding), the character sets (`DIGITS`,
+`LATIN`), the position-aware correction rule (`POSITIONAL_PAIRS`), `Group`, `Layout`, `PlateMatch`
+and `PlateFormat`. Country modules own only their tables; `interpret` owns choosing between
+countries and the policy of when a correction is applied at all.
+
+A correction is any change to the characters as read: a look-alike replaced by position, a
+diacritic added or removed, an emblem character dropped. Each counts once in `PlateMatch.corrections`,
+so a match with no corrections spells exactly what was read.
 """
 
 from __future__ import annotations
@@ -21,9 +26,15 @@ _SEPARATORS = re.compile(r"[\s\-\.·•]+")
 _LOOKALIKES = str.maketrans({"Ð": "Đ"})
 
 
-def normalise_plate(text: str) -> str:
-    """Upper-case a plate reading and drop spaces, hyphens and dots: "bg 123-ab" -> "BG123AB"."""
-    return _SEPARATORS.sub("", text.strip().upper().translate(_LOOKALIKES))
+def normalise_plate(text: str, *, keep_diacritics: bool = False) -> str:
+    """The search key of a plate reading or of user input: upper case, no spaces, hyphens or dots,
+    diacritics folded ("ša 123-ab" -> "SA123AB"), so "ŠA" and an OCR model's "SA" find each other.
+
+    `keep_diacritics` leaves Š, Đ, Č, Ć, Ž... as they are ("ŠA123AB"): for fitting a reading to a
+    country's layout, whose printed text keeps them. Stored `normalised` keys are always folded.
+    """
+    cleaned = _SEPARATORS.sub("", unicodedata.normalize("NFC", text).strip().upper().translate(_LOOKALIKES))
+    return cleaned if keep_diacritics else fold(cleaned)
 
 
 DIGITS: frozenset[str] = frozenset("0123456789")
@@ -70,7 +81,8 @@ def base_letter(ch: str) -> str:
 
 
 def fold(text: str) -> str:
-    """`text` with diacritics removed, for comparing readings of an OCR model that lacks them."""
+    """`text` with diacritics removed: "ŠA123ĐŽ" -> "SA123DZ". The search key of a plate is folded
+    (OCR models often lack the national letters); its stored text keeps them."""
     return "".join(base_letter(ch) for ch in text)
 
 
@@ -132,8 +144,8 @@ class Group:
         return "".join(out), changes
 
     def _fit_code(self, segment: str) -> tuple[str, int] | None:
-        """The code `segment` stands for: exact, or differing by a diacritic (free: OCR models often
-        lack them) or by positional look-alikes (one change each); ambiguity is never guessed."""
+        """The code `segment` stands for: exact, or differing by diacritics or by positional
+        look-alikes, one change per character; ambiguity is never guessed."""
         if segment in self.codes:
             return segment, 0
         best: list[tuple[int, str]] = []
@@ -142,11 +154,12 @@ class Group:
                 continue
             cost = 0
             for got, want in zip(segment, code, strict=True):
-                if got == want or base_letter(got) == base_letter(want):
+                if got == want:
                     continue
-                cls = _CLASS_OF.get(base_letter(want))
-                if cls is None or _CLASS_OF.get(base_letter(got)) != cls:
-                    break
+                if base_letter(got) != base_letter(want):
+                    cls = _CLASS_OF.get(base_letter(want))
+                    if cls is None or _CLASS_OF.get(base_letter(got)) != cls:
+                        break
                 cost += 1
             else:
                 best.append((cost, code))
@@ -156,8 +169,14 @@ class Group:
         winners = sorted(code for cost, code in best if cost == low)
         if len(winners) == 1:
             return winners[0], low
-        if len({fold(code) for code in winners}) == 1:  # e.g. "BC" read for BČ or BĆ: keep it plain
-            return fold(winners[0]), low
+        if len({fold(code) for code in winners}) == 1:
+            # e.g. "BC" read for BČ or BĆ: which diacritic is not known, so keep the letters plain
+            # (the search key is folded anyway); only the other changes count.
+            plain = "".join(
+                want if base_letter(got) != base_letter(want) else got
+                for got, want in zip(segment, fold(winners[0]), strict=True)
+            )
+            return plain, sum(a != b for a, b in zip(segment, plain, strict=True))
         return None
 
 
@@ -288,7 +307,8 @@ class PlateMatch:
     parts: tuple[str, ...]
     """The corrected text of each group of the layout."""
     corrections: int
-    """Characters changed (or dropped, for an emblem read as a character) to fit the layout."""
+    """Characters changed (look-alikes, diacritics added or removed) or dropped (an emblem read as a
+    character) to fit the layout; 0 when the match spells exactly what was read."""
     dropped: int = 0
     """Of the corrections, characters dropped where the plate prints its emblem."""
     misplaced_separators: int = 0
@@ -306,9 +326,14 @@ class PlateMatch:
         )
 
     @property
-    def normalised(self) -> str:
-        """The search key: the groups without separators."""
+    def spelled(self) -> str:
+        """The corrected characters without separators, national letters kept: "ŠA123AB"."""
         return "".join(self.parts)
+
+    @property
+    def normalised(self) -> str:
+        """The search key: the groups without separators, diacritics folded ("ŠA 123-AB" -> "SA123AB")."""
+        return fold(self.spelled)
 
     @property
     def printed(self) -> str:
@@ -355,7 +380,7 @@ class PlateFormat:
         """
         if max_corrections < 0:
             raise ValueError(f"max_corrections must be >= 0, got {max_corrections}")
-        normalised = normalise_plate(text)
+        normalised = normalise_plate(text, keep_diacritics=True)
         ranked: list[tuple[tuple[float, int, int, int, int], PlateMatch]] = []
         for li, layout in enumerate(self.layouts):
             # Permissive layouts admit so much that a corrected reading in them is no evidence.

@@ -2,6 +2,13 @@
 
 Owns `UNITED_STATES`. Every state has its own serial formats and vanity plates are free text, so
 this only says "looks like a plate"; it ranks after every specific layout of every country.
+
+All-letter readings are deliberately not plates here, not even long ones: the wrong text the reader
+finds on US street scenes is exactly that (state names such as TEXAS, makes and models such as
+TOYOTA or SILVERADO, dealer frames, TAXI, PRIVATE), and a layout admitting it would rank it with
+real plates. Nothing is lost for a real all-letter vanity plate: `interpret` keeps a reading that
+fits no layout exactly as read (valid=False), so its stored text is still character-exact. All-digit
+readings are refused for the same reason (phone and house numbers).
 """
 
 from __future__ import annotations
