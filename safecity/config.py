@@ -68,6 +68,8 @@ class TrackingSettings(_Section):
     min_track_frames: int = Field(3, ge=1, description="Tracks seen on fewer frames are discarded as noise.")
 
 
+DETECTOR_SIDE_STEP = 128
+"""The plate detector's input sides are multiples of this (safecity.analytics.plates.detector.SHAPE_STEP)."""
 SecondLook = Literal["tight", "contrast"]
 DEFAULT_SECOND_LOOKS: tuple[SecondLook, ...] = ("tight", "contrast")
 
@@ -118,7 +120,7 @@ class PlateSettings(_Section):
         640,
         ge=0,
         description="Longest side the learned plate detector runs at (frames and regions are shrunk to it, "
-        "never enlarged; multiples of 32). 0 turns the detector off (text detection alone localises).",
+        "never enlarged; a multiple of 128). 0 turns the detector off (text detection alone localises).",
     )
     detector_min_score: float = Field(
         0.1, gt=0, lt=1, description="Detector confidence a plate box needs to be read."
@@ -259,6 +261,24 @@ class PlateSettings(_Section):
     cut_off_factor: float = Field(
         0.8, gt=0, le=1, description="Ranking weight for text cut off by the image border (part of a plate)."
     )
+
+    @field_validator("detector_side")
+    @classmethod
+    def _detector_side_in_steps(cls, value: int) -> int:
+        if value % DETECTOR_SIDE_STEP:
+            raise ValueError(f"detector_side {value} must be 0 (off) or a multiple of {DETECTOR_SIDE_STEP}")
+        return value
+
+    @field_validator("countries")
+    @classmethod
+    def _countries_are_codes(cls, value: list[str]) -> list[str]:
+        codes = [code.strip().upper() for code in value]
+        bad = [code for code in codes if not re.fullmatch(r"[A-Z]{2}", code)]
+        if bad:
+            raise ValueError(f"countries must be ISO 3166-1 alpha-2 codes like RS or HR, got {bad}")
+        if len(set(codes)) != len(codes):
+            raise ValueError(f"countries lists a country twice: {codes}")
+        return codes
 
 
 class StoreSettings(_Section):

@@ -31,6 +31,7 @@ import onnx
 import onnxruntime as ort
 from onnx import helper, numpy_helper
 
+from safecity.config import DETECTOR_SIDE_STEP
 from safecity.types import BBox, BGRImage
 
 DISTRIBUTION = "platedet"
@@ -42,8 +43,11 @@ STRIDES = (8, 16, 32)
 """Output strides of the three YOLOv8 detection levels; input sides are multiples of the largest."""
 PAD_VALUE = 114
 """Grey the network was trained with around a letterboxed image."""
-MAX_SESSIONS = 4
-"""Input shapes kept ready at once (a camera's frames share one shape; regions are quantised)."""
+SHAPE_STEP = DETECTOR_SIDE_STEP
+"""Input sides are multiples of this (of the largest stride too): building a session for a new
+shape costs ~120 ms, so sizes are bucketed (a 4:3 frame runs at 640x512, 16:9 at 640x384)."""
+MAX_SESSIONS = 8
+"""Input shapes kept ready at once (a camera's frames share one shape; regions are bucketed)."""
 
 # Graph constants the exported decoder holds for a 640x640 input (checked when the model loads).
 _DFL_SHAPE = "/model.22/dfl/Constant_output_0"
@@ -82,16 +86,16 @@ def model_path() -> Path:
 
 def input_shape(height: int, width: int, side: int) -> tuple[int, int]:
     """(height, width) the network runs at for an image: the longest side scaled to at most `side`
-    (never enlarged), both rounded up to a multiple of the largest stride."""
+    (never enlarged), both rounded up to a multiple of `SHAPE_STEP` (the image is letterboxed into
+    it), so that images of many sizes share a few sessions."""
     if height <= 0 or width <= 0:
         raise ValueError(f"image size must be positive, got {width}x{height}")
-    if side < STRIDES[-1]:
-        raise ValueError(f"detector input side must be at least {STRIDES[-1]}, got {side}")
+    if side < SHAPE_STEP or side % SHAPE_STEP:
+        raise ValueError(f"detector input side must be a positive multiple of {SHAPE_STEP}, got {side}")
     scale = min(1.0, side / max(height, width))
-    step = STRIDES[-1]
     return (
-        max(step, math.ceil(height * scale / step) * step),
-        max(step, math.ceil(width * scale / step) * step),
+        max(SHAPE_STEP, math.ceil(height * scale / SHAPE_STEP) * SHAPE_STEP),
+        max(SHAPE_STEP, math.ceil(width * scale / SHAPE_STEP) * SHAPE_STEP),
     )
 
 

@@ -47,7 +47,7 @@ _JOIN_MAX_GAP = 1.2
 """Two boxes on one line, at most this many text heights apart, may be one plate split at its emblem."""
 _COVER_HEIGHT = 0.5
 """A proposal is not re-detected when a found text line through its centre is at least this share as high."""
-_PLATE_GROW = (0.08, 0.15)
+_PLATE_GROW = (0.15, 0.25)
 """A detected plate's window for text detection: grown by these shares of its width and height."""
 _PLATE_SCALE_MAX = 4.0
 _PLATE_ASPECT = (2.0, 8.0)

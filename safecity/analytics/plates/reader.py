@@ -25,7 +25,7 @@ from typing import NamedTuple
 import numpy as np
 
 from safecity.analytics.plates.detector import PlateBox, PlateDetector
-from safecity.analytics.plates.formats import PlateInterpretation, interpret
+from safecity.analytics.plates.formats import FORMATS, PlateInterpretation, interpret
 from safecity.analytics.plates.glyphs import (
     InkCheck,
     check_ink,
@@ -92,12 +92,25 @@ def check_image(image: object, max_side: int) -> BGRImage:
     return image
 
 
+def known_countries(countries: Sequence[str]) -> tuple[str, ...]:
+    """The codes upper-cased, or ValueError naming those no plate format is known for."""
+    codes = tuple(code.upper() for code in countries)
+    unknown = [code for code in codes if code not in FORMATS]
+    if unknown:
+        raise ValueError(
+            f"no plate format is known for country code(s) {unknown} (plates.countries or a camera's "
+            f"plate_countries); known: {', '.join(FORMATS)}"
+        )
+    return codes
+
+
 class PlateReader:
     """Reads licence plates in BGR frames; one instance per worker (it holds two ONNX sessions)."""
 
     def __init__(self, settings: PlateSettings | None = None) -> None:
         self.settings = settings if settings is not None else PlateSettings()
         s = self.settings
+        self._default_countries = known_countries(s.countries)
         self.engine = OcrEngine(threads=s.ocr_threads)
         self.detector = (
             PlateDetector(
@@ -132,10 +145,10 @@ class PlateReader:
 
     def _countries(self, countries: Sequence[str] | None) -> tuple[str, ...]:
         if countries is None:
-            return tuple(self.settings.countries)
+            return self._default_countries
         if isinstance(countries, str):
             raise ValueError(f"countries must be a sequence of country codes, not the string {countries!r}")
-        return tuple(countries)
+        return known_countries(countries)
 
     def _read_areas(
         self, frame: BGRImage, areas: Sequence[BBox], countries: tuple[str, ...]
