@@ -155,6 +155,12 @@ class PlateSettings(_Section):
         description="Ranking weight of a read found by text search outside any detected plate "
         "(state names, makes, dealer frames and shop signs are text too).",
     )
+    extra_det_scales: list[float] = Field(
+        default_factory=lambda: [0.5],
+        description="Text detection on a detected plate, and on images or regions no longer than "
+        "global_det_max_side, runs again at these multiples of its scale (large characters are found "
+        "at a smaller scale); empty looks once.",
+    )
     close_up_text_share: float = Field(
         0.2,
         gt=0,

@@ -113,7 +113,10 @@ def detect_global(engine: OcrEngine, image: BGRImage, settings: PlateSettings) -
     """Text lines found by detection on the whole image shrunk to `global_det_max_side`."""
     if settings.global_det_max_side <= 0:
         return []
-    scale = min(1.0, settings.global_det_max_side / max(image.shape[:2]))
+    longest = max(image.shape[:2])
+    scale = min(1.0, settings.global_det_max_side / longest)
+    if longest <= settings.global_det_max_side:  # a small image or region: cheap to look twice
+        return _detect_scales(engine, image, scale, settings)
     return engine.detect(
         image,
         scale,
@@ -121,6 +124,27 @@ def detect_global(engine: OcrEngine, image: BGRImage, settings: PlateSettings) -
         box_threshold=settings.det_box_threshold,
         unclip_ratio=settings.det_unclip_ratio,
     )
+
+
+def _detect_scales(engine: OcrEngine, image: BGRImage, scale: float, settings: PlateSettings) -> list[TextBox]:
+    """Text lines detected at `scale` and at each of `extra_det_scales` times it.
+
+    Text detection finds characters of a limited height relative to its input: a registration
+    that fills half a close-up is missed at one scale and found at another, while the smaller
+    state name beside it is found at both.
+    """
+    boxes: list[TextBox] = []
+    for factor in (1.0, *settings.extra_det_scales):
+        boxes.extend(
+            engine.detect(
+                image,
+                scale * factor,
+                threshold=settings.det_threshold,
+                box_threshold=settings.det_box_threshold,
+                unclip_ratio=settings.det_unclip_ratio,
+            )
+        )
+    return boxes if not settings.extra_det_scales else nms(boxes, _DUPLICATE_OVERLAP)
 
 
 def plate_shaped(box: TextBox, settings: PlateSettings) -> bool:
@@ -202,13 +226,7 @@ def lines_in_plate(engine: OcrEngine, image: BGRImage, plate: BBox, settings: Pl
     if x1 - x0 < 4 or y1 - y0 < 4:
         return []
     scale = min(_PLATE_SCALE_MAX, settings.plate_text_height_px / max(plate.h, 1))
-    boxes = engine.detect(
-        image[y0:y1, x0:x1],
-        scale,
-        threshold=settings.det_threshold,
-        box_threshold=settings.det_box_threshold,
-        unclip_ratio=settings.det_unclip_ratio,
-    )
+    boxes = _detect_scales(engine, image[y0:y1, x0:x1], scale, settings)
     on_plate = [
         b.shifted(x0, y0)
         for b in boxes
