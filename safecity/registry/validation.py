@@ -64,22 +64,24 @@ def validate_site(site: Site, *, feature: str | None = None) -> None:
         raise RegistryError(error.reason, feature=label, field=error.field) from None
 
 
+def _multi_value(value: object, field: str, what: str) -> list[object]:
+    """The items of an OpenStreetMap multi-value text (``"a;b"``) or of a list, for `field`."""
+    if isinstance(value, str):
+        return list(value.split(";"))
+    if isinstance(value, Iterable):
+        return list(value)
+    raise RegistryError(
+        f"must be a ';'-separated text or a list of {what}, got {type(value).__name__}", field=field
+    )
+
+
 def parse_capabilities(value: str | Iterable[str]) -> frozenset[Capability]:
     """Capabilities from ``"faces;plates"`` (OpenStreetMap multi-value style) or ``["faces", "plates"]``.
 
     Names are case-insensitive and surrounding blanks are ignored. Raises `RegistryError` (field
     ``"capabilities"``) naming an unknown capability, or when the result would be empty.
     """
-    names: list[object]
-    if isinstance(value, str):
-        names = list(value.split(";"))
-    elif isinstance(value, Iterable):
-        names = list(value)
-    else:
-        raise RegistryError(
-            f"must be a ';'-separated text or a list of names, got {type(value).__name__}",
-            field="capabilities",
-        )
+    names = _multi_value(value, "capabilities", "names")
     found: set[Capability] = set()
     for name in names:
         if isinstance(name, Capability):
@@ -110,18 +112,8 @@ def parse_plate_countries(value: str | Iterable[str]) -> tuple[str, ...]:
     empty (the deployment's default applies). Raises `RegistryError` (field ``"plate_countries"``)
     naming a code that has no plate format, or one given twice.
     """
-    items: list[object]
-    if isinstance(value, str):
-        items = list(value.split(";"))
-    elif isinstance(value, Iterable):
-        items = list(value)
-    else:
-        raise RegistryError(
-            f"must be a ';'-separated text or a list of country codes, got {type(value).__name__}",
-            field="plate_countries",
-        )
     codes: list[str] = []
-    for item in items:
+    for item in _multi_value(value, "plate_countries", "country codes"):
         if not isinstance(item, str):
             raise RegistryError(f"country codes must be text, got {shown(item)}", field="plate_countries")
         if item.strip():

@@ -126,7 +126,9 @@ def detect_global(engine: OcrEngine, image: BGRImage, settings: PlateSettings) -
     )
 
 
-def _detect_scales(engine: OcrEngine, image: BGRImage, scale: float, settings: PlateSettings) -> list[TextBox]:
+def _detect_scales(
+    engine: OcrEngine, image: BGRImage, scale: float, settings: PlateSettings
+) -> list[TextBox]:
     """Text lines detected at `scale` and at each of `extra_det_scales` times it.
 
     Text detection finds characters of a limited height relative to its input: a registration
