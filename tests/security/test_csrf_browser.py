@@ -16,7 +16,6 @@ import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
@@ -24,7 +23,7 @@ import cv2
 import pytest
 from argon2 import PasswordHasher
 from factories import camera, site
-from services import need_service
+from services import chromium
 
 from safecity.api.app import create_app
 from safecity.api.server import ApiServer
@@ -37,7 +36,6 @@ from safecity.store.cameras import CameraStore
 from safecity.store.database import Database
 from safecity.types import Capability
 
-CHROMIUM = Path("/usr/bin/chromium")
 PASSWORD = "a long enough password"
 VICTIM = "investigator-1"
 
@@ -125,18 +123,8 @@ def servers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Servers]:
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
-    if not CHROMIUM.exists():
-        need_service(f"{CHROMIUM} is missing (apt-get install chromium)")
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError:
-        need_service("playwright is not installed (pip install playwright, or the dev extra)")
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=str(CHROMIUM), args=["--no-sandbox"])
-        try:
-            yield b
-        finally:
-            b.close()
+    with chromium() as b:
+        yield b
 
 
 @pytest.fixture

@@ -22,7 +22,7 @@ from typing import Any
 import cv2
 import pytest
 from factories import camera, site, stored_face_alert, stored_plate_alert
-from services import need_service
+from services import chromium
 from web_names import PASSWORD
 
 from safecity.api.app import create_app
@@ -37,7 +37,6 @@ from safecity.store.media import MediaStore
 from safecity.store.models import FaceSightingRow, FaceVectorRow, utcnow
 from safecity.types import BBox, Capability, new_id
 
-CHROMIUM = Path("/usr/bin/chromium")
 FACE = BBox(160, 137, 216, 216)  # Grace Hopper's face in her portrait
 USERS = {
     "operator-1": Role.OPERATOR,
@@ -155,18 +154,8 @@ def web_world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[WebWorld]:
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
-    if not CHROMIUM.exists():
-        need_service(f"{CHROMIUM} is missing (apt-get install chromium)")
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError:
-        need_service("playwright is not installed (pip install playwright, or the dev extra)")
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=str(CHROMIUM), args=["--no-sandbox"])
-        try:
-            yield b
-        finally:
-            b.close()
+    with chromium() as b:
+        yield b
 
 
 @pytest.fixture
