@@ -18,7 +18,7 @@ proposals + detection at 384 together: eu 63/65 and hr 10/10 in ~75 ms.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 
 import cv2
 import numpy as np
@@ -115,28 +115,21 @@ def detect_global(engine: OcrEngine, image: BGRImage, settings: PlateSettings) -
         return []
     longest = max(image.shape[:2])
     scale = min(1.0, settings.global_det_max_side / longest)
-    if longest <= settings.global_det_max_side:  # a small image or region: cheap to look twice
-        return _detect_scales(engine, image, scale, settings)
-    return engine.detect(
-        image,
-        scale,
-        threshold=settings.det_threshold,
-        box_threshold=settings.det_box_threshold,
-        unclip_ratio=settings.det_unclip_ratio,
-    )
+    small = longest <= settings.global_det_max_side  # a small image or region: cheap to look twice
+    return _detect_scales(engine, image, scale, settings, settings.extra_det_scales if small else ())
 
 
 def _detect_scales(
-    engine: OcrEngine, image: BGRImage, scale: float, settings: PlateSettings
+    engine: OcrEngine, image: BGRImage, scale: float, settings: PlateSettings, extra: Sequence[float]
 ) -> list[TextBox]:
-    """Text lines detected at `scale` and at each of `extra_det_scales` times it.
+    """Text lines detected at `scale` and at each of the `extra` multiples of it.
 
     Text detection finds characters of a limited height relative to its input: a registration
     that fills half a close-up is missed at one scale and found at another, while the smaller
     state name beside it is found at both.
     """
     boxes: list[TextBox] = []
-    for factor in (1.0, *settings.extra_det_scales):
+    for factor in (1.0, *extra):
         boxes.extend(
             engine.detect(
                 image,
@@ -146,7 +139,7 @@ def _detect_scales(
                 unclip_ratio=settings.det_unclip_ratio,
             )
         )
-    return boxes if not settings.extra_det_scales else nms(boxes, _DUPLICATE_OVERLAP)
+    return nms(boxes, _DUPLICATE_OVERLAP) if extra else boxes
 
 
 def plate_shaped(box: TextBox, settings: PlateSettings) -> bool:
@@ -228,7 +221,7 @@ def lines_in_plate(engine: OcrEngine, image: BGRImage, plate: BBox, settings: Pl
     if x1 - x0 < 4 or y1 - y0 < 4:
         return []
     scale = min(_PLATE_SCALE_MAX, settings.plate_text_height_px / max(plate.h, 1))
-    boxes = _detect_scales(engine, image[y0:y1, x0:x1], scale, settings)
+    boxes = _detect_scales(engine, image[y0:y1, x0:x1], scale, settings, settings.extra_det_scales)
     on_plate = [
         b.shifted(x0, y0)
         for b in boxes

@@ -25,7 +25,7 @@ from typing import NamedTuple
 import numpy as np
 
 from safecity.analytics.plates.detector import PlateBox, PlateDetector
-from safecity.analytics.plates.formats import FORMATS, PlateInterpretation, interpret
+from safecity.analytics.plates.formats import PlateInterpretation, check_countries, interpret
 from safecity.analytics.plates.glyphs import (
     InkCheck,
     check_ink,
@@ -92,25 +92,13 @@ def check_image(image: object, max_side: int) -> BGRImage:
     return image
 
 
-def known_countries(countries: Sequence[str]) -> tuple[str, ...]:
-    """The codes upper-cased, or ValueError naming those no plate format is known for."""
-    codes = tuple(code.upper() for code in countries)
-    unknown = [code for code in codes if code not in FORMATS]
-    if unknown:
-        raise ValueError(
-            f"no plate format is known for country code(s) {unknown} (plates.countries or a camera's "
-            f"plate_countries); known: {', '.join(FORMATS)}"
-        )
-    return codes
-
-
 class PlateReader:
     """Reads licence plates in BGR frames; one instance per worker (it holds two ONNX sessions)."""
 
     def __init__(self, settings: PlateSettings | None = None) -> None:
         self.settings = settings if settings is not None else PlateSettings()
         s = self.settings
-        self._default_countries = known_countries(s.countries)
+        self._default_countries = check_countries(s.countries)
         self.engine = OcrEngine(threads=s.ocr_threads)
         self.detector = (
             PlateDetector(
@@ -144,11 +132,7 @@ class PlateReader:
     # -- internals ---------------------------------------------------------------------------------
 
     def _countries(self, countries: Sequence[str] | None) -> tuple[str, ...]:
-        if countries is None:
-            return self._default_countries
-        if isinstance(countries, str):
-            raise ValueError(f"countries must be a sequence of country codes, not the string {countries!r}")
-        return known_countries(countries)
+        return self._default_countries if countries is None else check_countries(countries)
 
     def _read_areas(
         self, frame: BGRImage, areas: Sequence[BBox], countries: tuple[str, ...]
@@ -168,11 +152,9 @@ class PlateReader:
                     if best is not None:
                         on_plates.append(best)
             found.extend(on_plates)
-            if on_plates and self.settings.text_search == "when_no_plate":
-                continue
-            if self.settings.text_search == "never":
-                continue
-            found.extend(self._read_text(frame, crop, x0, y0, countries))
+            search = self.settings.text_search
+            if search == "always" or (search == "when_no_plate" and not on_plates):
+                found.extend(self._read_text(frame, crop, x0, y0, countries))
         return _best_per_plate(found)
 
     def _read_text(
@@ -188,11 +170,8 @@ class PlateReader:
         s = self.settings
         lines = [line.shifted(x0, y0) for line in plate_text_lines(self.engine, crop, s)]
         if lines and max(line.height for line in lines) >= s.close_up_text_share * crop.shape[0]:
-            for line in sorted(lines, key=lambda b: -b.height)[: s.max_plate_lines]:
-                candidate = self._read_line(frame, line, countries)
-                if candidate is not None:
-                    return [candidate]
-            return []
+            best = self._tallest_plate_line(frame, sorted(lines, key=lambda b: -b.height), countries)
+            return [best] if best is not None else []
         found = []
         for line in lines:
             candidate = self._read_line(frame, line, countries)
@@ -211,11 +190,19 @@ class PlateReader:
         """
         s = self.settings
         box = BBox(plate.bbox.x + dx, plate.bbox.y + dy, plate.bbox.w, plate.bbox.h)
-        lines = lines_in_plate(self.engine, frame, box, s)
-        for line in lines[: s.max_plate_lines]:
+        best = self._tallest_plate_line(frame, lines_in_plate(self.engine, frame, box, s), countries)
+        if best is None:
+            return None
+        return replace(best, rank=best.rank * (s.detector_rank_base + plate.score))
+
+    def _tallest_plate_line(
+        self, frame: BGRImage, tallest_first: list[TextBox], countries: tuple[str, ...]
+    ) -> PlateCandidate | None:
+        """The first of the `max_plate_lines` tallest lines of one plate that reads as a plate."""
+        for line in tallest_first[: self.settings.max_plate_lines]:
             candidate = self._read_line(frame, line, countries)
             if candidate is not None:
-                return replace(candidate, rank=candidate.rank * (s.detector_rank_base + plate.score))
+                return candidate
         return None
 
     def _read_line(self, frame: BGRImage, line: TextBox, countries: tuple[str, ...]) -> PlateCandidate | None:

@@ -151,3 +151,17 @@ def test_reader_builds_and_reads_with_no_network(monkeypatch: pytest.MonkeyPatch
 def test_ocr_threads_setting_reaches_the_sessions() -> None:
     reader = PlateReader(PlateSettings(ocr_threads=2))
     assert reader.engine.session_threads == (2, 1)
+
+
+def test_a_country_without_a_plate_format_is_refused_when_the_reader_is_built() -> None:
+    with pytest.raises(ValueError, match="unknown country code"):
+        PlateReader(PlateSettings(countries=["XX"]))
+
+
+@pytest.mark.parametrize(
+    ("countries", "message"), [(["RS", "XX"], "unknown country code"), ("RS", "not the string")]
+)
+def test_a_bad_country_list_per_call_is_refused(reader: PlateReader, countries: object, message: str) -> None:
+    image = np.zeros((64, 64, 3), np.uint8)
+    with pytest.raises(ValueError, match=message):
+        reader.read(image, countries=countries)  # type: ignore[arg-type]

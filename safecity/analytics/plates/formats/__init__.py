@@ -26,6 +26,7 @@ from safecity.analytics.plates.formats.interpret import (
     BAND_TEXT,
     PlateInterpretation,
     candidates,
+    check_countries,
     clean_reading,
     interpret,
 )
@@ -48,6 +49,7 @@ __all__ = [
     "PlateInterpretation",
     "PlateMatch",
     "candidates",
+    "check_countries",
     "clean_reading",
     "fold",
     "interpret",

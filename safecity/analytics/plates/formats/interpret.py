@@ -117,6 +117,12 @@ def clean_reading(raw: str) -> tuple[str, frozenset[int]]:
 def _check_countries(countries: Sequence[str] | None) -> tuple[str, ...]:
     """The expected countries in the caller's order (their priority), duplicates dropped; every
     known format, in `FORMATS` order, when none are given."""
+    return check_countries(countries) or tuple(FORMATS)
+
+
+def check_countries(countries: Sequence[str] | None) -> tuple[str, ...]:
+    """Country codes upper-cased in the caller's order, duplicates dropped (empty stays empty);
+    ValueError for a plain string, a code that is not text, or a country with no known format."""
     if isinstance(countries, str):
         raise ValueError(f"countries must be a sequence of country codes, not the string {countries!r}")
     codes: list[str] = []
@@ -129,7 +135,7 @@ def _check_countries(countries: Sequence[str] | None) -> tuple[str, ...]:
     unknown = [code for code in codes if code not in FORMATS]
     if unknown:
         raise ValueError(f"unknown country code(s) {unknown}; known: {', '.join(FORMATS)}")
-    return tuple(codes) if codes else tuple(FORMATS)
+    return tuple(codes)
 
 
 def _check_numbers(max_corrections: int, min_correction_factor: float, unknown_factor: float) -> None:
