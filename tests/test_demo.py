@@ -68,13 +68,16 @@ def test_the_demo_serves_the_api_with_a_login_for_each_role(tmp_path: Path) -> N
     server.start()
     try:
         deadline = time.monotonic() + 30
-        while (found := re.search(r"web UI: (http://\S+)/", console.export_text(clear=False))) is None:
+        # The URL is printed before the logins: wait for the login line too, not only the URL.
+        login_line = r"login 'investigator' \(investigator\) password (\S+)"
+        while not re.search(login_line, console.export_text(clear=False)):
             assert time.monotonic() < deadline and server.is_alive(), console.export_text()
             time.sleep(0.05)  # the console is the only signal a thread running the demo server gives
+        text = console.export_text(clear=False)
+        found = re.search(r"web UI: (http://\S+)/", text)
+        assert found is not None
         url = found.group(1)
-        login = re.search(
-            r"login 'investigator' \(investigator\) password (\S+)", console.export_text(clear=False)
-        )
+        login = re.search(login_line, text)
         assert login is not None
         request = urllib.request.Request(
             f"{url}/api/v1/auth/login",
