@@ -217,12 +217,15 @@ class PlateSettings(_Section):
         description="Characters at either end that may be dropped when no character-height ink backs them "
         "(coats of arms, country bands, stickers read as characters).",
     )
-    trim_max_probability: float = Field(
-        1.0,
+    drop_max_probability: float = Field(
+        0.99,
         gt=0,
         le=1,
-        description="An end character read with at least this recognition probability is never trimmed "
-        "for lack of ink (1 trims on ink evidence alone).",
+        description="A character read with at least this recognition probability is never dropped for "
+        "lack of ink, at the ends or between the groups (1 drops on ink evidence alone). Bands and "
+        "emblems read as characters are read with some doubt; a plate's own characters, whatever their "
+        "ink looks like in the crop (thin fonts, a frame touching them), with near certainty. Measured: "
+        "0.8-0.99 are equal on eu, hr and us_crops; 0.99 also trims a neighbouring plate's edges on us.",
     )
     colour_ink_excess: float = Field(
         30.0,

@@ -195,15 +195,18 @@ def _strokes(ink: np.ndarray, height: int) -> tuple[int, np.ndarray, np.ndarray,
     return n, labels, stats, strokes
 
 
-def drop_emblem(glyphs: Sequence[Glyph], check: InkCheck | None) -> tuple[tuple[Glyph, ...], bool]:
+def drop_emblem(
+    glyphs: Sequence[Glyph], check: InkCheck | None, max_probability: float = 1.0
+) -> tuple[tuple[Glyph, ...], bool]:
     """The glyphs without a lone unbacked one between backed neighbours (a coat of arms or sticker
     between the groups read as a character), and whether it sat on a colourful blob (stronger
-    evidence); unchanged (and False) unless exactly one such glyph exists."""
+    evidence); unchanged (and False) unless exactly one such glyph exists and the recogniser is
+    less sure of it than `max_probability`."""
     if check is None or not check.reliable:
         return tuple(glyphs), False
     s = check.supported
     lone = [i for i in range(1, len(glyphs) - 1) if not s[i] and s[i - 1] and s[i + 1]]
-    if len(lone) != 1:
+    if len(lone) != 1 or glyphs[lone[0]].probability >= max_probability:
         return tuple(glyphs), False
     coloured = len(check.coloured) == len(glyphs) and check.coloured[lone[0]]
     return tuple(g for i, g in enumerate(glyphs) if i != lone[0]), coloured

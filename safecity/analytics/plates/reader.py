@@ -284,10 +284,9 @@ class PlateReader:
         trimmed, then as read, then a dropped character without colour evidence).
         """
         factor = self.settings.unknown_format_factor
-        ends = trim_unbacked(
-            rec.glyphs, check, self.settings.max_trim_chars, self.settings.trim_max_probability
-        )
-        middle, coloured = drop_emblem(ends, check)
+        sure = self.settings.drop_max_probability
+        ends = trim_unbacked(rec.glyphs, check, self.settings.max_trim_chars, sure)
+        middle, coloured = drop_emblem(ends, check, sure)
         options: list[tuple[float, str, tuple[Glyph, ...], PlateInterpretation]] = []
         for preference, glyphs in ((0.0, rec.glyphs), (1.0, ends), (2.0 if coloured else -1.0, middle)):
             if not glyphs or any(glyphs == o[2] for o in options):
