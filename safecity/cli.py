@@ -656,10 +656,11 @@ class _FaceMatching:
     def __init__(self, db: Database, s: Settings, media: MediaStore) -> None:
         from safecity.store.face_watchlists import FaceWatchlistStore
         from safecity.watch.face_enrolment import FaceAlerter
-        from safecity.watch.faces import FaceMatcher
+        from safecity.watch.faces import FaceMatcher, load_rule
 
         store = FaceWatchlistStore(db, media)
-        self.matcher = FaceMatcher(store.templates_in_force(), s.faces.match_threshold)
+        rule = load_rule(s.faces, s.effective_face_calibration_path)
+        self.matcher = FaceMatcher(store.templates_in_force(), rule)
         self.alerter = FaceAlerter(store)
         self.events: list[FaceMatchEvent] = []
 
@@ -1134,8 +1135,20 @@ def eval_faces(
     backend: Annotated[
         str | None, typer.Option(help="Override faces.embed_backend for this run: onnx or dlib.")
     ] = None,
+    enrol: Annotated[
+        int | None,
+        typer.Option(help="Photos each person is enrolled from (default faces.calibration_enrol)."),
+    ] = None,
+    gallery_size: Annotated[
+        int | None,
+        typer.Option(help="Enrol only the first N people; the others' photos become strangers."),
+    ] = None,
+    plot: Annotated[
+        Path | None, typer.Option("--plot", help="Also draw the DET curves into this PNG file.")
+    ] = None,
 ) -> None:
-    """Score the face recogniser: verification, open-set identification, detection, speed (one thread)."""
+    """Score the face recogniser: verification, open-set identification (DET table and the watchlist
+    rule at its default), detection, speed (one thread)."""
     from dataclasses import replace as dc_replace
     from statistics import median
 
@@ -1155,6 +1168,12 @@ def eval_faces(
         face_settings = type(s.faces).model_validate({**s.faces.model_dump(), **update})
     except ValueError as exc:
         fail(f"invalid option: {exc}")
+    if enrol is not None and enrol < 1:
+        fail(f"--enrol must be at least 1, got {enrol}")
+    if gallery_size is not None and gallery_size < 1:
+        fail(f"--gallery-size must be at least 1, got {gallery_size}")
+    if plot is not None and plot.suffix.lower() != ".png":
+        fail(f"--plot must name a .png file, got {plot}")
     try:
         face_set = load_face_set(directory)
         detection_set = load_detection_set(detection) if detection is not None else None
@@ -1172,6 +1191,11 @@ def eval_faces(
             detection_set,
             recogniser.detect if detection_set is not None else None,
             progress=lambda done, total: bar.update(task, completed=done, total=total),
+            target_fpir=face_settings.target_fpir,
+            enrol=enrol if enrol is not None else face_settings.calibration_enrol,
+            gallery_size=gallery_size,
+            cohort_k=face_settings.cohort_k,
+            cohort_weight=face_settings.cohort_weight,
         )
     if recogniser.embed_ms:
         # The embedding alone, per face: detection has its own figure (ms_detect).
@@ -1182,6 +1206,14 @@ def eval_faces(
         f"{face_settings.embed_backend}, flip average {face_settings.flip_average}; "
         f"{recogniser.retried} images found only by the CNN fallback"
     )
+    if plot is not None and report.openset is not None:
+        from safecity.eval.face_det_plot import write_det_plot
+
+        try:
+            write_det_plot(report.openset, plot)
+        except ValueError as exc:
+            fail(str(exc))
+        out.print(f"DET plot written to {plot}")
     if as_json:
         print(json.dumps(report.to_json_dict()))
 

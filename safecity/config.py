@@ -389,6 +389,24 @@ class FaceSettings(_Section):
     region_padding: float = Field(
         0.25, ge=0, description="Moving regions are grown by this share of their size before face detection."
     )
+    small_face_upsample: bool = Field(
+        True,
+        description="With `upsample` 0, narrow moving regions are enlarged before face detection, so "
+        "faces of ~36-60 px are found there (HOG at 1x finds them from ~60-70 px) at a few ms per region.",
+    )
+    small_region_max_width: int = Field(
+        240,
+        ge=0,
+        description="Moving regions at most this wide (px, before padding) count as narrow: a person's blob "
+        "is ~3 face widths wide (2.6-4.1 measured on broadcast and corridor footage).",
+    )
+    small_region_scale: float = Field(
+        2.0,
+        gt=1,
+        le=4,
+        description="Enlargement of a narrow region; cost grows with its square (1.5: ~half the cost of 2, "
+        "finds faces from ~50 px instead of ~36 px).",
+    )
     min_eye_distance_px: float = Field(
         14.0,
         gt=0,
@@ -432,7 +450,32 @@ class FaceSettings(_Section):
     match_threshold: float = Field(
         0.40,
         gt=0,
-        description="Euclidean distance at or below which a face matches a watchlist template (calibrated).",
+        description="One-to-one: Euclidean distance at or below which a retrospective face search hit is "
+        "marked as the same person. Watchlist alerts are decided by `target_fpir` instead.",
+    )
+    target_fpir: float = Field(
+        0.01,
+        gt=0,
+        lt=1,
+        description="Watchlist alerts: the share of passers-by who are on no list that may raise an alert "
+        "(false-positive identification rate). The decision threshold follows from it, the calibration "
+        "and the number of people in the watchlists in force.",
+    )
+    calibration_path: Path | None = Field(
+        None,
+        description="Calibration written by `safecity faces calibrate` (cohort and score table); default "
+        "<data_dir>/face_calibration.npz. Without one, the shipped distance table decides.",
+    )
+    cohort_k: int = Field(
+        3, ge=1, description="Nearest cohort faces whose mean distance normalises a probe's score."
+    )
+    cohort_weight: float = Field(
+        1.0,
+        ge=0,
+        description="How much a probe's margin to the cohort counts against its distance to the candidate.",
+    )
+    calibration_enrol: int = Field(
+        3, ge=1, description="Photos per person that a calibration enrols (as enrolment takes several)."
     )
     enrol_consistency: float = Field(
         0.6, gt=0, description="Photos of one person further than this from the others' mean are refused."
@@ -1008,6 +1051,11 @@ class Settings(BaseSettings):
     def effective_model_cache_dir(self) -> Path:
         cache = self.faces.model_cache_dir
         return cache if cache is not None else self.data_dir / "models"
+
+    @property
+    def effective_face_calibration_path(self) -> Path:
+        path = self.faces.calibration_path
+        return path if path is not None else self.data_dir / "face_calibration.npz"
 
     @property
     def effective_anchor_path(self) -> Path:

@@ -46,7 +46,7 @@ from safecity.store.runs import save_run
 from safecity.store.writer import ObservationWriter
 from safecity.types import Alert, AlertKind, AuthorisationPurpose, Camera, Capability, Observation, RunStats
 from safecity.watch.face_enrolment import FaceAlerter, enrol_photos
-from safecity.watch.faces import FaceMatcher
+from safecity.watch.faces import FaceMatcher, load_rule
 from safecity.watch.hotlists import HotlistAlerter
 
 if TYPE_CHECKING:
@@ -187,7 +187,8 @@ def _analyse(
 ) -> tuple[list[RunStats], list[Alert]]:
     media_dir = settings.effective_media_dir
     face_store = FaceWatchlistStore(db, MediaStore(media_dir, settings.store.snapshot_jpeg_quality))
-    matcher = FaceMatcher(face_store.templates_in_force(), settings.faces.match_threshold)
+    rule = load_rule(settings.faces, settings.effective_face_calibration_path)
+    matcher = FaceMatcher(face_store.templates_in_force(), rule)
     face_alerter = FaceAlerter(face_store)
     jobs = [_ClipJob(city.clips[c.id], c, settings, media_dir, city.start_time, matcher) for c in cameras]
     workers = max(1, min(len(jobs), os.cpu_count() or 1))

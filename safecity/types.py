@@ -445,6 +445,8 @@ class FaceTemplate:
     photo_ref: str
     """Media reference of the person's best enrolled photo, shown beside the probe in an alert."""
     authorisation: Authorisation
+    photos: tuple[tuple[float, ...], ...] = ()
+    """Each enrolled photo's embedding: the cohort the other people's faces are judged against."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -45,6 +45,8 @@ import cv2
 import numpy as np
 from numpy.typing import NDArray
 
+from safecity.eval.face_openset import OpenSetReport, evaluate_openset, openset_json, render_openset
+
 PAIRS_FILE = "pairs.csv"
 PAIRS_COLUMNS = ("img1", "img2", "same")
 IDENTITIES_FILE = "identities.csv"
@@ -198,6 +200,8 @@ class FaceEvalReport:
     n_faces_matched: int | None = None
     ms_detect: float | None = None
     """Median wall time of one `detect` call on a 640x480 frame; None without a detection callable."""
+    openset: OpenSetReport | None = None
+    """Watchlist techniques (DET rows) and the decision rule at its default; None without probes."""
 
     def to_json_dict(self) -> dict[str, Any]:
         """Rates rounded to 4 decimals, thresholds to 4, times to 0.1 ms; None stays None."""
@@ -231,6 +235,7 @@ class FaceEvalReport:
             "ms_embed": _round(self.ms_embed, 1),
             "ms_detect": _round(self.ms_detect, 1),
             "no_face_images": list(self.no_face_images),
+            "openset": None if self.openset is None else openset_json(self.openset),
         }
 
 
@@ -687,6 +692,11 @@ def evaluate_faces(
     detect: Detect | None = None,
     *,
     progress: Progress | None = None,
+    target_fpir: float = 0.01,
+    enrol: int = 3,
+    gallery_size: int | None = None,
+    cohort_k: int = 3,
+    cohort_weight: float = 1.0,
 ) -> FaceEvalReport:
     """Embed every image of `face_set` once and score verification, identification and, optionally, detection.
 
@@ -720,6 +730,20 @@ def evaluate_faces(
     if detection_set is not None and detect is not None:
         score, ms_detect = _evaluate_detection(detection_set, detect)
 
+    people: dict[str, list[NDArray[np.float64] | None]] = {}
+    for img in face_set.images:  # sorted by path: each person's photos in order
+        people.setdefault(img.person, []).append(vectors[img.path])
+    openset = None
+    if mated and nonmated and any(v is not None for v in vectors.values()):
+        openset = evaluate_openset(
+            people,
+            target_fpir=target_fpir,
+            enrol=enrol,
+            gallery_size=gallery_size,
+            cohort_k=cohort_k,
+            cohort_weight=cohort_weight,
+        )
+
     no_face = tuple(path for path, vec in vectors.items() if vec is None)
     return FaceEvalReport(
         directory=face_set.directory,
@@ -749,6 +773,7 @@ def evaluate_faces(
         n_faces_detected=None if score is None else score.n_pred,
         n_faces_matched=None if score is None else score.n_matched,
         ms_detect=ms_detect,
+        openset=openset,
     )
 
 
@@ -773,9 +798,9 @@ def render_table(report: FaceEvalReport) -> str:
         ("ROC AUC", _fmt(r.auc)),
         ("TAR at FAR 0.001", _fmt(r.tar_at_far_1e3)),
         ("gallery / mated / non-mated", f"{r.n_gallery} / {r.n_mated} / {r.n_nonmated}"),
-        ("rank-1 identification", _fmt(r.rank1)),
-        ("TPIR at default threshold", _fmt(r.tpir)),
-        ("FPIR at default threshold", _fmt(r.fpir)),
+        ("rank-1 identification (1 photo)", _fmt(r.rank1)),
+        (f"TPIR, 1 photo, distance <= {r.default_threshold:.2f}", _fmt(r.tpir)),
+        (f"FPIR, 1 photo, distance <= {r.default_threshold:.2f}", _fmt(r.fpir)),
         ("ms per face, embed (median)", f"{r.ms_embed:.1f}"),
     ]
     if r.detect_recall is not None:
@@ -794,4 +819,6 @@ def render_table(report: FaceEvalReport) -> str:
     width = max(len(name) for name, _ in rows)
     lines = [f"Face recognition: {r.directory}"]
     lines += [f"  {name:<{width}}  {value}" for name, value in rows]
+    if r.openset is not None:
+        lines += ["", render_openset(r.openset)]
     return "\n".join(lines)

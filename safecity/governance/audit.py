@@ -76,6 +76,8 @@ class AuditAction(enum.StrEnum):
     ACCESS_DENIED = "access_denied"
     VIEW_AUDIT = "view_audit"
     """The log itself read: it says who searched for whom, so reading it is recorded too."""
+    CONFIG_CHANGE = "config_change"
+    """A setting that decides who is flagged changed (a face calibration written)."""
 
 
 @dataclass(frozen=True, slots=True)

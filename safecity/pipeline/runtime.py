@@ -53,6 +53,7 @@ if TYPE_CHECKING:
     from safecity.pipeline.faces import FaceMatchEvent
     from safecity.store.database import Database
     from safecity.store.media import StagedSnapshots
+    from safecity.watch.face_decision import OpenSetRule
     from safecity.watch.faces import FaceMatcher
 
 log = logging.getLogger(__name__)
@@ -472,6 +473,8 @@ class Runtime:
         self.errors: dict[str, str] = {}
         self._next_reload = 0.0
         self._templates_seen: tuple[Any, ...] | None = None
+        self._rule: OpenSetRule | None = None
+        self._rule_stamp: int | None = None
         self._next_sweep = 0.0
         self._sweeper: threading.Thread | None = None
         self._next_anchor = time.monotonic() + settings.governance.anchor_check_s
@@ -551,9 +554,10 @@ class Runtime:
                     self._health.pop(camera_id, None)
                 self._offline.forget(camera_id)
         templates = tuple(self._faces.templates_in_force())
-        if templates != self._templates_seen:
+        rule = self._rule
+        if templates != self._templates_seen or self._face_rule() is not rule:
             self._templates_seen = templates
-            matcher = FaceMatcher(templates, self.settings.faces.match_threshold) if templates else None
+            matcher = FaceMatcher(templates, self._face_rule()) if templates else None
             self._pool.set_matcher(matcher)
         for camera_id, camera in wanted.items():
             if camera_id not in self._assigned:
@@ -585,6 +589,17 @@ class Runtime:
                 ensure_partitions(conn, self.settings.store.partition_months_ahead)
         except Exception:
             log.exception("could not create the coming months' observation partitions")
+
+    def _face_rule(self) -> OpenSetRule:
+        """The watchlist decision rule, read again when `safecity faces calibrate` wrote a new one."""
+        from safecity.watch.faces import load_rule
+
+        path = self.settings.effective_face_calibration_path
+        stamp = path.stat().st_mtime_ns if path.exists() else None
+        if self._rule is None or stamp != self._rule_stamp:
+            self._rule = load_rule(self.settings.faces, path)
+            self._rule_stamp = stamp
+        return self._rule
 
     def _load(self) -> list[int]:
         """Cameras per worker."""

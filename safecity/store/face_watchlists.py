@@ -103,6 +103,12 @@ class FaceEvidence:
     camera_id: str
     seen_at: str
     """ISO time of the sighting."""
+    score: float | None = None
+    """What the threshold judged: the distance, or with the cohort score the distance less the
+    probe's margin to other people's faces (None on alerts stored before scores existed)."""
+    method: str = "distance"
+    target_fpir: float | None = None
+    """The false-positive identification rate the threshold was chosen for."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -132,8 +138,14 @@ def face_match_alert(
     threshold: float,
     probe_ref: str | None = None,
     alert_id: str | None = None,
+    *,
+    score: float | None = None,
+    method: str = "distance",
+    target_fpir: float | None = None,
 ) -> StoredFaceAlert:
-    """The alert and evidence for `sighting` matching `template` at `distance` (<= `threshold`)."""
+    """The alert and evidence for `sighting` matching `template` at `distance`, its `score`
+    (the distance itself unless given) at or below `threshold`."""
+    judged = float(distance) if score is None else float(score)
     evidence = FaceEvidence(
         sighting_id=sighting.id,
         entry_id=template.entry_id,
@@ -147,16 +159,21 @@ def face_match_alert(
         authorisation_reference=template.authorisation.reference,
         camera_id=sighting.camera_id,
         seen_at=sighting.timestamp.isoformat(),
+        score=judged,
+        method=method,
+        target_fpir=None if target_fpir is None else float(target_fpir),
+    )
+    verdict = (
+        f"at distance {distance:.3f} <= {threshold:.3f}"
+        if method == "distance"
+        else f"at distance {distance:.3f} ({method} score {judged:.3f} <= {threshold:.3f})"
     )
     alert = Alert(
         id=alert_id or new_id(),
         kind=AlertKind.FACE_WATCHLIST,
         camera_id=sighting.camera_id,
         timestamp=sighting.timestamp,
-        message=(
-            f"{template.label} ({template.watchlist_name} v{template.watchlist_version}) "
-            f"at distance {distance:.3f} <= {threshold:.3f}"
-        ),
+        message=(f"{template.label} ({template.watchlist_name} v{template.watchlist_version}) {verdict}"),
         observation_id=sighting.id,
         watchlist_id=template.watchlist_id,
         score=float(distance),
@@ -447,6 +464,10 @@ class FaceWatchlistStore:
                         watchlist_version=wl.version,
                         label=entry.label,
                         vector=tuple(float(v) for v in vector_from_bytes(entry.template)),
+                        photos=tuple(
+                            tuple(float(v) for v in vector_from_bytes(p.embedding))
+                            for p in photos.get(entry.id, [])
+                        ),
                         photo_ref=best.media_ref if best is not None else "",
                         authorisation=authorisation_from_row(auth),
                     )
@@ -577,6 +598,10 @@ class FaceWatchlistStore:
         )
 
 
+def _optional_float(value: object) -> float | None:
+    return float(value) if isinstance(value, int | float) else None
+
+
 def _stored_alert(row: AlertRow) -> StoredFaceAlert:
     data: dict[str, Any] = dict(row.evidence or {})
     evidence = FaceEvidence(
@@ -592,6 +617,9 @@ def _stored_alert(row: AlertRow) -> StoredFaceAlert:
         authorisation_reference=str(data.get("authorisation_reference", "")),
         camera_id=str(data.get("camera_id", "")),
         seen_at=str(data.get("seen_at", "")),
+        score=_optional_float(data.get("score")),
+        method=str(data.get("method", "distance")),
+        target_fpir=_optional_float(data.get("target_fpir")),
     )
     alert = alert_from_row(row)
     return StoredFaceAlert(alert=alert, evidence=evidence)

@@ -102,7 +102,16 @@ class FaceAlerter:
 
     def save(self, events: Sequence[FaceMatchEvent]) -> list[Alert]:
         alerts: list[StoredFaceAlert] = [
-            face_match_alert(e.sighting, e.match.template, e.match.distance, e.match.threshold, e.probe_ref)
+            face_match_alert(
+                e.sighting,
+                e.match.template,
+                e.match.distance,
+                e.match.threshold,
+                e.probe_ref,
+                score=e.match.score,
+                method=e.match.method,
+                target_fpir=e.match.target_fpir,
+            )
             for e in events
         ]
         if not alerts:
@@ -139,5 +148,8 @@ class FaceAlerter:
             else None,
             "distance": round(float(event.match.distance), 4),
             "threshold": float(event.match.threshold),
+            "score": None if event.match.score is None else round(float(event.match.score), 4),
+            "method": event.match.method,
+            "target_fpir": event.match.target_fpir,
             "verified_by": [],
         }

@@ -25,7 +25,7 @@ from safecity.store.observations import ObservationQueries
 from safecity.store.writer import ObservationWriter
 from safecity.types import Alert, AuthorisationPurpose, Camera, Capability
 from safecity.watch.face_enrolment import FaceAlerter, enrol_photos
-from safecity.watch.faces import FaceMatcher
+from safecity.watch.faces import FaceMatcher, load_rule
 
 
 @pytest.fixture(scope="module")
@@ -78,7 +78,9 @@ def analyse(
     photo = tmp_path / "hopper.jpg"
     cv2.imwrite(str(photo), reference_image("grace_hopper"))
     enrol_photos(analyser, store, wl.id, "Grace Hopper", [photo])
-    matcher = FaceMatcher(store.templates_in_force(), settings.faces.match_threshold)
+    matcher = FaceMatcher(
+        store.templates_in_force(), load_rule(settings.faces, settings.effective_face_calibration_path)
+    )
     matches = Matches()
     with ObservationWriter(db, settings.store) as writer:
         process_file(

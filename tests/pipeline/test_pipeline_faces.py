@@ -18,6 +18,7 @@ from safecity.pipeline.faces import face_observations
 from safecity.sim.faces import reference_image
 from safecity.store.media import MediaStore
 from safecity.types import Authorisation, AuthorisationPurpose, BBox, Camera, FaceTemplate
+from safecity.watch.face_decision import OpenSetRule
 from safecity.watch.faces import FaceMatcher
 
 T0 = datetime(2026, 5, 4, 8, 0, tzinfo=UTC)
@@ -61,7 +62,7 @@ def matcher() -> FaceMatcher:
         T0,
     )
     t = FaceTemplate("e1", "wl-1", "missing", 3, "Person A", tuple(float(v) for v in VECTOR), "p.jpg", auth)
-    return FaceMatcher([t], threshold=0.4)
+    return FaceMatcher([t], OpenSetRule.fixed_distance(0.4))
 
 
 def run(tmp_path: Path, vector: np.ndarray, retain: bool = False):  # type: ignore[no-untyped-def]

@@ -49,6 +49,7 @@ from safecity.store.media import MediaStore
 from safecity.store.models import FaceVectorRow
 from safecity.store.writer import write_batch
 from safecity.types import Authorisation, AuthorisationPurpose, BBox, FaceSighting, FaceTemplate, new_id
+from safecity.watch.face_decision import OpenSetRule
 from safecity.watch.face_search import search_face
 from safecity.watch.faces import FaceMatcher
 
@@ -158,7 +159,7 @@ def test_no_face_is_matched_after_expiry(world: World) -> None:
     faces = FaceWatchlistStore(world.db, world.media)
     assert world.expiring.auth.id not in {t.authorisation.id for t in faces.templates_in_force(AFTER)}
     # A matcher built before the expiry (as `serve` holds one until its next reload) stops too.
-    matcher = FaceMatcher(faces.templates_in_force(BEFORE), 0.4)
+    matcher = FaceMatcher(faces.templates_in_force(BEFORE), OpenSetRule.fixed_distance(0.4))
     probe = np.asarray(world.expiring.template.vector, np.float32)
     seen = T0 + timedelta(hours=2)
     before = matcher.match("cam-1", seen, probe, BEFORE)

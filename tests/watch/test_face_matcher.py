@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 
 from safecity.types import Authorisation, AuthorisationPurpose, FaceTemplate
+from safecity.watch.face_decision import OpenSetRule
 from safecity.watch.faces import FaceMatcher
 
 T0 = datetime(2026, 5, 4, 8, 0, tzinfo=UTC)
@@ -58,7 +59,7 @@ def near(vector: np.ndarray, distance: float, seed: int = 99) -> np.ndarray:
 
 def test_nearest_template_within_threshold_matches() -> None:
     a, b = unit(1), unit(2)
-    matcher = FaceMatcher([template("a", a), template("b", b)], threshold=0.4)
+    matcher = FaceMatcher([template("a", a), template("b", b)], OpenSetRule.fixed_distance(0.4))
     match = matcher.match("cam-1", T0, near(b, 0.3), NOW)
     assert match is not None
     assert match.template.label == "b"
@@ -67,7 +68,12 @@ def test_nearest_template_within_threshold_matches() -> None:
 
 def test_face_beyond_threshold_matches_nothing() -> None:
     a = unit(1)
-    assert FaceMatcher([template("a", a)], threshold=0.4).match("cam-1", T0, near(a, 0.45), NOW) is None
+    assert (
+        FaceMatcher([template("a", a)], OpenSetRule.fixed_distance(0.4)).match(
+            "cam-1", T0, near(a, 0.45), NOW
+        )
+        is None
+    )
 
 
 @pytest.mark.parametrize(
@@ -93,22 +99,24 @@ def test_out_of_scope_face_matches_nothing(
     camera: str, ts: datetime, now: datetime, auth: Authorisation
 ) -> None:
     a = unit(1)
-    matcher = FaceMatcher([template("a", a, auth)], threshold=0.4)
+    matcher = FaceMatcher([template("a", a, auth)], OpenSetRule.fixed_distance(0.4))
     assert matcher.match(camera, ts, a, now) is None
 
 
 def test_out_of_scope_template_does_not_hide_an_in_scope_one() -> None:
     a = unit(1)
     elsewhere = authorisation(id="auth-2", camera_ids=("cam-9",))
-    matcher = FaceMatcher([template("close", a, elsewhere), template("far", near(a, 0.35))], threshold=0.4)
+    matcher = FaceMatcher(
+        [template("close", a, elsewhere), template("far", near(a, 0.35))], OpenSetRule.fixed_distance(0.4)
+    )
     match = matcher.match("cam-1", T0, a, NOW)
     assert match is not None and match.template.label == "far"
 
 
 def test_matcher_without_templates_matches_nothing() -> None:
-    assert FaceMatcher([], threshold=0.4).match("cam-1", T0, unit(1), NOW) is None
+    assert FaceMatcher([], OpenSetRule.fixed_distance(0.4)).match("cam-1", T0, unit(1), NOW) is None
 
 
 def test_threshold_must_be_positive() -> None:
     with pytest.raises(ValueError, match="positive"):
-        FaceMatcher([], threshold=0.0)
+        FaceMatcher([], OpenSetRule.fixed_distance(0.0))
