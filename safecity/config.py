@@ -392,19 +392,20 @@ class FaceSettings(_Section):
     small_face_upsample: bool = Field(
         True,
         description="With `upsample` 0, narrow moving regions are enlarged before face detection, so "
-        "faces of ~36-60 px are found there (HOG at 1x finds them from ~60-70 px) at a few ms per region.",
+        "faces of ~36-60 px are found there (HOG at 1x finds them from ~60-70 px); never costs more "
+        "than upsampling the whole frame (bench/bench_face_sizes.py).",
     )
     small_region_max_width: int = Field(
         240,
         ge=0,
         description="Moving regions at most this wide (px, before padding) count as narrow: a person's blob "
-        "is ~3 face widths wide (2.6-4.1 measured on broadcast and corridor footage).",
+        "is ~3 face widths wide (2.6-4.1 on the shared broadcast clip), so faces under ~60-80 px.",
     )
     small_region_scale: float = Field(
         2.0,
         gt=1,
         le=4,
-        description="Enlargement of a narrow region; cost grows with its square (1.5: ~half the cost of 2, "
+        description="Enlargement of a narrow region; cost grows with its square (1.5: ~60% of the cost of 2, "
         "finds faces from ~50 px instead of ~36 px).",
     )
     min_eye_distance_px: float = Field(

@@ -284,20 +284,16 @@ def evaluate_openset(
         rank1, tpirs, curve = _det(scored, best, scores)
         rows.append(TechniqueRow(technique, rank1, tpirs, 1e6 * elapsed / max(1, len(scores)), curve))
     n_mated = sum(p is not None for p in split.probe_ids)
+
+    def report(defaults: Sequence[DefaultRow]) -> OpenSetReport:
+        n_gallery, n_strangers = split.templates.shape[0], len(split.probe_ids) - n_mated
+        return OpenSetReport(enrol, n_gallery, n_mated, n_strangers, tuple(rows), tuple(defaults))
+
     if not rule_applies:
-        return OpenSetReport(
-            enrol, split.templates.shape[0], n_mated, len(split.probe_ids) - n_mated, tuple(rows), ()
-        )
+        return report(())
     defaults = [_default_row("shipped table (no calibration)", split, OpenSetRule(SHIPPED, target_fpir))]
     if not calibrated:
-        return OpenSetReport(
-            enrol,
-            split.templates.shape[0],
-            n_mated,
-            len(split.probe_ids) - n_mated,
-            tuple(rows),
-            tuple(defaults),
-        )
+        return report(defaults)
     tp = mated = fa = strangers = 0
     thresholds = []
     for h in "ab":
@@ -317,9 +313,7 @@ def evaluate_openset(
             strangers,
         )
     )
-    return OpenSetReport(
-        enrol, split.templates.shape[0], n_mated, len(split.probe_ids) - n_mated, tuple(rows), tuple(defaults)
-    )
+    return report(defaults)
 
 
 def _with_faces(people: Mapping[str, Sequence[Vector | None]], names: Sequence[str]) -> int:

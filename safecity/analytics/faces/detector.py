@@ -3,6 +3,11 @@
 The CNN finds smaller, turned and badly lit faces but costs seconds per frame on a CPU, so it is
 for offline batch work (enrolment, retrospective analysis), not live streams. In the pipeline the
 detector looks only at moving regions, grown a little so a head at a blob's edge is whole.
+
+Small faces: HOG at upsample 0 finds faces from ~60-70 px, and doubling the whole frame costs 4x.
+A person's moving blob is about three face widths wide, so only a narrow blob can hold a face too
+small for 1x; those regions alone are enlarged (`small_region_scale`) before detection and their
+boxes scaled back, and wide regions stay at 1x.
 """
 
 from __future__ import annotations
@@ -11,6 +16,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+import cv2
 import dlib
 import numpy as np
 
@@ -85,24 +91,78 @@ class FaceDetector:
                 kept.append(FaceDetection(box, d.score))
         return sorted(kept, key=lambda d: -d.score)
 
+    def region_scale(self, region: BBox) -> float:
+        """How much a moving region is enlarged before detection: 1, or `small_region_scale` if narrow."""
+        s = self.settings
+        # At upsample >= 1 every region is already searched at 2x or more; enlarging again would
+        # multiply that cost for faces too small to pass the quality gate.
+        if s.small_face_upsample and s.upsample == 0 and region.w <= s.small_region_max_width:
+            return s.small_region_scale
+        return 1.0
+
     def detect_regions(self, image: RGBImage, regions: Sequence[BBox]) -> list[FaceDetection]:
-        """Faces inside moving regions (grown by `region_padding`), in frame coordinates, deduplicated."""
+        """Faces inside moving regions (grown by `region_padding`), in frame coordinates, deduplicated.
+
+        Narrow regions are enlarged by `region_scale` first, so faces of ~36-60 px are found there.
+        When the regions, enlarged, add up to at least the whole frame enlarged (a crowd: many
+        overlapping narrow blobs), the frame is searched once at that scale instead, and only faces
+        centred in a region are kept: the cost never exceeds upsampling the whole frame.
+        """
         height, width = image.shape[:2]
-        found: list[FaceDetection] = []
+        plan: list[tuple[BBox, float]] = []
         for region in regions:
             box = grow(region, self.settings.region_padding, width, height)
-            if box is None or min(box.w, box.h) < 20:
-                continue
-            crop = image[box.y : box.y + box.h, box.x : box.x + box.w]
-            for d in self.detect(crop):
-                b = d.bbox
-                found.append(FaceDetection(BBox(b.x + box.x, b.y + box.y, b.w, b.h), d.score))
+            if box is not None and min(box.w, box.h) >= 20:
+                plan.append((box, self.region_scale(region)))
+        if not plan:
+            return []
+        top = max(scale for _, scale in plan)
+        found: list[FaceDetection] = []
+        if top > 1.0 and sum(b.w * b.h * s * s for b, s in plan) >= top * top * width * height:
+            whole = BBox(0, 0, width, height)
+            found = [
+                d
+                for d in self._detect_in(image, whole, top)
+                if any(_centre_inside(d.bbox, b) for b, _ in plan)
+            ]
+        else:
+            for box, scale in plan:
+                found.extend(self._detect_in(image, box, scale))
         found.sort(key=lambda d: -d.score)
         merged: list[FaceDetection] = []
         for d in found:
             if all(iou(d.bbox, m.bbox) < MERGE_IOU for m in merged):
                 merged.append(d)
         return merged
+
+    def _detect_in(self, image: RGBImage, box: BBox, scale: float) -> list[FaceDetection]:
+        """Faces in one box of the frame enlarged by `scale`, in frame coordinates."""
+        height, width = image.shape[:2]
+        crop = image[box.y : box.y + box.h, box.x : box.x + box.w]
+        if scale != 1.0:
+            size = (round(box.w * scale), round(box.h * scale))
+            crop = np.asarray(cv2.resize(crop, size, interpolation=cv2.INTER_LINEAR), np.uint8)
+        found = []
+        for d in self.detect(crop):
+            frame_box = _clip(_to_frame(d.bbox, box, scale), width, height)
+            if frame_box is not None:
+                found.append(FaceDetection(frame_box, d.score))
+        return found
+
+
+def _centre_inside(box: BBox, region: BBox) -> bool:
+    cx, cy = box.x + box.w / 2, box.y + box.h / 2
+    return region.x <= cx <= region.x + region.w and region.y <= cy <= region.y + region.h
+
+
+def _to_frame(box: BBox, region: BBox, scale: float) -> BBox:
+    """A box found in a region crop enlarged by `scale`, in the coordinates of the whole frame."""
+    return BBox(
+        region.x + round(box.x / scale),
+        region.y + round(box.y / scale),
+        max(1, round(box.w / scale)),
+        max(1, round(box.h / scale)),
+    )
 
 
 def _rect_box(rect: Any) -> BBox:
