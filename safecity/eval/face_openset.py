@@ -157,13 +157,10 @@ def _scores(
         enrolled = np.concatenate(split.photos)
         to_photos = np.linalg.norm(split.probes[:, None, :] - enrolled[None, :, :], axis=2)
         to_extra = np.linalg.norm(split.probes[:, None, :] - extra[None, :, :], axis=2)
-        params = FaceCalibration("cohort", SHIPPED.table, cohort_k=k, cohort_weight=weight)
         scores = np.array(
             [
                 cohort_score(
-                    float(d1[i]),
-                    np.concatenate([to_photos[i][owner != best[i]], to_extra[i]]),
-                    params,
+                    float(d1[i]), np.concatenate([to_photos[i][owner != best[i]], to_extra[i]]), k, weight
                 )
                 for i in rows
             ]

@@ -554,10 +554,11 @@ class Runtime:
                     self._health.pop(camera_id, None)
                 self._offline.forget(camera_id)
         templates = tuple(self._faces.templates_in_force())
-        rule = self._rule
-        if templates != self._templates_seen or self._face_rule() is not rule:
+        previous = self._rule
+        rule = self._face_rule()
+        if templates != self._templates_seen or rule is not previous:
             self._templates_seen = templates
-            matcher = FaceMatcher(templates, self._face_rule()) if templates else None
+            matcher = FaceMatcher(templates, rule) if templates else None
             self._pool.set_matcher(matcher)
         for camera_id, camera in wanted.items():
             if camera_id not in self._assigned:

@@ -264,22 +264,23 @@ class OpenSetRule:
         distance = float(distances[best])
         score = distance
         if self.method == "cohort":
+            cal = self.calibration
             others = [p for i, p in enumerate(photos) if i != best and len(p)]
-            cohort = np.concatenate([self.calibration.cohort, *others]) if others else self.calibration.cohort
-            score = cohort_score(distance, np.linalg.norm(cohort - vector, axis=1), self.calibration)
+            cohort_distances = np.concatenate(
+                [np.linalg.norm(c - vector, axis=1) for c in (cal.cohort, *others)]
+            )
+            score = cohort_score(distance, cohort_distances, cal.cohort_k, cal.cohort_weight)
         threshold = self.threshold(templates.shape[0] if gallery_size is None else gallery_size)
         return Decision(best, distance, score, threshold, score <= threshold)
 
 
-def cohort_score(
-    distance: float, cohort_distances: npt.NDArray[np.floating], calibration: FaceCalibration
-) -> float:
+def cohort_score(distance: float, cohort_distances: npt.NDArray[np.floating], k: int, weight: float) -> float:
     """`d - w * (c_k - d)`: the distance less the weighted margin to the k nearest cohort faces.
 
     With fewer than k cohort faces the margin is taken over those there are; with none, the score
     is the distance."""
     if cohort_distances.size == 0:
         return distance
-    k = min(calibration.cohort_k, cohort_distances.size)
+    k = min(k, cohort_distances.size)
     nearest = np.partition(cohort_distances, k - 1)[:k]
-    return distance - calibration.cohort_weight * (float(nearest.mean()) - distance)
+    return distance - weight * (float(nearest.mean()) - distance)

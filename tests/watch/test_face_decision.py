@@ -105,13 +105,11 @@ def _cohort_rule(cohort: np.ndarray, threshold: float) -> OpenSetRule:
 
 
 def test_cohort_score_is_the_distance_less_the_margin_to_the_k_nearest() -> None:
-    calibration = FaceCalibration("cohort", SHIPPED.table, cohort_k=2, cohort_weight=1.0)
-    assert cohort_score(0.4, np.array([0.6, 0.8, 1.2]), calibration) == pytest.approx(0.4 - (0.7 - 0.4))
+    assert cohort_score(0.4, np.array([0.6, 0.8, 1.2]), 2, 1.0) == pytest.approx(0.4 - (0.7 - 0.4))
 
 
 def test_cohort_score_without_a_cohort_is_the_distance() -> None:
-    calibration = FaceCalibration("cohort", SHIPPED.table)
-    assert cohort_score(0.4, np.array([]), calibration) == 0.4
+    assert cohort_score(0.4, np.array([]), 3, 1.0) == 0.4
 
 
 def test_a_face_close_to_many_people_is_held_back_by_the_cohort() -> None:
