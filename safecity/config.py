@@ -441,6 +441,12 @@ class FaceSettings(_Section):
     max_embeddings_per_track: int = Field(
         6, ge=1, description="Best-quality faces of one passage that are embedded and averaged."
     )
+    passage_weighting: Literal["mean", "quality"] = Field(
+        "mean",
+        description="How a passage's embedded faces make one probe: a plain mean, or weighted by quality "
+        "score (size, sharpness, pose). Measured equal within noise (bench/bench_face_passages.py): the "
+        "gate and the best-faces choice already leave out the poor ones.",
+    )
     track_iou: float = Field(
         0.1, gt=0, lt=1, description="Overlap that continues a face track between frames."
     )

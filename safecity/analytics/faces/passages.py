@@ -5,7 +5,10 @@ Faces are linked frame to frame by box overlap (a face moves little between anal
 `max_embeddings_per_track` best faces that pass the quality gate are embedded, so a long passage
 costs no more than a short one; when a passage ends (unseen for `track_gap_s`) its sighting has
 the best face's box, crop and time and the mean of the embedded faces, which is steadier than
-any single frame's embedding. Passages without a face that passed the gate are dropped: there is
+any single frame's embedding. With `passage_weighting = "quality"` each face counts by its quality
+score (size x sharpness x pose), so a small or blurred frame pulls the probe less than a clear one;
+measured no better than the plain mean (bench/bench_face_passages.py), so the mean is the default.
+Passages without a face that passed the gate are dropped: there is
 nothing to match and nothing worth keeping about a passer-by.
 """
 
@@ -22,6 +25,8 @@ from safecity.analytics.faces.analyser import AnalysedFace, FaceAnalyser
 from safecity.analytics.faces.detector import iou
 from safecity.config import FaceSettings
 from safecity.types import BBox, BGRImage, observation_id
+
+Vector = npt.NDArray[np.float32]
 
 CENTRE_LINK = 0.75
 """Faces whose centres are within this many face widths continue a passage when boxes do not overlap."""
@@ -47,6 +52,21 @@ class DecidedFace:
     """The frame of the best face (BGR), for the snapshot and the alert's probe crop."""
 
 
+def passage_embedding(faces: Sequence[tuple[float, Vector]], weighting: str) -> Vector:
+    """One probe from a passage's (quality score, embedding) faces: their mean, or their mean
+    weighted by quality (`weighting` "quality"). Scores are > 0 for faces that passed the gate; a
+    passage whose scores are all 0 falls back to the plain mean rather than dividing by zero."""
+    if not faces:
+        raise ValueError("a passage needs at least one embedded face")
+    if weighting not in ("mean", "quality"):
+        raise ValueError(f"passage weighting must be 'mean' or 'quality', not {weighting!r}")
+    vectors = np.stack([v for _, v in faces]).astype(np.float64)
+    weights = np.array([max(0.0, s) for s, _ in faces], np.float64)
+    if weighting == "mean" or weights.sum() <= 0:
+        weights = np.ones(len(faces), np.float64)
+    return np.asarray((weights[:, None] * vectors).sum(axis=0) / weights.sum(), np.float32)
+
+
 @dataclass(eq=False)
 class _Passage:
     track_id: int
@@ -54,7 +74,7 @@ class _Passage:
     last_seen: datetime
     last_box: BBox
     seen: int = 0
-    embedded: list[tuple[float, npt.NDArray[np.float32]]] = field(default_factory=list)
+    embedded: list[tuple[float, Vector]] = field(default_factory=list)
     best: tuple[float, datetime, AnalysedFace, BGRImage] | None = None
 
     def linked(self, box: BBox, min_iou: float) -> float:
@@ -138,7 +158,7 @@ class FacePassages:
         if passage.best is None or not passage.embedded or passage.seen < self.settings.min_track_faces:
             return None
         score, ts, face, frame = passage.best
-        mean = np.mean(np.stack([v for _, v in passage.embedded]), axis=0).astype(np.float32)
+        mean = passage_embedding(passage.embedded, self.settings.passage_weighting)
         return DecidedFace(
             sighting_id=observation_id(self.camera_id, "face", ts, passage.track_id),
             camera_id=self.camera_id,

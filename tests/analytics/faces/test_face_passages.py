@@ -10,7 +10,7 @@ import pytest
 
 from safecity.analytics.faces.alignment import Landmarks
 from safecity.analytics.faces.analyser import AnalysedFace
-from safecity.analytics.faces.passages import FacePassages
+from safecity.analytics.faces.passages import FacePassages, passage_embedding
 from safecity.analytics.faces.quality import FaceQuality
 from safecity.config import FaceSettings
 from safecity.types import BBox
@@ -85,6 +85,43 @@ def test_embedding_is_the_mean_of_the_best_faces() -> None:
     p, _ = passages(max_embeddings_per_track=2)
     walk(p, [(100, 0.1, 0), (110, 0.8, 20), (120, 0.9, 40), (130, 0.2, 60)])
     assert p.finish()[0].embedding[0] == pytest.approx(30.0)
+
+
+def test_quality_weighting_pulls_the_probe_towards_the_clear_faces() -> None:
+    p, _ = passages(max_embeddings_per_track=2, passage_weighting="quality")
+    walk(p, [(100, 0.1, 0), (110, 0.25, 20), (120, 0.75, 40)])
+    assert p.finish()[0].embedding[0] == pytest.approx(0.25 * 20 + 0.75 * 40)
+
+
+V1 = np.full(4, 1.0, np.float32)
+V3 = np.full(4, 3.0, np.float32)
+
+
+@pytest.mark.parametrize(
+    ("faces", "weighting", "expected"),
+    [
+        ([(0.5, V1), (0.5, V3)], "mean", 2.0),
+        ([(0.9, V1), (0.1, V3)], "mean", 2.0),
+        ([(0.9, V1), (0.1, V3)], "quality", 1.2),
+        ([(0.0, V1), (0.0, V3)], "quality", 2.0),
+        ([(0.3, V3)], "quality", 3.0),
+    ],
+)
+def test_passage_embedding(
+    faces: list[tuple[float, npt.NDArray[np.float32]]], weighting: str, expected: float
+) -> None:
+    assert passage_embedding(faces, weighting) == pytest.approx(np.full(4, expected))
+
+
+@pytest.mark.parametrize(
+    ("faces", "weighting", "message"),
+    [([], "mean", "at least one"), ([(0.5, V1)], "median", "'mean' or 'quality'")],
+)
+def test_passage_embedding_refuses(
+    faces: list[tuple[float, npt.NDArray[np.float32]]], weighting: str, message: str
+) -> None:
+    with pytest.raises(ValueError, match=message):
+        passage_embedding(faces, weighting)
 
 
 def test_embeds_only_faces_that_can_improve_the_passage() -> None:
