@@ -92,7 +92,8 @@ def _cohort_scores(
     k: int,
     weight: float,
 ) -> npt.NDArray[np.float64]:
-    """Cohort scores of every photo against every template, the two people left out of the cohort."""
+    """Cohort scores of every photo against every template, the two people left out of the cohort:
+    `cohort_score` for all pairs at once (the per-pair loop is too slow for thousands of photos)."""
     n_people = distances.shape[1]
     between = np.linalg.norm(photos[:, None, :] - photos[None, :, :], axis=2)
     between[owner[:, None] == owner[None, :]] = np.inf  # the probe's own photos are not cohort
@@ -105,7 +106,9 @@ def _cohort_scores(
     for person in range(n_people):
         usable = (near_owner != person) & np.isfinite(near_d)
         first_k = usable & (np.cumsum(usable, axis=1) <= k)
-        count = np.maximum(first_k.sum(axis=1), 1)
-        margin = np.where(first_k, near_d, 0.0).sum(axis=1) / count - distances[:, person]
+        count = first_k.sum(axis=1)
+        cohort_mean = np.where(first_k, near_d, 0.0).sum(axis=1) / np.maximum(count, 1)
+        # As `cohort_score`: without any cohort face the score is the distance itself.
+        margin = np.where(count > 0, cohort_mean - distances[:, person], 0.0)
         scores[:, person] = distances[:, person] - weight * margin
     return scores

@@ -24,6 +24,8 @@ from __future__ import annotations
 import io
 import json
 import math
+import os
+import tempfile
 import zipfile
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -149,9 +151,16 @@ class FaceCalibration:
         buffer = io.BytesIO()
         np.savez(buffer, cohort=self.cohort.astype(np.float32), meta=np.array(json.dumps(meta)))
         path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_name(path.name + ".tmp")
-        tmp.write_bytes(buffer.getvalue())
-        tmp.replace(path)
+        # A temporary name of its own per writer: two calibrations written at once must not share one.
+        fd, name = tempfile.mkstemp(prefix=path.name + ".", suffix=".tmp", dir=path.parent)
+        tmp = Path(name)
+        try:
+            with os.fdopen(fd, "wb") as handle:
+                handle.write(buffer.getvalue())
+            tmp.replace(path)
+        except BaseException:
+            tmp.unlink(missing_ok=True)
+            raise
 
     @classmethod
     def load(cls, path: Path) -> FaceCalibration:

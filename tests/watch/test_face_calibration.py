@@ -7,7 +7,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from safecity.watch.face_calibration import MIN_PERSONS, calibrate, person_folders
+from safecity.watch.face_calibration import MIN_PERSONS, _cohort_scores, calibrate, person_folders
+from safecity.watch.face_decision import cohort_score
 
 
 def people(n: int, photos: int = 4, spread: float = 0.25, seed: int = 0) -> list[np.ndarray]:
@@ -77,3 +78,20 @@ def test_person_folders_refuses_a_file(tmp_path: Path) -> None:
     path.write_bytes(b"PK")
     with pytest.raises(ValueError, match="not a folder"):
         person_folders(path)
+
+
+@pytest.mark.parametrize(("n", "photos", "k"), [(4, 3, 2), (3, 1, 5), (2, 1, 3)])
+def test_vectorised_cohort_scores_equal_cohort_score_per_pair(n: int, photos: int, k: int) -> None:
+    vectors = people(n, photos=photos, seed=n)
+    stacked = np.concatenate(vectors)
+    owner = np.repeat(np.arange(n), photos)
+    templates = np.stack([v.mean(axis=0) for v in vectors])
+    distances = np.linalg.norm(stacked[:, None, :] - templates[None, :, :], axis=2)
+    scores = _cohort_scores(stacked, owner, distances, k, 0.7)
+    for i in range(len(stacked)):
+        for person in range(n):
+            others = (owner != owner[i]) & (owner != person)
+            cohort = np.linalg.norm(stacked[others] - stacked[i], axis=1)
+            assert scores[i, person] == pytest.approx(
+                cohort_score(float(distances[i, person]), cohort, k, 0.7)
+            )

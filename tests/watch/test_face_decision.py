@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import numpy as np
@@ -157,6 +158,22 @@ def test_calibration_survives_a_round_trip_through_its_file(tmp_path: Path) -> N
     )
     assert np.array_equal(loaded.cohort, cohort)
     assert (loaded.persons, loaded.images, loaded.source, loaded.created) == (3, 7, "x", original.created)
+
+
+def test_calibrations_written_at_once_leave_one_whole_file(tmp_path: Path) -> None:
+    path = tmp_path / "calibration.npz"
+    writers = [
+        FaceCalibration(
+            "cohort", SHIPPED.table, cohort=np.stack([unit(i)] * 200), persons=20, images=200, source=str(i)
+        )
+        for i in range(8)
+    ]
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        list(pool.map(lambda c: c.save(path), writers))
+    loaded = FaceCalibration.load(path)
+    assert loaded.source in {str(i) for i in range(8)}
+    assert np.array_equal(loaded.cohort, writers[int(loaded.source)].cohort)
+    assert [p.name for p in tmp_path.iterdir()] == ["calibration.npz"]
 
 
 @pytest.mark.parametrize("content", [b"", b"not an archive", b"PK\x03\x04broken"])
