@@ -31,8 +31,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 from rtsp import RtspServer, unavailable_reason
 
 from safecity.config import Settings, SimSettings, StreamSettings
-from safecity.pipeline.runtime import Runtime
 from safecity.registry.validation import parse_capabilities
+from safecity.runtime.city import Runtime
 from safecity.sim import render_city
 from safecity.sources.live import LiveSource
 from safecity.store.cameras import CameraStore

@@ -46,9 +46,9 @@ if TYPE_CHECKING:
     from safecity.governance.access import AccessGate, Caller, GatedRead
     from safecity.governance.audit import AuditAction
     from safecity.governance.permissions import Permission
-    from safecity.pipeline.faces import FaceMatchEvent
     from safecity.store.media import MediaStore
     from safecity.store.plate_search import PlateQuery, PlateSearchHit
+    from safecity.watch.faces import FaceMatchEvent
 
 app = typer.Typer(help="Open Safe City: open, accountable city video analytics.", no_args_is_help=True)
 config_app = typer.Typer(help="Show the effective configuration.", no_args_is_help=True)
@@ -499,7 +499,7 @@ def sim_render(
     seed: Annotated[int | None, typer.Option(help="Scenario seed.")] = None,
 ) -> None:
     """Render the synthetic city: one H.264 clip per camera plus ground truth."""
-    from safecity.demo import render_with_progress, write_register
+    from safecity.demo.run import render_with_progress, write_register
 
     s = settings()
     try:
@@ -541,7 +541,8 @@ def process(
     ] = None,
 ) -> None:
     """Analyse a video file as one camera and store the observations."""
-    from safecity.pipeline.process import PlateCollectingSink, ProcessingError, process_file
+    from safecity.pipeline.process import ProcessingError, process_file
+    from safecity.pipeline.sinks import PlateCollectingSink
     from safecity.sources.probe import guess_start_time
     from safecity.store.media import MediaStore
     from safecity.store.runs import list_runs, save_run
@@ -685,8 +686,8 @@ def demo() -> None:
     import signal
     import threading
 
-    from safecity.api.server import ApiServerError
-    from safecity.demo import run_demo, serve_demo
+    from safecity.demo.run import run_demo, serve_demo
+    from safecity.server.runner import ApiServerError
 
     demo_settings = run_demo(settings(), out)
     if os.environ.get("SAFECITY_DEMO_NO_SERVE", "") == "1":

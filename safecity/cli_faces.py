@@ -453,8 +453,8 @@ def search_face_command(
     """
     from safecity.analytics.faces.analyser import FacePhotoError
     from safecity.governance.access import AccessDenied
+    from safecity.search.faces import FaceSearchError, search_face
     from safecity.store.face_index import FaceIndex
-    from safecity.watch.face_search import FaceSearchError, search_face
 
     s = settings()
     top = k if k is not None else s.faces.search_default_k

@@ -44,7 +44,8 @@ def serve(
     import time
 
     from safecity.pipeline.metrics import StatusServer
-    from safecity.pipeline.runtime import Runtime, is_live
+    from safecity.pipeline.workers import is_live
+    from safecity.runtime.city import Runtime
 
     s = settings()
     db = open_db(s)
@@ -76,8 +77,8 @@ def serve(
         )
     except OSError as exc:
         fail(f"cannot listen on {s.streams.http_host}:{port or s.streams.http_port}: {exc}", code=1)
-    from safecity.api.app import create_app
-    from safecity.api.server import ApiServer, ApiServerError
+    from safecity.server.app import create_app
+    from safecity.server.runner import ApiServer, ApiServerError
 
     api = ApiServer(
         create_app(s, db, camera_health=runtime.health),
@@ -135,8 +136,8 @@ def api_replica(
     import signal
     import threading
 
-    from safecity.api.app import create_app
-    from safecity.api.server import ApiServer, ApiServerError
+    from safecity.server.app import create_app
+    from safecity.server.runner import ApiServer, ApiServerError
 
     s = settings()
     db = open_db(s)

@@ -461,3 +461,17 @@ class FaceSearchHit:
     snapshot: str
     bbox: BBox
     track_id: int | None = None
+
+
+PROBE_EXTRA_MARGIN = 0.5
+"""A face snapshot keeps this much more context than `store.snapshot_margin`: head, shoulders."""
+
+
+def probe_face_box(face: BBox, snapshot_margin: float) -> BBox:
+    """Where the face of a sighting lies inside its stored snapshot (the crop taken around it).
+
+    The crop is clipped only at the frame's edges; clipping on the right or bottom does not move
+    the face, and the left and top clip follow from the face's own position.
+    """
+    crop = context_box(face, (1 << 30, 1 << 30), snapshot_margin + PROBE_EXTRA_MARGIN)
+    return BBox(face.x - crop.x, face.y - crop.y, face.w, face.h)

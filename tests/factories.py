@@ -112,8 +112,8 @@ def stored_face_alert(
     Returns the alert id.
     """
     from safecity.config import StoreSettings
-    from safecity.pipeline.faces import PROBE_EXTRA_MARGIN
     from safecity.store.models import AlertRow, FaceSightingRow
+    from safecity.types import PROBE_EXTRA_MARGIN
 
     sighting_id, alert_id = new_id(), new_id()
     margin = StoreSettings().snapshot_margin + PROBE_EXTRA_MARGIN

@@ -355,6 +355,6 @@ def test_process_raises_an_alert_for_a_hotlisted_plate(tmp_path: Path) -> None:
 
 
 def _register(city: object, tmp_path: Path) -> Path:
-    from safecity.demo import write_register
+    from safecity.demo.run import write_register
 
     return write_register(city, tmp_path / "cameras.geojson")  # type: ignore[arg-type]

@@ -20,7 +20,6 @@ from safecity.cli import app
 from safecity.config import Settings
 from safecity.governance.audit import AuditAction, AuditEntry, AuditLog
 from safecity.governance.users import UserStore
-from safecity.pipeline.faces import PROBE_EXTRA_MARGIN, probe_face_box
 from safecity.sim.faces import reference_image
 from safecity.store.alerts import alert_row
 from safecity.store.cameras import CameraStore
@@ -30,6 +29,7 @@ from safecity.store.media import MediaStore
 from safecity.store.models import AlertRow
 from safecity.store.writer import write_batch
 from safecity.types import (
+    PROBE_EXTRA_MARGIN,
     Alert,
     AlertKind,
     BBox,
@@ -39,6 +39,7 @@ from safecity.types import (
     PlateRead,
     context_box,
     new_id,
+    probe_face_box,
 )
 
 runner = CliRunner()

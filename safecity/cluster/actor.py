@@ -28,14 +28,13 @@ from typing import TYPE_CHECKING, Any
 
 from safecity.config import Settings
 from safecity.pipeline.health import CameraHealth
-from safecity.pipeline.process import PlateCollectingSink
-from safecity.pipeline.runtime import CameraRun, QueueSink, SharedModels
+from safecity.pipeline.sinks import PlateCollectingSink
+from safecity.pipeline.workers import CameraRun, QueueSink, SharedModels
 from safecity.types import Camera, Capability, Observation, PlateRead, RunStats, new_id
 
 if TYPE_CHECKING:
-    from safecity.pipeline.faces import FaceMatchEvent
     from safecity.store.writer import ObservationWriter
-    from safecity.watch.faces import FaceMatcher
+    from safecity.watch.faces import FaceMatcher, FaceMatchEvent
 
 log = logging.getLogger(__name__)
 

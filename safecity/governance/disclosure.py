@@ -36,10 +36,9 @@ from safecity.governance.access import AccessGate, Caller
 from safecity.governance.audit import AuditAction
 from safecity.governance.confirmation import decisions_of, require_confirmed
 from safecity.governance.permissions import Permission
-from safecity.pipeline.faces import probe_face_box
 from safecity.store.media import MediaStore
 from safecity.store.models import AlertRow, FaceSightingRow, PlateReadRow
-from safecity.types import AlertKind, BBox, BGRImage
+from safecity.types import AlertKind, BBox, BGRImage, probe_face_box
 
 FaceFinder = Callable[[BGRImage], Sequence[BBox]]
 """Finds the faces in a snapshot (a face detector), so that bystanders are blurred too."""

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import html
 import json
-import math
 import os
 import tempfile
 from collections.abc import Sequence
@@ -26,6 +25,7 @@ from pathlib import Path
 
 from safecity.governance.audit import AuditLog
 from safecity.registry.geojson import cameras_to_geojson
+from safecity.registry.map import MAP_HEIGHT, MAP_WIDTH, project
 from safecity.store.cameras import CameraStore
 from safecity.store.database import Database
 from safecity.types import Camera, Capability, Site
@@ -34,10 +34,6 @@ GEOJSON_NAME = "register.geojson"
 HTML_NAME = "index.html"
 ANALYSES_FACES = "safecity:analyses_faces"
 ANALYSES_PLATES = "safecity:analyses_plates"
-
-_MAP_WIDTH = 640
-_MAP_HEIGHT = 400
-_MAP_PAD = 24
 
 
 AUDIT_HEAD_MEMBER = "safecity:audit_head"
@@ -103,37 +99,21 @@ def _coordinates(latitude: float, longitude: float) -> str:
 
 
 def _svg_map(cameras: Sequence[Camera]) -> str:
-    """Cameras on an equirectangular projection around their mean latitude, scaled to fit the box."""
+    """The cameras as SVG circles on the map (`registry.map`), coloured by what they analyse."""
     if not cameras:
         return "<p>No cameras are registered.</p>"
-    mean_lat = sum(c.latitude for c in cameras) / len(cameras)
-    # Equirectangular: shrink longitude by cos(latitude) so distances look right near the city.
-    x_scale = math.cos(math.radians(mean_lat))
-    xs = [c.longitude * x_scale for c in cameras]
-    ys = [c.latitude for c in cameras]
-    span = max(max(xs) - min(xs), max(ys) - min(ys))
-    inner_w, inner_h = _MAP_WIDTH - 2 * _MAP_PAD, _MAP_HEIGHT - 2 * _MAP_PAD
-    scale = min(inner_w, inner_h) / span if span > 0 else 0.0
-    mid_x, mid_y = (max(xs) + min(xs)) / 2, (max(ys) + min(ys)) / 2
     points = []
-    for camera, x, y in zip(cameras, xs, ys, strict=True):
-        px = _MAP_WIDTH / 2 + (x - mid_x) * scale
-        py = _MAP_HEIGHT / 2 - (y - mid_y) * scale  # north up: SVG's y grows downwards
-        kind = (
-            "faces"
-            if Capability.FACES in camera.capabilities
-            else ("plates" if Capability.PLATES in camera.capabilities else "other")
-        )
-        state = "" if camera.enabled else " disabled"
+    for p in project(cameras):
+        camera, state = p.camera, "" if p.camera.enabled else " disabled"
         title = f"{camera.id}: {camera.name} ({_analyses(camera)})"
         points.append(
-            f'<circle class="cam {kind}{state}" cx="{px:.1f}" cy="{py:.1f}" r="6">'
+            f'<circle class="cam {p.kind}{state}" cx="{p.x:.1f}" cy="{p.y:.1f}" r="6">'
             f"<title>{html.escape(title)}</title></circle>"
         )
     return (
-        f'<svg class="map" viewBox="0 0 {_MAP_WIDTH} {_MAP_HEIGHT}" width="{_MAP_WIDTH}" '
-        f'height="{_MAP_HEIGHT}" role="img" aria-label="Camera positions">'
-        f'<rect width="{_MAP_WIDTH}" height="{_MAP_HEIGHT}" class="ground"/>' + "".join(points) + "</svg>"
+        f'<svg class="map" viewBox="0 0 {MAP_WIDTH} {MAP_HEIGHT}" width="{MAP_WIDTH}" '
+        f'height="{MAP_HEIGHT}" role="img" aria-label="Camera positions">'
+        f'<rect width="{MAP_WIDTH}" height="{MAP_HEIGHT}" class="ground"/>' + "".join(points) + "</svg>"
     )
 
 

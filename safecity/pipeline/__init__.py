@@ -1,1 +1,2 @@
-"""Per-camera runtime: source -> motion gate -> analysers -> sink, with run statistics."""
+"""The per-camera pipeline: source -> motion gate -> analysers -> sinks (`process.py`, `faces.py`,
+`sinks.py`), its health meters, and the worker processes that run cameras (`workers.py`)."""

@@ -10,7 +10,6 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import UTC, datetime
 
 import numpy as np
@@ -18,35 +17,12 @@ import numpy as np
 from safecity.analytics.faces.passages import DecidedFace
 from safecity.analytics.faces.redaction import blur_face
 from safecity.config import Settings
-from safecity.pipeline.process import SnapshotStore
-from safecity.types import BBox, Camera, FaceSighting, context_box
-from safecity.watch.faces import FaceMatch, FaceMatcher
+from safecity.pipeline.sinks import SnapshotStore
+from safecity.types import PROBE_EXTRA_MARGIN, Camera, FaceSighting, context_box
+from safecity.watch.faces import FaceMatcher, FaceMatchEvent
 
 CONFIDENCE_SCALE = 2.0
 """dlib detector scores are margins (HOG ~0.5-3); score / this, capped at 1, is the stored confidence."""
-
-
-PROBE_EXTRA_MARGIN = 0.5
-"""A face snapshot keeps this much more context than `store.snapshot_margin`: head, shoulders."""
-
-
-def probe_face_box(face: BBox, snapshot_margin: float) -> BBox:
-    """Where the face of a sighting lies inside its stored snapshot (the crop taken around it).
-
-    The crop is clipped only at the frame's edges; clipping on the right or bottom does not move
-    the face, and the left and top clip follow from the face's own position.
-    """
-    crop = context_box(face, (1 << 30, 1 << 30), snapshot_margin + PROBE_EXTRA_MARGIN)
-    return BBox(face.x - crop.x, face.y - crop.y, face.w, face.h)
-
-
-@dataclass(frozen=True, slots=True)
-class FaceMatchEvent:
-    """A sighting that matched a watchlist template: what the alert is raised from."""
-
-    sighting: FaceSighting
-    match: FaceMatch
-    probe_ref: str
 
 
 def face_observations(

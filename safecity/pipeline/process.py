@@ -3,7 +3,7 @@
 Which analysers run follows the camera's capabilities: motion tracks for motion/traffic cameras,
 the plate reader (on moving regions only, voted once per passage) for plate cameras, told the
 countries the camera expects (its own `plate_countries`, else the deployment's). The
-pipeline knows the sink and the snapshot store only by the small protocols below, so the same
+pipeline knows the sink and the snapshot store only by the small protocols in `sinks.py`, so the same
 code feeds the embedded writer or (later) a cluster sink. It returns the run's numbers.
 """
 
@@ -13,7 +13,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING
 
 import cv2
 import numpy as np
@@ -22,17 +22,15 @@ from safecity.analytics.motion import MotionGate
 from safecity.analytics.plates.formats import normalise_plate
 from safecity.analytics.tracking import FinishedTrack, IouTracker
 from safecity.config import Settings
+from safecity.pipeline.sinks import MatchSink, ObservationSink, SnapshotStore
 from safecity.sources.errors import SourceError
 from safecity.sources.file import FileSource
 from safecity.types import (
-    BBox,
-    BGRImage,
     Camera,
     Capability,
     Frame,
     MotionTrack,
     Observation,
-    PlateRead,
     RunStats,
     context_box,
     new_id,
@@ -45,37 +43,10 @@ if TYPE_CHECKING:
     from safecity.analytics.plates.voting import PlateVoter, VotedPlate
     from safecity.analytics.traffic.lines import LineCounter
     from safecity.analytics.traffic.loops import LoopCounter
-    from safecity.pipeline.faces import FaceMatchEvent
     from safecity.watch.faces import FaceMatcher
 
 ProgressFn = Callable[[int, int | None], None]
 """Called with (frames decoded so far, frames expected or None)."""
-
-
-class ObservationSink(Protocol):
-    def submit_many(self, observations: Sequence[Observation]) -> None: ...
-
-
-class MatchSink(Protocol):
-    def submit_matches(self, events: Sequence[FaceMatchEvent]) -> None: ...
-
-
-class PlateCollectingSink:
-    """Passes observations on to `sink` (the writer); keeps the plate reads for hotlist checks after a run."""
-
-    def __init__(self, sink: ObservationSink) -> None:
-        self.sink = sink
-        self.plate_reads: list[PlateRead] = []
-
-    def submit_many(self, observations: Sequence[Observation]) -> None:
-        self.sink.submit_many(observations)
-        self.plate_reads.extend(o for o in observations if isinstance(o, PlateRead))
-
-
-class SnapshotStore(Protocol):
-    def save_snapshot(
-        self, camera_id: str, timestamp: datetime, obs_id: str, image: BGRImage, crop: BBox | None = None
-    ) -> str: ...
 
 
 def _plate_observations(

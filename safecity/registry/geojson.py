@@ -52,8 +52,7 @@ from typing import NoReturn, TypeGuard, TypeVar
 
 from pydantic import ValidationError
 
-from safecity.config import CameraDefaults, CountingGeometry
-from safecity.registry.counting import counting_from_json, counting_to_json
+from safecity.config import CameraDefaults, CountingGeometry, counting_from_json, counting_to_json
 from safecity.registry.errors import RegistryError
 from safecity.registry.validation import (
     ID_PATTERN,

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 
 from sqlalchemy import delete, func, insert, select, update
 
-from safecity.registry.counting import counting_from_json, counting_to_json
+from safecity.config import counting_from_json, counting_to_json
 from safecity.store.database import Database
 from safecity.store.models import OBSERVATION_TABLES, CameraRow, ProcessingRunRow, SiteRow, utcnow
 from safecity.types import Camera, Capability, Site

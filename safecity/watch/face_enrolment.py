@@ -21,9 +21,9 @@ from safecity.analytics.faces.analyser import FaceAnalyser, FacePhotoError, read
 from safecity.analytics.image_header import DEFAULT_LIMITS, ImageLimits, ImageRefused, check_image_file
 from safecity.governance.audit import AuditAction, AuditLog
 from safecity.governance.users import SYSTEM
-from safecity.pipeline.faces import FaceMatchEvent
 from safecity.store.face_watchlists import FaceWatchlistStore, PhotoToEnrol, StoredFaceAlert, face_match_alert
 from safecity.types import Alert, BBox, RGBImage, WatchlistPerson, context_box
+from safecity.watch.faces import FaceMatchEvent
 
 PHOTO_CONTEXT = 0.6
 """Share of the face size kept around it in the stored enrolment photo."""

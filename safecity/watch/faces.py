@@ -20,7 +20,7 @@ import numpy as np
 import numpy.typing as npt
 
 from safecity.config import FaceSettings
-from safecity.types import FACE_EMBEDDING_DIM, FaceTemplate
+from safecity.types import FACE_EMBEDDING_DIM, FaceSighting, FaceTemplate
 from safecity.watch.face_decision import SHIPPED, FaceCalibration, OpenSetRule
 
 
@@ -35,6 +35,15 @@ class FaceMatch:
     """The score compared with `threshold` (None: the distance itself, the `distance` method)."""
     method: str = "distance"
     target_fpir: float | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class FaceMatchEvent:
+    """A sighting that matched a watchlist template: what the alert is raised from."""
+
+    sighting: FaceSighting
+    match: FaceMatch
+    probe_ref: str
 
 
 def load_rule(faces: FaceSettings, calibration_path: Path) -> OpenSetRule:

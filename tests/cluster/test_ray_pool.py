@@ -32,7 +32,7 @@ from safecity.config import (
     StoreSettings,
     StreamSettings,
 )
-from safecity.pipeline.runtime import Runtime
+from safecity.runtime.city import Runtime
 from safecity.store.cameras import CameraStore
 from safecity.store.database import Database
 from safecity.store.models import MotionTrackRow

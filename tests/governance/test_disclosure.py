@@ -18,12 +18,11 @@ from safecity.governance.confirmation import Decision, MatchConfirmations, NotCo
 from safecity.governance.disclosure import EvidenceExporter, ExportError
 from safecity.governance.permissions import Role
 from safecity.governance.users import UserStore
-from safecity.pipeline.faces import probe_face_box
 from safecity.sim.faces import reference_image
 from safecity.store.cameras import CameraStore
 from safecity.store.database import Database
 from safecity.store.media import MediaStore
-from safecity.types import BBox, BGRImage, context_box
+from safecity.types import BBox, BGRImage, context_box, probe_face_box
 
 FACE = BBox(160, 137, 216, 216)  # Grace Hopper's face in her portrait
 REASON = "case K-7/2026: missing person, prosecutor's request"

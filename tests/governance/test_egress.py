@@ -178,7 +178,7 @@ def test_real_work_contacts_only_configured_destinations(tmp_path: Path) -> None
     from safecity.store.face_index import FaceIndex
     from safecity.store.media import MediaStore
     from safecity.store.writer import ObservationWriter
-    from safecity.watch.face_search import search_face
+    from safecity.search.faces import search_face
 
     scenario = build_scenario(3, 4, 1, fps=10, width=640, height=360)
     (spec,) = [c for c in scenario.cameras if Capability.FACES in c.capabilities]

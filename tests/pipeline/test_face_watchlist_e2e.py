@@ -11,7 +11,6 @@ import pytest
 
 from safecity.analytics.faces.analyser import FaceAnalyser
 from safecity.config import Settings
-from safecity.pipeline.faces import FaceMatchEvent
 from safecity.pipeline.process import process_file
 from safecity.sim import _camera, _sites, build_scenario
 from safecity.sim.faces import reference_image
@@ -25,7 +24,7 @@ from safecity.store.observations import ObservationQueries
 from safecity.store.writer import ObservationWriter
 from safecity.types import Alert, AuthorisationPurpose, Camera, Capability
 from safecity.watch.face_enrolment import FaceAlerter, enrol_photos
-from safecity.watch.faces import FaceMatcher, load_rule
+from safecity.watch.faces import FaceMatcher, FaceMatchEvent, load_rule
 
 
 @pytest.fixture(scope="module")

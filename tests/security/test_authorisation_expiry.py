@@ -32,7 +32,6 @@ from sqlalchemy import select
 from typer.testing import CliRunner
 
 import safecity.governance.users as user_module
-from safecity.api.app import create_app
 from safecity.cli import app as cli_app
 from safecity.config import Settings
 from safecity.governance.access import AccessGate, Caller
@@ -40,6 +39,7 @@ from safecity.governance.audit import AuditAction, AuditLog
 from safecity.governance.authorisations import enforce
 from safecity.governance.permissions import Role
 from safecity.governance.users import UserStore
+from safecity.server.app import create_app
 from safecity.store.authorisations import AuthorisationStore
 from safecity.store.cameras import CameraStore
 from safecity.store.database import Database
@@ -50,7 +50,7 @@ from safecity.store.models import FaceVectorRow
 from safecity.store.writer import write_batch
 from safecity.types import Authorisation, AuthorisationPurpose, BBox, FaceSighting, FaceTemplate, new_id
 from safecity.watch.face_decision import OpenSetRule
-from safecity.watch.face_search import search_face
+from safecity.search.faces import search_face
 from safecity.watch.faces import FaceMatcher
 
 T0 = datetime(2026, 3, 2, 8, 0, tzinfo=UTC)

@@ -23,10 +23,10 @@ import cv2
 import pytest
 from fastapi.testclient import TestClient
 
-from safecity.api.app import create_app
-from safecity.api.security import SESSION_COOKIE
 from safecity.config import SectionConfig, Settings, TrafficSettings
 from safecity.governance.audit import AuditAction, AuditLog
+from safecity.server.app import create_app
+from safecity.server.security import SESSION_COOKIE
 from safecity.sim.faces import reference_image
 from safecity.store.database import Database
 from safecity.store.models import AlertRow

@@ -25,13 +25,13 @@ from factories import camera, site
 from fastapi.testclient import TestClient
 from starlette.websockets import WebSocketDisconnect
 
-from safecity.api.app import create_app
-from safecity.api.security import SESSION_COOKIE
 from safecity.config import Settings
 from safecity.governance.audit import AuditAction, AuditLog
 from safecity.governance.permissions import Role
 from safecity.governance.users import UserStore
 from safecity.registry.geojson import cameras_to_geojson
+from safecity.server.app import create_app
+from safecity.server.security import SESSION_COOKIE
 from safecity.sim.faces import reference_image
 from safecity.store.cameras import CameraStore
 from safecity.store.database import Database

@@ -25,12 +25,12 @@ from argon2 import PasswordHasher
 from factories import camera, site
 from services import chromium
 
-from safecity.api.app import create_app
-from safecity.api.server import ApiServer
 from safecity.config import Settings
 from safecity.governance.audit import AuditAction, AuditLog
 from safecity.governance.permissions import Role
 from safecity.governance.users import UserStore
+from safecity.server.app import create_app
+from safecity.server.runner import ApiServer
 from safecity.sim.faces import reference_image
 from safecity.store.cameras import CameraStore
 from safecity.store.database import Database

@@ -27,11 +27,11 @@ from image_files import encoded, jpeg_declaring, png_bomb
 from sqlalchemy import func, select
 from typer.testing import CliRunner
 
-from safecity.api.app import create_app
 from safecity.cli import app as cli_app
 from safecity.config import Settings
 from safecity.governance.permissions import Role
 from safecity.governance.users import UserStore
+from safecity.server.app import create_app
 from safecity.store.cameras import CameraStore
 from safecity.store.database import Database
 from safecity.store.models import AuditEntryRow, WatchlistEntryRow, WatchlistPhotoRow

@@ -25,11 +25,11 @@ from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 from typer.testing import CliRunner
 
-from safecity.api.app import create_app
 from safecity.cli import app as cli_app
 from safecity.config import Settings
 from safecity.governance.permissions import Role
 from safecity.governance.users import UserStore
+from safecity.server.app import create_app
 from safecity.store.cameras import CameraStore
 from safecity.store.database import Database
 from safecity.store.field_limits import AUDIT_ENTRY, CAMERA, HOTLIST_ENTRY, SITE

@@ -16,10 +16,10 @@ from urllib.parse import quote
 import pytest
 from fastapi.testclient import TestClient
 
-from safecity.api.app import create_app
 from safecity.config import Settings
+from safecity.server.app import create_app
+from safecity.server.web.redirects import safe_next
 from safecity.store.database import Database
-from safecity.web.redirects import safe_next
 
 HOSTILE = [
     "/%5C127.0.0.1:8767/x",

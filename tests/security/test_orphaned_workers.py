@@ -24,7 +24,7 @@ import pytest
 PARENT = """
 import sys
 from safecity.config import Settings, StreamSettings
-from safecity.pipeline.runtime import ProcessWorkers
+from safecity.pipeline.workers import ProcessWorkers
 
 settings = Settings(data_dir=sys.argv[1], streams=StreamSettings(status_interval_s=3600))
 pool = ProcessWorkers(settings, 2, death_signal=sys.argv[2] == "on")

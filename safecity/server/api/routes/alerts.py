@@ -1,0 +1,379 @@
+"""Alerts: list, show, acknowledge, confirm or reject face matches, show the snapshot, export evidence.
+
+The same domain functions as `safecity alert …` (`cli_alerts`), through the same access gate:
+every read is checked against the caller's role and cameras and recorded. A face match is acted
+on, and exported, only after `governance.confirmations_required` different users confirmed it;
+a second decision by one user, or an export of an unconfirmed match, is a 409 problem.
+"""
+
+from __future__ import annotations
+
+import io
+import tempfile
+import zipfile
+from datetime import datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any
+
+import numpy as np
+from fastapi import APIRouter, Query, Response
+from pydantic import BaseModel, Field
+
+from safecity.governance.audit import AuditAction
+from safecity.governance.confirmation import (
+    AlertStatus,
+    ConfirmationError,
+    ConfirmationState,
+    Decision,
+    MatchConfirmations,
+    UserDecision,
+    acknowledge,
+    decisions_of,
+)
+from safecity.governance.disclosure import EvidenceExporter, ExportError
+from safecity.governance.permissions import Permission
+from safecity.server.api.routes.observations import (
+    JPEG_RESPONSE,
+    Cameras,
+    PageWindow,
+    Since,
+    Until,
+    aware,
+    deny_outside,
+    snapshot_response,
+)
+from safecity.server.api.schemas import PROBLEM_RESPONSES, Page, Problem, page_of
+from safecity.server.context import ApiContext
+from safecity.server.problems import Conflict, NotFound
+from safecity.server.security import Context, CurrentCaller
+from safecity.server.security import require as require_permission
+from safecity.store.alerts import StoredAlert, stored_alert
+from safecity.store.field_limits import ALERT_CONFIRMATION, AUDIT_ENTRY
+from safecity.store.models import AlertRow, FaceSightingRow, PlateReadRow
+from safecity.store.observation_pages import alert_page
+from safecity.types import AlertKind, BBox, BGRImage
+
+if TYPE_CHECKING:
+    from safecity.analytics.faces.detector import FaceDetector
+
+router = APIRouter(prefix="/alerts", tags=["alerts"], responses=PROBLEM_RESPONSES)
+
+CONFLICT: dict[int | str, dict[str, object]] = {
+    409: {"model": Problem, "description": "Decided already, not a face match, or not confirmed"}
+}
+ZIP = "application/zip"
+
+
+# ---------------------------------------------------------------- bodies
+
+
+class AlertOut(BaseModel):
+    id: str
+    kind: AlertKind
+    camera_id: str
+    time: datetime
+    message: str
+    observation_id: str | None
+    watchlist_id: str | None
+    score: float | None
+    status: str
+    handled_by: str | None
+    handled_at: datetime | None
+
+
+class DecisionOut(BaseModel):
+    user: str
+    role: str
+    decision: Decision
+    time: datetime
+    note: str
+
+
+class AlertDetail(AlertOut):
+    evidence: dict[str, Any]
+    decisions: list[DecisionOut]
+
+
+class NoteRequest(BaseModel):
+    note: str = Field(
+        "", max_length=ALERT_CONFIRMATION["note"], description="What was checked or done; recorded."
+    )
+
+
+class AckResponse(BaseModel):
+    alert_id: str
+    status: AlertStatus
+
+
+class ConfirmationOut(BaseModel):
+    alert_id: str
+    status: AlertStatus
+    confirmed_by: list[str]
+    required: int
+    decisions: list[DecisionOut]
+
+
+class ExportRequest(BaseModel):
+    reason: str = Field(
+        "",
+        max_length=AUDIT_ENTRY["justification"],
+        description="Why it is disclosed (case, legal basis); required.",
+    )
+    recipients: str = Field(
+        "", max_length=AUDIT_ENTRY["recipients"], description="Who receives it; required."
+    )
+    unblurred: bool = Field(
+        False, description="Leave the matched face visible (confirmed face matches only)."
+    )
+
+
+def _alert_out(a: StoredAlert) -> AlertOut:
+    return AlertOut(
+        id=a.alert.id,
+        kind=a.alert.kind,
+        camera_id=a.alert.camera_id,
+        time=a.alert.timestamp,
+        message=a.alert.message,
+        observation_id=a.alert.observation_id,
+        watchlist_id=a.alert.watchlist_id,
+        score=a.alert.score,
+        status=a.status,
+        handled_by=a.handled_by,
+        handled_at=a.handled_at,
+    )
+
+
+def _decision_out(d: UserDecision) -> DecisionOut:
+    return DecisionOut(user=d.username, role=d.role, decision=d.decision, time=d.ts, note=d.note)
+
+
+def _refusal(ctx: ApiContext, alert_id: str, exc: Exception) -> Exception:
+    """A decision's or export's refusal as the API answers it: 404 when the alert does not exist,
+    else 409 (decided already, not a face match, not confirmed, not allowed unblurred)."""
+    with ctx.db.session() as session:
+        missing = session.get(AlertRow, alert_id) is None
+    return NotFound(f"no alert with id {alert_id!r}") if missing else Conflict(str(exc))
+
+
+# ---------------------------------------------------------------- routes
+
+
+@router.get(
+    "", dependencies=[require_permission(Permission.VIEW_OBSERVATIONS)], response_model=Page[AlertOut]
+)
+def list_alerts(
+    ctx: Context,
+    caller: CurrentCaller,
+    window: PageWindow,
+    kind: Annotated[list[AlertKind] | None, Query(description="Only these kinds (repeatable).")] = None,
+    camera: Cameras = None,
+    status: Annotated[list[AlertStatus] | None, Query(description="Only this status (repeatable).")] = None,
+    since: Since = None,
+    until: Until = None,
+) -> Page[AlertOut]:
+    """Alerts, newest first (`view_observations`; recorded, narrowed to the caller's cameras)."""
+    start, end = aware("since", since), aware("until", until)
+    with ctx.gate.read(
+        caller,
+        AuditAction.VIEW_SIGHTING,
+        Permission.VIEW_OBSERVATIONS,
+        cameras=camera or (),
+        details={
+            "what": "alerts",
+            "kinds": [str(k) for k in kind or []],
+            "statuses": [str(s) for s in status or []],
+            "since": start.isoformat() if start else None,
+            "until": end.isoformat() if end else None,
+            "offset": window.offset,
+        },
+    ) as read:
+        alerts = alert_page(
+            read.session,
+            kinds=kind or (),
+            camera_ids=read.cameras,
+            statuses=[str(s) for s in status or []],
+            since=start,
+            until=end,
+            limit=window.limit + 1,
+            offset=window.offset,
+        )
+        read.record([a.alert.id for a in alerts[: window.limit]])
+    return page_of([_alert_out(a) for a in alerts], window.limit, window.offset)
+
+
+@router.get(
+    "/{alert_id}", dependencies=[require_permission(Permission.VIEW_OBSERVATIONS)], response_model=AlertDetail
+)
+def show_alert(alert_id: str, ctx: Context, caller: CurrentCaller) -> AlertDetail:
+    """One alert with its evidence and the decisions on it (`view_observations`; recorded)."""
+    with ctx.gate.read(caller, AuditAction.VIEW_SIGHTING, Permission.VIEW_OBSERVATIONS) as read:
+        row = read.session.get(AlertRow, alert_id)
+        if row is None:
+            raise NotFound(f"no alert with id {alert_id!r}")
+        deny_outside(ctx, read, row.camera_id)
+        shown = stored_alert(row)
+        decisions = decisions_of(read.session, row.id)
+        read.record([row.id], what="alert")
+    return AlertDetail(
+        **_alert_out(shown).model_dump(),
+        evidence=dict(shown.evidence),
+        decisions=[_decision_out(d) for d in decisions],
+    )
+
+
+@router.get(
+    "/{alert_id}/snapshot",
+    dependencies=[require_permission(Permission.VIEW_OBSERVATIONS)],
+    response_class=Response,
+    responses=JPEG_RESPONSE,
+)
+def alert_snapshot(alert_id: str, ctx: Context, caller: CurrentCaller) -> Response:
+    """The alert's stored snapshot (`view_observations`; recorded).
+
+    A face match's snapshot is the unblurred probe crop: it is shown only to those who confirm
+    matches (`confirm_match`), who must see the face to judge it.
+    """
+    with ctx.gate.read(
+        caller, AuditAction.VIEW_SIGHTING, Permission.VIEW_OBSERVATIONS, details={"what": "alert snapshot"}
+    ) as read:
+        row = read.session.get(AlertRow, alert_id)
+        if row is None:
+            raise NotFound(f"no alert with id {alert_id!r}")
+        deny_outside(ctx, read, row.camera_id)
+        ref = ""
+        if row.kind == AlertKind.FACE_WATCHLIST.value:
+            if not caller.can(Permission.CONFIRM_MATCH):
+                raise ctx.gate.deny(
+                    caller,
+                    AuditAction.VIEW_SIGHTING,
+                    f"the face of match {row.id} is shown only to roles with {Permission.CONFIRM_MATCH}",
+                )
+            sighting = read.session.get(FaceSightingRow, row.observation_id) if row.observation_id else None
+            ref = str((row.evidence or {}).get("probe_ref") or (sighting.snapshot if sighting else ""))
+        elif row.observation_id is not None:
+            plate = read.session.get(PlateReadRow, row.observation_id)
+            ref = plate.snapshot if plate is not None else ""
+        response = snapshot_response(ctx.media, ref, f"alert {row.id}")
+        read.record([row.id], what="alert snapshot", kind=row.kind, observation_id=row.observation_id)
+    return response
+
+
+@router.post(
+    "/{alert_id}/ack",
+    dependencies=[require_permission(Permission.CONFIRM_MATCH)],
+    response_model=AckResponse,
+    responses=CONFLICT,
+)
+def ack_alert(alert_id: str, body: NoteRequest, ctx: Context, caller: CurrentCaller) -> AckResponse:
+    """Acknowledge a plate or camera alert (`confirm_match`; recorded); face matches are confirmed."""
+    try:
+        status = acknowledge(ctx.gate, caller, alert_id, body.note)
+    except ConfirmationError as exc:
+        raise _refusal(ctx, alert_id, exc) from exc
+    return AckResponse(alert_id=alert_id, status=status)
+
+
+def _decide(
+    ctx: ApiContext, caller: CurrentCaller, alert_id: str, decision: Decision, note: str
+) -> ConfirmationOut:
+    confirmations = MatchConfirmations(ctx.gate, required=ctx.settings.governance.confirmations_required)
+    try:
+        state: ConfirmationState = confirmations.decide(caller, alert_id, decision, note)
+    except ConfirmationError as exc:
+        raise _refusal(ctx, alert_id, exc) from exc
+    return ConfirmationOut(
+        alert_id=state.alert_id,
+        status=state.status,
+        confirmed_by=list(state.confirmed_by),
+        required=state.required,
+        decisions=[_decision_out(d) for d in state.decisions],
+    )
+
+
+@router.post(
+    "/{alert_id}/confirm",
+    dependencies=[require_permission(Permission.CONFIRM_MATCH)],
+    response_model=ConfirmationOut,
+    responses=CONFLICT,
+)
+def confirm_alert(alert_id: str, body: NoteRequest, ctx: Context, caller: CurrentCaller) -> ConfirmationOut:
+    """Confirm a face match (`confirm_match`; recorded); a second, different user must confirm too."""
+    return _decide(ctx, caller, alert_id, Decision.CONFIRM, body.note)
+
+
+@router.post(
+    "/{alert_id}/reject",
+    dependencies=[require_permission(Permission.CONFIRM_MATCH)],
+    response_model=ConfirmationOut,
+    responses=CONFLICT,
+)
+def reject_alert(alert_id: str, body: NoteRequest, ctx: Context, caller: CurrentCaller) -> ConfirmationOut:
+    """Reject a face match (`confirm_match`; recorded): it is never acted on or exported."""
+    return _decide(ctx, caller, alert_id, Decision.REJECT, body.note)
+
+
+def _exporter(ctx: ApiContext) -> EvidenceExporter:
+    """The exporter, with a HOG face detector (as `safecity alert export`) built only once it is
+    needed: a refused export costs no model load."""
+    s = ctx.settings
+    detector: list[FaceDetector] = []
+
+    def find_faces(image: BGRImage) -> list[BBox]:
+        if not detector:
+            from safecity.analytics.faces.detector import FaceDetector
+
+            settings = s.faces.model_copy(update={"detector": "hog", "upsample": s.faces.photo_upsample})
+            detector.append(FaceDetector(settings))
+        rgb = np.ascontiguousarray(image[:, :, ::-1])
+        return [d.bbox for d in detector[0].detect(rgb)]
+
+    return EvidenceExporter(
+        ctx.gate,
+        ctx.media,
+        find_faces=find_faces,
+        confirmations_required=s.governance.confirmations_required,
+        snapshot_margin=s.store.snapshot_margin,
+        blur_kernel_fraction=s.faces.blur_kernel_fraction,
+    )
+
+
+@router.post(
+    "/{alert_id}/export",
+    dependencies=[require_permission(Permission.EXPORT)],
+    response_class=Response,
+    responses={
+        200: {"content": {ZIP: {}}, "description": "The evidence folder (evidence.json, snapshot.jpg, …)"},
+        **CONFLICT,
+    },
+)
+def export_alert(alert_id: str, body: ExportRequest, ctx: Context, caller: CurrentCaller) -> Response:
+    """Export an alert's evidence as a ZIP (`export`, reason and recipients required; recorded).
+
+    Faces in the snapshot are blurred; `unblurred` leaves a confirmed match's face visible.
+    """
+    exporter = _exporter(ctx)
+    with tempfile.TemporaryDirectory(prefix="safecity-export-") as tmp:
+        try:
+            result = exporter.export_alert(
+                caller,
+                alert_id,
+                Path(tmp),
+                justification=body.reason,
+                recipients=body.recipients,
+                unblurred=body.unblurred,
+            )
+        except (ExportError, ConfirmationError) as exc:
+            raise _refusal(ctx, alert_id, exc) from exc
+        buffer = io.BytesIO()
+        with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+            for name in result.files:
+                archive.write(result.folder / name, arcname=name)
+    return Response(
+        buffer.getvalue(),
+        media_type=ZIP,
+        headers={
+            "Content-Disposition": f'attachment; filename="alert-{alert_id}.zip"',
+            "Cache-Control": "no-store",
+            "X-Audit-Seq": str(result.audit_seq),
+        },
+    )

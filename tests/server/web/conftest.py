@@ -1,0 +1,171 @@
+"""Browser-test fixtures: the app served by uvicorn over a seeded temporary database, and Debian's chromium.
+
+The world: two cameras at one site (cam-1 reads plates and faces, cam-2 plates), a plate read of
+BG 123-AB with its hotlist alert, a face-match alert on cam-1 (Grace Hopper's portrait as the
+frame), a stored face sighting whose kept vector is the ONNX embedding of her portrait (what a
+face search finds), and one user per role plus a second operator for two-person confirmation.
+
+Playwright drives `/usr/bin/chromium` (apt: chromium); Playwright's own browser download is not
+used. Missing either skips the tests locally and fails them in CI (CI=true), as `need_service` does.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import cv2
+import pytest
+from factories import camera, site, stored_face_alert, stored_plate_alert
+from services import chromium
+from web_names import PASSWORD
+
+from safecity.config import Settings
+from safecity.governance.permissions import Role
+from safecity.governance.users import UserStore
+from safecity.server.app import create_app
+from safecity.server.runner import ApiServer
+from safecity.sim.faces import reference_image
+from safecity.store.cameras import CameraStore
+from safecity.store.database import Database
+from safecity.store.media import MediaStore
+from safecity.store.models import FaceSightingRow, FaceVectorRow, utcnow
+from safecity.types import BBox, Capability, new_id
+
+FACE = BBox(160, 137, 216, 216)  # Grace Hopper's face in her portrait
+USERS = {
+    "operator-1": Role.OPERATOR,
+    "operator-2": Role.OPERATOR,
+    "viewer-1": Role.VIEWER,
+    "investigator-1": Role.INVESTIGATOR,
+    "auditor-1": Role.AUDITOR,
+    "admin-1": Role.ADMIN,
+}
+
+
+@dataclass(frozen=True)
+class WebWorld:
+    url: str
+    settings: Settings
+    db: Database
+    media: MediaStore
+    face_alert: str
+    plate_alert: str
+    sighting: str
+    """The stored face sighting whose vector is Grace Hopper's."""
+    portrait: Path
+    """Her portrait as a JPEG file, to upload."""
+
+
+def _seed_searchable_face(db: Database, settings: Settings, portrait: Any) -> str:
+    from safecity.analytics.faces.analyser import FaceAnalyser
+    from safecity.store.observations import vector_to_bytes
+
+    rgb = cv2.cvtColor(portrait, cv2.COLOR_BGR2RGB)
+    face = FaceAnalyser(settings.faces, settings.effective_model_cache_dir).single_face(rgb).face
+    assert face.embedding is not None
+    sighting_id, ts = new_id(), utcnow() - timedelta(hours=2)
+    with db.session() as session:
+        session.add(
+            FaceSightingRow(
+                id=sighting_id,
+                camera_id="cam-1",
+                ts=ts,
+                x=FACE.x,
+                y=FACE.y,
+                w=FACE.w,
+                h=FACE.h,
+                confidence=0.9,
+                quality=0.8,
+                track_id=2,
+                snapshot="",
+            )
+        )
+        session.flush()
+        session.add(
+            FaceVectorRow(
+                sighting_id=sighting_id, camera_id="cam-1", ts=ts, embedding=vector_to_bytes(face.embedding)
+            )
+        )
+    return sighting_id
+
+
+def _seed_last_day(db: Database) -> None:
+    """Plate reads and a few alerts over the last 24 hours, for the dashboard's chart."""
+    from safecity.store.models import AlertRow, PlateReadRow
+
+    now = utcnow()
+    with db.session() as session:
+        for i in range(60):
+            ts = now - timedelta(minutes=7 + (i * 37) % (23 * 60))
+            plate = f"NS{100 + i:03d}CD"
+            session.add(
+                PlateReadRow(
+                    id=new_id(), camera_id="cam-2" if i % 3 else "cam-1", ts=ts, x=0, y=0, w=10, h=10,
+                    confidence=0.9, track_id=i, snapshot="", text=plate, normalised=plate,
+                    confusion_key="", country="RS", candidates=[],
+                )
+            )  # fmt: skip
+            if i % 9 == 0:
+                session.add(
+                    AlertRow(
+                        id=new_id(), kind="camera_health", camera_id="cam-2", ts=ts, raised_at=ts,
+                        message="camera cam-2 stalled for 30 s", status="new",
+                    )
+                )  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def web_world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[WebWorld]:
+    root = tmp_path_factory.mktemp("web")
+    settings = Settings(data_dir=root / "var", api={"live_poll_s": 0.2, "live_cameras_s": 1.0})
+    db = Database.open(settings.effective_database_url, settings.store)
+    both = frozenset({Capability.PLATES, Capability.FACES, Capability.MOTION})
+    CameraStore(db).save(
+        [site()],
+        [
+            camera("cam-1", capabilities=both),
+            camera("cam-2", latitude=44.8061, longitude=20.4731, name="Camera cam-2 (Krunska)"),
+        ],
+    )
+    media = MediaStore(settings.effective_media_dir)
+    portrait = reference_image("grace_hopper")
+    face_alert = stored_face_alert(db, media, portrait, FACE, "cam-1")
+    plate_alert = stored_plate_alert(db, media, portrait, "cam-2")
+    sighting = _seed_searchable_face(db, settings, portrait)
+    _seed_last_day(db)
+    users = UserStore(db)
+    for name, role in USERS.items():
+        users.add(name, role, PASSWORD)
+    photo = root / "grace_hopper.jpg"
+    cv2.imwrite(str(photo), portrait)
+    server = ApiServer(create_app(settings, db), "127.0.0.1", 0).start()
+    try:
+        yield WebWorld(server.url, settings, db, media, face_alert, plate_alert, sighting, photo)
+    finally:
+        server.close()
+        db.close()
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    with chromium() as b:
+        yield b
+
+
+@pytest.fixture
+def screenshots(tmp_path: Path) -> Iterator[Path]:
+    """Where a test saves its screenshots; with SAFECITY_SCREENSHOTS set, they are copied there too."""
+    folder = tmp_path / "screenshots"
+    folder.mkdir()
+    yield folder
+    target = os.environ.get("SAFECITY_SCREENSHOTS")
+    if target:
+        Path(target).mkdir(parents=True, exist_ok=True)
+        for shot in folder.glob("*.png"):
+            shutil.copy(shot, Path(target) / shot.name)
