@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 from typer.testing import CliRunner
 from videos import square_clip
 
-from safecity.cli import app
+from safecity.cli.app import app
 from safecity.store.database import Database
 from safecity.store.models import MotionTrackRow
 

@@ -9,7 +9,7 @@ import pytest
 from factories import camera, site
 from typer.testing import CliRunner
 
-from safecity.cli import app
+from safecity.cli.app import app
 from safecity.cluster.load import LoadProfile, run_load, scaling_png, table
 from safecity.config import Settings
 from safecity.store.cameras import CameraStore

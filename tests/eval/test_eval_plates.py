@@ -20,7 +20,7 @@ import pytest
 from typer.testing import CliRunner
 
 import safecity.eval.plates as plates_module
-from safecity.cli import app
+from safecity.cli.app import app
 from safecity.config import PlateSettings
 from safecity.eval.naive_plates import NaivePlateReader, NaiveRead
 from safecity.eval.plates import (

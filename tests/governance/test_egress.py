@@ -170,6 +170,7 @@ def test_real_work_contacts_only_configured_destinations(tmp_path: Path) -> None
     from safecity.analytics.faces.analyser import FaceAnalyser
     from safecity.analytics.plates.reader import PlateReader
     from safecity.pipeline.process import process_file
+    from safecity.search.faces import search_face
     from safecity.sim import _camera, _sites, build_scenario
     from safecity.sim.faces import reference_image
     from safecity.sim.render import render_clip
@@ -178,7 +179,6 @@ def test_real_work_contacts_only_configured_destinations(tmp_path: Path) -> None
     from safecity.store.face_index import FaceIndex
     from safecity.store.media import MediaStore
     from safecity.store.writer import ObservationWriter
-    from safecity.search.faces import search_face
 
     scenario = build_scenario(3, 4, 1, fps=10, width=640, height=360)
     (spec,) = [c for c in scenario.cameras if Capability.FACES in c.capabilities]

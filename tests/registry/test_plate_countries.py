@@ -9,7 +9,7 @@ import pytest
 from factories import camera, site
 from typer.testing import CliRunner
 
-from safecity.cli import app
+from safecity.cli.app import app
 from safecity.config import CameraDefaults
 from safecity.registry.errors import RegistryError
 from safecity.registry.geojson import PLATE_COUNTRIES, cameras_from_geojson, cameras_to_geojson

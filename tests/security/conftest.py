@@ -1,8 +1,8 @@
-"""The attack tests' fixtures: the API world of tests/api/conftest.py, loaded from that file.
+"""The attack tests' fixtures: the API world of tests/server/api/conftest.py, loaded from that file.
 
 Loaded (not copied), so the attacks run against exactly the world the API tests use: two cameras,
 a plate-hotlist and a face-match alert, one user and token per role, a second operator and an
-investigator limited to cam-1 (see tests/api/conftest.py).
+investigator limited to cam-1 (see tests/server/api/conftest.py).
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ import importlib.util
 import sys
 from pathlib import Path
 
-_API_TESTS = Path(__file__).resolve().parents[1] / "api"
+_API_TESTS = Path(__file__).resolve().parents[1] / "server" / "api"
 sys.path.insert(0, str(_API_TESTS))  # api_world, which the API fixtures import
 _spec = importlib.util.spec_from_file_location("api_fixtures_for_security", _API_TESTS / "conftest.py")
 assert _spec is not None and _spec.loader is not None

@@ -17,7 +17,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import delete, select, update
 from typer.testing import CliRunner
 
-from safecity.cli import app
+from safecity.cli.app import app
 from safecity.governance.audit import (
     GENESIS,
     Anchor,

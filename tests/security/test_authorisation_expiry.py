@@ -32,13 +32,14 @@ from sqlalchemy import select
 from typer.testing import CliRunner
 
 import safecity.governance.users as user_module
-from safecity.cli import app as cli_app
+from safecity.cli.app import app as cli_app
 from safecity.config import Settings
 from safecity.governance.access import AccessGate, Caller
 from safecity.governance.audit import AuditAction, AuditLog
 from safecity.governance.authorisations import enforce
 from safecity.governance.permissions import Role
 from safecity.governance.users import UserStore
+from safecity.search.faces import search_face
 from safecity.server.app import create_app
 from safecity.store.authorisations import AuthorisationStore
 from safecity.store.cameras import CameraStore
@@ -50,7 +51,6 @@ from safecity.store.models import FaceVectorRow
 from safecity.store.writer import write_batch
 from safecity.types import Authorisation, AuthorisationPurpose, BBox, FaceSighting, FaceTemplate, new_id
 from safecity.watch.face_decision import OpenSetRule
-from safecity.search.faces import search_face
 from safecity.watch.faces import FaceMatcher
 
 T0 = datetime(2026, 3, 2, 8, 0, tzinfo=UTC)

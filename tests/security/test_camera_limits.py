@@ -1,13 +1,13 @@
 """Threat model: a user limited to some cameras must get nothing of the others, by any route.
 
-The attacker is the investigator of tests/api/conftest.py limited to cam-1 ("limited-user"). The
+The attacker is the investigator of tests/server/api/conftest.py limited to cam-1 ("limited-user"). The
 world holds data of cam-2 of every kind a route returns: a plate read with its snapshot and a
 plate-hotlist alert, a line crossing, and a speed section from cam-1 to cam-2 (its speeds come
 from cam-2's reads). Each row of the table asks for cam-2's data one way; the answer is either
 a refusal (403, recorded as `access_denied` in the audit chain) or an answer filtered to cam-1,
 in which neither cam-2 nor the section through it appears.
 
-The API fixtures come from tests/api/conftest.py through tests/security/conftest.py, so this
+The API fixtures come from tests/server/api/conftest.py through tests/security/conftest.py, so this
 table runs against exactly the world the API tests use.
 """
 

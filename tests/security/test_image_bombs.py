@@ -27,7 +27,7 @@ from image_files import encoded, jpeg_declaring, png_bomb
 from sqlalchemy import func, select
 from typer.testing import CliRunner
 
-from safecity.cli import app as cli_app
+from safecity.cli.app import app as cli_app
 from safecity.config import Settings
 from safecity.governance.permissions import Role
 from safecity.governance.users import UserStore

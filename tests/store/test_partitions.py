@@ -18,7 +18,7 @@ from sqlalchemy import delete, inspect, select, text
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from typer.testing import CliRunner
 
-from safecity.cli import app
+from safecity.cli.app import app
 from safecity.config import StoreSettings
 from safecity.store.cameras import CameraStore
 from safecity.store.database import Database

@@ -12,7 +12,7 @@ from factories import camera, site
 from typer.testing import CliRunner
 
 from safecity.analytics.traffic.section_speed import Section
-from safecity.cli import app
+from safecity.cli.app import app
 from safecity.config import SectionConfig, TrafficSettings
 from safecity.governance.audit import AuditLog
 from safecity.store.alerts import find_alerts

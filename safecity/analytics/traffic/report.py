@@ -21,7 +21,9 @@ from datetime import UTC, datetime
 import matplotlib
 from matplotlib.axes import Axes
 from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.dates import AutoDateLocator, ConciseDateFormatter
 from matplotlib.figure import Figure
+from matplotlib.ticker import MaxNLocator
 
 from safecity.analytics.traffic.statistics import LineHourCount, SectionHourStats, TrafficStatistics
 
@@ -61,12 +63,26 @@ def _stamp(value: datetime) -> str:
     return value.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
 
 
+def _time_axis(ax: Axes, since: datetime, until: datetime, hours: Sequence[datetime]) -> None:
+    """The hour axis spans the report period (and any hour that starts before it), with labels as
+    short as the span allows: times of day for hours, dates for weeks.
+
+    Without the period a chart of one hour has one point per series, and matplotlib widens a
+    single date to years around it.
+    """
+    start, end = min([since, *hours]), max([until, *hours])
+    pad = (end - start) * 0.03  # markers on the first and last hour stay whole
+    ax.set_xlim(*_days([start - pad, end + pad]))
+    # matplotlib.dates has no type annotations.
+    locator = AutoDateLocator()  # type: ignore[no-untyped-call]
+    ax.xaxis.set_major_locator(locator)
+    ax.xaxis.set_major_formatter(ConciseDateFormatter(locator))  # type: ignore[no-untyped-call]
+    ax.set_xlabel("hour (UTC)")
+
+
 def _svg_of(fig: Figure, ax: Axes) -> str:
     """The figure as inline SVG: no XML prolog, DOCTYPE, metadata or namespace URLs."""
-    ax.xaxis_date()
-    ax.set_xlabel("hour (UTC)")
     ax.legend(loc="best")
-    fig.autofmt_xdate()
     fig.tight_layout()
     stream = io.StringIO()
     fig.savefig(stream, format="svg", metadata={"Date": None})
@@ -76,8 +92,8 @@ def _svg_of(fig: Figure, ax: Axes) -> str:
     return re.sub(r'\s+xmlns(?::\w+)?="[^"]*"', "", text)
 
 
-def counts_chart(lines: Sequence[LineHourCount]) -> str:
-    """Crossings per hour, one series per camera and line (all directions and classes)."""
+def counts_chart(lines: Sequence[LineHourCount], since: datetime, until: datetime) -> str:
+    """Crossings per hour of [since, until), one series per camera and line (all directions and classes)."""
     totals: dict[str, dict[datetime, int]] = defaultdict(lambda: defaultdict(int))
     for c in lines:
         totals[f"{c.camera_id} / {c.line_name}"][c.hour_start] += c.count
@@ -86,11 +102,15 @@ def counts_chart(lines: Sequence[LineHourCount]) -> str:
             hours = sorted(by_hour)
             ax.plot(_days(hours), [by_hour[h] for h in hours], marker="o", label=name)
         ax.set_ylabel("crossings per hour")
+        # Counts are whole numbers from zero (one constant hour would otherwise read 1.900 ... 2.100).
+        ax.set_ylim(bottom=0)
+        ax.yaxis.set_major_locator(MaxNLocator(integer=True))
+        _time_axis(ax, since, until, [c.hour_start for c in lines])
         return _svg_of(fig, ax)
 
 
-def speed_chart(rows: Sequence[SectionHourStats]) -> str:
-    """Mean and 85th-percentile speed per hour over one section, with its limit as a line."""
+def speed_chart(rows: Sequence[SectionHourStats], since: datetime, until: datetime) -> str:
+    """Mean and 85th-percentile speed per hour of [since, until) over one section, with its limit."""
     rows = sorted(rows, key=lambda r: r.hour_start)
     hours = _days([r.hour_start for r in rows])
     with _figure() as (fig, ax):
@@ -99,6 +119,7 @@ def speed_chart(rows: Sequence[SectionHourStats]) -> str:
         ax.axhline(rows[0].speed_limit_kmh, color="#d33", linestyle="--", label="limit")
         ax.set_title(f"section {rows[0].section_id}")
         ax.set_ylabel("km/h")
+        _time_axis(ax, since, until, [r.hour_start for r in rows])
         return _svg_of(fig, ax)
 
 
@@ -127,7 +148,7 @@ def traffic_report_html(
         by_section[r.section_id].append(r)
     if stats.sections:
         speed_parts = [
-            f'<h3>{e(sid)}</h3>\n<div class="chart">{speed_chart(rows)}</div>'
+            f'<h3>{e(sid)}</h3>\n<div class="chart">{speed_chart(rows, since, until)}</div>'
             for sid, rows in sorted(by_section.items())
         ]
         speed_parts.append(
@@ -164,7 +185,7 @@ def traffic_report_html(
     else:
         speeds = "<p>No section speeds were measured in this period.</p>"
     if stats.lines:
-        counts = f'<div class="chart">{counts_chart(stats.lines)}</div>\n' + _table(
+        counts = f'<div class="chart">{counts_chart(stats.lines, since, until)}</div>\n' + _table(
             ("Camera", "Line", "Hour (UTC)", "Direction", "Class", "Count"),
             [
                 (c.camera_id, c.line_name, _stamp(c.hour_start), c.direction, c.object_class, c.count)

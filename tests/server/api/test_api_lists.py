@@ -137,6 +137,7 @@ def test_others_may_not_change_the_hotlist(
         ({"expires_at": "2020-01-01T00:00:00+00:00"}, 400),
         ({"days": 0}, 422),
         ({"reason": ""}, 422),
+        ({"reason": "stolen"}, 422),
     ],
 )
 def test_a_bad_hotlist_entry_is_refused(

@@ -1,6 +1,6 @@
 """Alerts: list, show, acknowledge, confirm or reject face matches, show the snapshot, export evidence.
 
-The same domain functions as `safecity alert …` (`cli_alerts`), through the same access gate:
+The same domain functions as `safecity alert …` (`cli/alerts.py`), through the same access gate:
 every read is checked against the caller's role and cameras and recorded. A face match is acted
 on, and exported, only after `governance.confirmations_required` different users confirmed it;
 a second decision by one user, or an export of an unconfirmed match, is a 409 problem.

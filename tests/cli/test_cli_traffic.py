@@ -1,8 +1,9 @@
-"""`safecity traffic report`: HTML and two CSVs of hourly aggregates, written through the access gate."""
+"""`safecity traffic report`: HTML and three CSVs of hourly aggregates, written through the access gate."""
 
 from __future__ import annotations
 
 import csv
+import re
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -10,7 +11,7 @@ import pytest
 from factories import camera, site
 from typer.testing import CliRunner
 
-from safecity.cli import app
+from safecity.cli.app import app
 from safecity.governance.audit import AuditLog
 from safecity.store.cameras import CameraStore
 from safecity.store.database import Database
@@ -95,6 +96,19 @@ def test_report_writes_html_and_csvs(data: Path) -> None:
     result = CliRunner().invoke(app, [*args, "--csv", str(data / "x")])
     assert result.exit_code == 0, result.output
     assert (data / "x-sections.csv").is_file() and (data / "x-lines.csv").is_file()
+
+
+def test_a_one_hour_report_labels_its_axis_with_times_of_day(data: Path) -> None:
+    out = data / "hour.html"
+    args = ["traffic", "report", "--since", SINCE, "--until", "2026-03-02T09:00:00+01:00", "--out", str(out)]
+    result = CliRunner().invoke(app, args)
+    assert result.exit_code == 0, result.output
+    charts = re.findall(r"<svg.*?</svg>", out.read_text(encoding="utf-8"), re.S)
+    assert len(charts) == 2  # speeds over s1, crossings on L1: one hour, one point per series
+    for chart in charts:
+        labels = [t.strip() for t in re.findall(r"<text[^>]*>([^<]*)</text>", chart)]
+        assert "07:00" in labels and "08:00" in labels, labels  # the hour, 08:00 to 09:00 +01:00
+        assert not any(re.fullmatch(r"20\d\d(-\d\d)?", label) for label in labels), labels
 
 
 @pytest.mark.parametrize(

@@ -1,5 +1,5 @@
-"""Command line for traffic: `safecity traffic speeds` measures section speeds from stored plate reads;
-`safecity traffic report` writes the hourly statistics as an HTML page and two CSV files.
+"""`safecity traffic speeds | report`: `speeds` measures section speeds from stored plate reads;
+`report` writes the hourly statistics as an HTML page and three CSV files.
 
 The camera pairs are the `[[traffic.sections]]` of the configuration. Measuring stores a
 speeding alert per violation; alert ids come from the section and the two reads, so measuring
@@ -10,26 +10,38 @@ report, which shows aggregates only but reads plate reads to compute them.
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import Annotated
 
 import typer
 from rich.table import Table
 
-from safecity.cli import _aware_time, _shown_time, app, fail, gated_read, open_db, out, settings
+from safecity.analytics.traffic.section_speed import Section, SpeedMeasurement
+from safecity.analytics.traffic.statistics import lines_csv, sections_csv, zones_csv
+from safecity.cli.common import (
+    aware_time,
+    command_group,
+    fail,
+    gated_read,
+    open_db,
+    out,
+    settings,
+    shown_time,
+    write_text_atomic,
+)
+from safecity.config import Settings
+from safecity.governance.access import GatedRead
+from safecity.governance.audit import AuditAction
+from safecity.governance.permissions import Permission
+from safecity.store.database import Database
+from safecity.watch.speeding import SpeedReport, measure_configured_speeds, save_speeding_alerts
+from safecity.watch.traffic_period import PeriodTraffic, period_traffic
 
-if TYPE_CHECKING:
-    from safecity.analytics.traffic.section_speed import Section, SpeedMeasurement
-    from safecity.config import Settings
-    from safecity.governance.access import GatedRead
-    from safecity.store.database import Database
-    from safecity.watch.speeding import SpeedReport
+# The HTML report draws its charts with matplotlib, imported inside `traffic report`: `safecity
+# --help` stays light.
 
-traffic_app = typer.Typer(help="Traffic: section speed control and statistics.", no_args_is_help=True)
-app.add_typer(traffic_app, name="traffic")
+traffic_app = command_group("Traffic: section speed control and statistics.")
 
 
 def _measurement_json(m: SpeedMeasurement) -> dict[str, object]:
@@ -59,8 +71,6 @@ def _measured(
 ) -> tuple[list[Section], SpeedReport]:
     """The configured sections inside the caller's cameras (`SAFECITY_TOKEN`'s limits) and their speeds
     from stored reads, read in the gated read's session; exits 2 naming a bad section."""
-    from safecity.watch.speeding import measure_configured_speeds
-
     try:
         return measure_configured_speeds(
             db, s.traffic, start, end, cameras=read.cameras, session=read.session
@@ -76,12 +86,8 @@ def traffic_speeds(
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON line per measurement.")] = False,
 ) -> None:
     """Average speeds over the configured sections from stored plate reads; stores speeding alerts."""
-    from safecity.governance.audit import AuditAction
-    from safecity.governance.permissions import Permission
-    from safecity.watch.speeding import save_speeding_alerts
-
     s = settings()
-    start, end = _aware_time("--since", since), _aware_time("--until", until)
+    start, end = aware_time("--since", since), aware_time("--until", until)
     if start is not None and end is not None and end <= start:
         fail(f"--until ({until}) must be after --since ({since})")
     if not s.traffic.sections:
@@ -114,8 +120,8 @@ def traffic_speeds(
         table.add_row(
             m.section.id,
             m.plate if m.read_b.normalised == m.plate else f"{m.plate} / {m.read_b.normalised}",
-            _shown_time(m.time_a),
-            _shown_time(m.time_b),
+            shown_time(m.time_a),
+            shown_time(m.time_b),
             f"{m.travel_s:.1f}",
             f"{m.speed_kmh:.1f}",
             f"{m.section.speed_limit_kmh:g}",
@@ -127,18 +133,6 @@ def traffic_speeds(
         f"{len(report.violations)} violations; {len(new)} new speeding alerts stored "
         f"({len(report.violations) - len(new)} stored before)"
     )
-
-
-def _write_atomic(path: Path, text: str) -> None:
-    """Write to a temporary file in the same folder, then rename: readers never see half a file."""
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as stream:
-            stream.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 @traffic_app.command("report")
@@ -158,13 +152,9 @@ def traffic_report(
     """Hourly counts per line, speeds per section (mean, 85th percentile) and zone occupancy and queues,
     as HTML and CSV."""
     from safecity.analytics.traffic.report import traffic_report_html
-    from safecity.analytics.traffic.statistics import lines_csv, sections_csv, zones_csv
-    from safecity.governance.audit import AuditAction
-    from safecity.governance.permissions import Permission
-    from safecity.watch.traffic_period import PeriodTraffic, period_traffic
 
     s = settings()
-    start, end = _aware_time("--since", since), _aware_time("--until", until)
+    start, end = aware_time("--since", since), aware_time("--until", until)
     assert start is not None and end is not None
     if end <= start:
         fail(f"--until ({until}) must be after --since ({since})")
@@ -175,7 +165,7 @@ def traffic_report(
     for path in (out_path, *csv_paths.values()):
         if not path.parent.is_dir():
             fail(f"{path.parent} is not a folder: cannot write {path}")
-    db = open_db(s)
+    db = open_db(s, reading=True)
     try:
         # Only aggregates leave, but speeds come from plate reads: a read of personal data, gated.
         details = {"what": "traffic report", "since": since, "until": until}
@@ -197,10 +187,10 @@ def traffic_report(
     finally:
         db.close()
     stats = period.statistics
-    _write_atomic(out_path, traffic_report_html(stats, start, end, datetime.now(UTC)))
-    _write_atomic(csv_paths["sections"], sections_csv(stats.sections))
-    _write_atomic(csv_paths["lines"], lines_csv(stats.lines))
-    _write_atomic(csv_paths["zones"], zones_csv(stats.zones))
+    write_text_atomic(out_path, traffic_report_html(stats, start, end, datetime.now(UTC)))
+    write_text_atomic(csv_paths["sections"], sections_csv(stats.sections))
+    write_text_atomic(csv_paths["lines"], lines_csv(stats.lines))
+    write_text_atomic(csv_paths["zones"], zones_csv(stats.zones))
     sections_path, lines_path, zones_path = csv_paths.values()
     out.print(
         f"{len(report.measurements)} speed measurements over {len(period.sections)} sections, "

@@ -1,4 +1,4 @@
-"""Command line for the audit log: `safecity audit list | verify | export | head`.
+"""`safecity audit list | verify | export | head`: the hash-chained audit log.
 
 `verify` checks the database's chain, or with `--file` an export, offline, with the same code a
 data-protection authority would run; `head` prints the anchor (last sequence number and hash)
@@ -14,21 +14,23 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from safecity.cli import (
+from safecity.cli.common import (
     EXIT_DENIED,
-    _aware_time,
-    _shown_time,
     access_gate,
-    app,
+    aware_time,
     cli_caller,
+    command_group,
     fail,
     open_db,
     out,
     settings,
+    shown_time,
 )
+from safecity.governance.access import AccessDenied
 from safecity.governance.audit import (
     GENESIS,
     Anchor,
+    AuditAction,
     AuditFileError,
     AuditLog,
     Verification,
@@ -36,11 +38,9 @@ from safecity.governance.audit import (
     read_anchors,
     verify_file,
 )
+from safecity.governance.permissions import Permission
 
-audit_app = typer.Typer(
-    help="The hash-chained audit log: list, verify, export, anchor.", no_args_is_help=True
-)
-app.add_typer(audit_app, name="audit")
+audit_app = command_group("The hash-chained audit log: list, verify, export, anchor.")
 
 
 def _report(result: Verification, what: str, anchors: int = 0) -> None:
@@ -116,7 +116,7 @@ def audit_verify(
             anchors += read_anchors(s.effective_anchor_path)
         except AuditFileError as exc:
             fail(f"audit log: anchor file damaged: {exc}", code=1)
-    _report(AuditLog(open_db(s)).verify(anchors), "audit log", len(anchors))
+    _report(AuditLog(open_db(s, reading=True)).verify(anchors), "audit log", len(anchors))
 
 
 @audit_app.command("export")
@@ -126,7 +126,9 @@ def audit_export(
     until: Annotated[str | None, typer.Option(help="Entries before, ISO 8601 with offset.")] = None,
 ) -> None:
     """Write entries to a file that `safecity audit verify --file` checks offline."""
-    n = AuditLog(open_db()).export(out_file, _aware_time("--since", since), _aware_time("--until", until))
+    n = AuditLog(open_db(reading=True)).export(
+        out_file, aware_time("--since", since), aware_time("--until", until)
+    )
     out.print(f"wrote {n} entries to {out_file}; verify with: safecity audit verify --file {out_file}")
 
 
@@ -138,7 +140,7 @@ def audit_head(
 ) -> None:
     """The anchor to publish: last sequence number and its hash (`serve` appends one daily)."""
     s = settings()
-    log = AuditLog(open_db(s))
+    log = AuditLog(open_db(s, reading=True))
     if append:
         seq, digest = append_anchor(log, s.effective_anchor_path)
     else:
@@ -157,13 +159,9 @@ def audit_list(
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON lines.")] = False,
 ) -> None:
     """The entries, oldest first: who did what, when, why, for whom; the reading is itself recorded."""
-    from safecity.governance.access import AccessDenied
-    from safecity.governance.audit import AuditAction
-    from safecity.governance.permissions import Permission
-
     s = settings()
-    db = open_db(s)
-    start, end = _aware_time("--since", since), _aware_time("--until", until)
+    db = open_db(s, reading=True)
+    start, end = aware_time("--since", since), aware_time("--until", until)
     filters = {"action": action, "user": user, "since": since, "until": until}
     try:
         with access_gate(db, s).read(
@@ -197,6 +195,6 @@ def audit_list(
     for e in entries:
         target = e.target if len(e.target) <= 40 else e.target[:37] + "..."
         table.add_row(
-            str(e.seq), _shown_time(e.ts), e.username, e.role, e.action, e.justification, e.recipients, target
+            str(e.seq), shown_time(e.ts), e.username, e.role, e.action, e.justification, e.recipients, target
         )
     out.print(table)

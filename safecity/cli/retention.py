@@ -1,4 +1,4 @@
-"""Command line for retention: `safecity retention show | sweep`.
+"""`safecity retention show | sweep`: how long data is kept, and the sweep that deletes what is older.
 
 `show` prints the policy in force per camera (each class's days, shortened by the camera's
 published retention); `sweep` deletes what is older, for real, and records one `retention_deletion`
@@ -9,22 +9,22 @@ audit entry; `sweep --dry-run` only counts. `safecity serve` runs the same sweep
 from __future__ import annotations
 
 import json
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.table import Table
 from sqlalchemy.exc import SQLAlchemyError
 
-from safecity.cli import app, fail, open_db, out, settings
-from safecity.governance.retention import CLASSES, SNAPSHOTS, RetentionPolicy, SweepReport, sweep_configured
+from safecity.cli.common import command_group, fail, open_db, out, settings
 from safecity.store.cameras import CameraStore
 
-retention_app = typer.Typer(
-    help="How long data is kept, and the sweep that deletes what is older.", no_args_is_help=True
-)
-app.add_typer(retention_app, name="retention")
+if TYPE_CHECKING:
+    from safecity.governance.retention import SweepReport
 
-_SHOWN = (*CLASSES, SNAPSHOTS)
+# The retention rules delete snapshot files through the media store (cv2), so they are imported
+# inside the commands: `safecity --help` stays light.
+
+retention_app = command_group("How long data is kept, and the sweep that deletes what is older.")
 
 
 @retention_app.command("show")
@@ -32,12 +32,15 @@ def retention_show(
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON document.")] = False,
 ) -> None:
     """The effective retention per camera: each class's days, never longer than the camera's own."""
+    from safecity.governance.retention import CLASSES, SNAPSHOTS, RetentionPolicy
+
+    shown = (*CLASSES, SNAPSHOTS)
     s = settings()
     policy = RetentionPolicy.from_settings(s.retention)
-    cameras = CameraStore(open_db(s)).all()
+    cameras = CameraStore(open_db(s, reading=True)).all()
     if as_json:
         doc: dict[str, Any] = {
-            "classes": {name: policy.class_days(name) for name in _SHOWN},
+            "classes": {name: policy.class_days(name) for name in shown},
             "audit_days": policy.audit_days,
             "cameras": [
                 {"id": c.id, "retention_days": c.retention_days, "days": policy.for_camera(c.retention_days)}
@@ -49,12 +52,12 @@ def retention_show(
     table = Table(title=f"retention in days (audit entries: {policy.audit_days})")
     table.add_column("camera")
     table.add_column("published")
-    for name in _SHOWN:
+    for name in shown:
         table.add_column(name)
-    table.add_row("(configured)", "", *(str(policy.class_days(name)) for name in _SHOWN))
+    table.add_row("(configured)", "", *(str(policy.class_days(name)) for name in shown))
     for c in cameras:
         days = policy.for_camera(c.retention_days)
-        table.add_row(c.id, str(c.retention_days), *(str(days[name]) for name in _SHOWN))
+        table.add_row(c.id, str(c.retention_days), *(str(days[name]) for name in shown))
     out.print(table)
 
 
@@ -64,6 +67,8 @@ def retention_sweep(
     as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
 ) -> None:
     """Delete rows, snapshot files, face vectors and audit entries past retention; log what went."""
+    from safecity.governance.retention import sweep_configured
+
     s = settings()
     db = open_db(s)
     try:

@@ -9,8 +9,7 @@ import pytest
 from factories import camera, site
 from typer.testing import CliRunner
 
-import safecity.cli_governance  # noqa: F401  (registers the commands on the app)
-from safecity.cli import app
+from safecity.cli.app import app
 from safecity.store.cameras import CameraStore
 from safecity.store.database import Database
 

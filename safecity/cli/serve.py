@@ -1,23 +1,34 @@
-"""Command line for live cameras and serving: `safecity serve`, `api`, `status`, `sim rtsp`.
-
-Registered on the main `safecity` app by `safecity.cli`; shares its settings, database and error
-conventions.
+"""`safecity serve`, `api` and `status`: analyse the live cameras and serve the API and web UI, serve
+the API alone as one more replica, and show a running `serve`'s camera health.
 """
 
 from __future__ import annotations
 
 import json
-from pathlib import Path
+import signal
+import threading
+import time
+import urllib.error
+import urllib.request
 from typing import Annotated
 
 import typer
+from rich.live import Live
 from rich.table import Table
 
-from safecity.cli import app, err, fail, open_db, out, settings, sim_app
+from safecity.cli.common import err, fail, open_db, out, print_alerts, settings
+from safecity.cluster.ray_pool import ClusterError, RayWorkers
+from safecity.governance.audit import anchorer
+from safecity.governance.users import FIRST_ADMIN, ensure_first_admin
+from safecity.pipeline.metrics import StatusServer
+from safecity.pipeline.workers import is_live
+from safecity.runtime.city import Runtime
 from safecity.store.cameras import CameraStore
 
+# The API server (fastapi, uvicorn) is imported inside `serve` and `api`: `safecity --help` stays
+# light.
 
-@app.command("serve")
+
 def serve(
     workers: Annotated[int | None, typer.Option(help="Analysis processes (default streams.workers).")] = None,
     port: Annotated[
@@ -39,14 +50,6 @@ def serve(
 ) -> None:
     """Analyse every enabled live camera (rtsp://, http(s)://) until stopped; serve the API and web UI,
     /metrics and /status."""
-    import signal
-    import threading
-    import time
-
-    from safecity.pipeline.metrics import StatusServer
-    from safecity.pipeline.workers import is_live
-    from safecity.runtime.city import Runtime
-
     s = settings()
     db = open_db(s)
     live = [c for c in CameraStore(db).all() if is_live(c)]
@@ -58,8 +61,6 @@ def serve(
         s = s.model_copy(update={"cluster": s.cluster.model_copy(update={"address": cluster})})
     pool = None
     if s.cluster.address:
-        from safecity.cluster.ray_pool import RayWorkers
-
         if db.is_sqlite and s.cluster.address != "local":
             err.print("note: a SQLite file is reachable only from this machine; use PostgreSQL on a cluster")
         pool = RayWorkers(s)
@@ -90,13 +91,9 @@ def serve(
     except ApiServerError as exc:
         server.close()
         fail(str(exc), code=1)
-    from safecity.governance.users import FIRST_ADMIN, ensure_first_admin
-
     password = ensure_first_admin(db)
     if password is not None:  # first run: no default credentials, this is shown once
         out.print(f"[bold]first run: created user {FIRST_ADMIN!r} with password {password}[/] (shown once)")
-    from safecity.cluster.ray_pool import ClusterError
-
     try:
         runtime.start()
     except ClusterError as exc:
@@ -117,12 +114,10 @@ def serve(
         runtime.stop()
         api.close()
         server.close()
-    for alert in runtime.alerts:
-        out.print(f"[bold yellow]ALERT[/] {alert.timestamp.isoformat()} {alert.camera_id}: {alert.message}")
+    print_alerts(runtime.alerts)
     out.print(f"stopped; {sum(h.observations for h in runtime.health())} observations from this run")
 
 
-@app.command("api")
 def api_replica(
     port: Annotated[
         int | None, typer.Option(help="Port of the API and web UI (default api.port; 0: any free port).")
@@ -133,9 +128,6 @@ def api_replica(
 
     Replicas share the PostgreSQL database; a stored alert reaches every replica's live feed at
     once (LISTEN/NOTIFY). Camera health is known to the `serve` process only."""
-    import signal
-    import threading
-
     from safecity.server.app import create_app
     from safecity.server.runner import ApiServer, ApiServerError
 
@@ -154,8 +146,6 @@ def api_replica(
     signal.signal(signal.SIGTERM, on_signal)
     signal.signal(signal.SIGINT, on_signal)
     out.print(f"API at {server.url}/api/v1 (schema: {server.url}/api/v1/openapi.json)", soft_wrap=True)
-    from safecity.governance.audit import anchorer
-
     # Replicas write most audit entries (searches, logins): each anchors the head when due.
     anchors = anchorer(db, s)
     try:
@@ -169,7 +159,6 @@ def api_replica(
         db.close()
 
 
-@app.command("status")
 def status(
     url: Annotated[
         str | None, typer.Option(help="Base URL of a running `safecity serve` (default from streams.*).")
@@ -178,12 +167,6 @@ def status(
     as_json: Annotated[bool, typer.Option("--json", help="Print the JSON the server returns.")] = False,
 ) -> None:
     """Per-camera health of a running `safecity serve`: state, fps, queue, drops, reconnects, lag."""
-    import time
-    import urllib.error
-    import urllib.request
-
-    from rich.live import Live
-
     s = settings()
     base = url or f"http://{s.streams.http_host}:{s.streams.http_port}"
 
@@ -242,53 +225,3 @@ def _status_table(rows: list[dict[str, object]]) -> Table:
             str(r.get("last_error") or ""),
         )
     return table
-
-
-@sim_app.command("rtsp")
-def sim_rtsp(
-    directory: Annotated[Path, typer.Argument(help="Folder of a rendered city (`safecity sim render`).")],
-    port: Annotated[int, typer.Option(help="RTSP port on 127.0.0.1.")] = 8554,
-) -> None:
-    """Serve a rendered city's clips as looping RTSP cameras (GStreamer; Debian's python3-gi).
-
-    Writes DIRECTORY/cameras-rtsp.geojson, the city's register with each camera's rtsp:// URL, for
-    `safecity camera import` and `safecity serve`. Runs until Ctrl-C.
-    """
-    import signal
-    import subprocess
-
-    from safecity.registry.geojson import STREAM_URL
-
-    register = directory / "cameras.geojson"
-    if not register.is_file():
-        fail(f"{register}: no such file; render the city first with `safecity sim render {directory}`")
-    data = json.loads(register.read_text("utf-8"))
-    mounts: list[str] = []
-    for feature in data.get("features", []):
-        ref = str(feature.get("properties", {}).get("ref", ""))
-        clip = directory / f"{ref}.mp4"
-        if not clip.is_file():
-            fail(f"{clip}: no clip for camera {ref!r}")
-        mounts.append(f"/{ref}={clip.resolve()}")
-        feature["properties"][STREAM_URL] = f"rtsp://127.0.0.1:{port}/{ref}"
-    python = Path("/usr/bin/python3")
-    script = Path(__file__).resolve().parent / "sim" / "rtsp_server.py"
-    if not python.is_file():
-        fail(f"{python} is needed (with Debian's python3-gi and gir1.2-gst-rtsp-server-1.0)", code=1)
-    proc = subprocess.Popen([str(python), str(script), str(port), *mounts], stdout=subprocess.PIPE, text=True)
-    assert proc.stdout is not None
-    first = proc.stdout.readline()
-    if not first.startswith("READY"):
-        proc.wait(timeout=10)
-        fail(f"the RTSP server did not start (exit {proc.returncode}); see its messages above", code=1)
-    target = directory / "cameras-rtsp.geojson"
-    target.write_text(json.dumps(data, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
-    out.print(f"serving {len(mounts)} cameras at rtsp://127.0.0.1:{port}/<camera id>; register: {target}")
-    out.print(f"next: safecity camera import {target} --replace && safecity serve")
-    # The server is a child process: stopping this command (Ctrl-C, SIGTERM) must stop it too.
-    signal.signal(signal.SIGTERM, lambda _signum, _frame: proc.terminate())
-    try:
-        proc.wait()
-    except KeyboardInterrupt:
-        proc.terminate()
-        proc.wait(timeout=10)

@@ -9,7 +9,7 @@ import pytest
 from factories import camera, site
 from typer.testing import CliRunner
 
-from safecity.cli import app
+from safecity.cli.app import app
 from safecity.store.cameras import CameraStore
 from safecity.store.database import Database
 from safecity.store.models import AuditEntryRow

@@ -14,7 +14,7 @@ import pytest
 from factories import camera, site
 from typer.testing import CliRunner
 
-from safecity.cli import app
+from safecity.cli.app import app
 from safecity.config import Settings
 from safecity.governance.audit import AuditAction, AuditLog
 from safecity.sim.faces import reference_image
@@ -92,6 +92,21 @@ def test_authorisation_is_recorded_and_listed(cameras: None) -> None:
     assert code == 0
     (entry,) = [json.loads(line) for line in output.splitlines()]
     assert entry["cameras"] == ["cam-1", "cam-2"] and entry["purpose"] == "missing_person"
+
+
+def test_authorisation_list_keeps_id_and_reference_whole_at_120_columns(
+    cameras: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # `authorisation approve` takes the id or the reference: neither may be cut or wrapped.
+    monkeypatch.setenv("COLUMNS", "120")
+    assert add_authorisation("cam-1", "cam-2", reference="Kpp 1234/2026-B")[0] == 0
+    (entry,) = [json.loads(line) for line in cli("authorisation", "list", "--json")[1].splitlines()]
+    code, output = cli("authorisation", "list")
+    assert code == 0
+    assert max(len(line) for line in output.splitlines()) <= 120
+    row = next(line for line in output.splitlines() if entry["id"] in line)
+    assert "Kpp 1234/2026-B" in row
+    assert "…" not in output
 
 
 @pytest.mark.parametrize(

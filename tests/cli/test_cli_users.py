@@ -11,8 +11,7 @@ import pytest
 from factories import camera, site
 from typer.testing import CliRunner
 
-import safecity.cli_users  # noqa: F401  (registers `safecity user`)
-from safecity.cli import app
+from safecity.cli.app import app
 from safecity.governance.audit import AuditLog
 from safecity.governance.users import AuthError, LoginFailed, TokenRefused, UserAuditAction, UserStore
 from safecity.store.cameras import CameraStore

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from safecity.cli import app
+from safecity.cli.app import app
 
 runner = CliRunner()
 
@@ -240,7 +240,7 @@ def test_export_to_a_missing_folder_exits_2(tmp_path: Path) -> None:
 def test_db_current_on_unreachable_server_names_it(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("SAFECITY_DATABASE_URL", "postgresql://city:pw@127.0.0.1:1/safecity")
     code, output = run("db", "current")
-    assert code == 1 and "cannot reach database postgresql://city:***@127.0.0.1:1/safecity" in output
+    assert code == 2 and "cannot reach database postgresql://city:***@127.0.0.1:1/safecity" in output
 
 
 def test_db_upgrade_to_unknown_revision_exits_2() -> None:
@@ -346,7 +346,8 @@ def test_process_raises_an_alert_for_a_hotlisted_plate(tmp_path: Path) -> None:
     assert run("camera", "import", str(_register(city, tmp_path)))[0] == 0
     readable = {a.plate for a in city.truth().plates if a.camera == "cam-01"}
     for plate in sorted(readable):
-        assert run("hotlist", "add", plate, "--reason", "stolen", "--owner", "police", "--days", "30")[0] == 0
+        added = run("hotlist", "add", plate, "--reason", "stolen car", "--owner", "police", "--days", "30")
+        assert added[0] == 0, added[1]
     code, output = run("process", str(clip), "--camera", "cam-01")
     db = Database.open(f"sqlite:///{tmp_path / 'var' / 'safecity.db'}")
     read_exactly = score_sim_plates(city.truth(), ObservationQueries(db).plate_reads())["cam-01"].read_exactly

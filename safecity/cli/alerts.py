@@ -1,4 +1,5 @@
-"""Command line for alerts: list, show, acknowledge, confirm or reject a face match, export evidence.
+"""`safecity alert list | show | confirm | reject | ack | export`: alerts, the decisions on face
+matches, and evidence exports.
 
 Every command reads personal data through the access gate (`governance.access`), so each is
 checked against the caller's role and cameras and recorded in the audit chain. Deciding on an
@@ -10,35 +11,42 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import Annotated
 
+import numpy as np
 import typer
 from rich.table import Table
 
-from safecity.cli import (
+from safecity.cli.common import (
     EXIT_DENIED,
-    _aware_time,
-    _shown_time,
     access_gate,
-    app,
+    aware_time,
     cli_caller,
+    command_group,
     fail,
     open_db,
     out,
     settings,
+    shown_time,
 )
-from safecity.types import AlertKind
-
-if TYPE_CHECKING:
-    from safecity.governance.access import Caller
-    from safecity.store.alerts import StoredAlert
-    from safecity.types import BBox, BGRImage
-
-alert_app = typer.Typer(
-    help="Alerts: list, show, acknowledge, confirm or reject face matches, export evidence.",
-    no_args_is_help=True,
+from safecity.governance.access import AccessDenied, Caller, ReasonRequired
+from safecity.governance.audit import AuditAction
+from safecity.governance.confirmation import (
+    ConfirmationError,
+    Decision,
+    MatchConfirmations,
+    acknowledge,
+    decisions_of,
 )
-app.add_typer(alert_app, name="alert")
+from safecity.governance.permissions import Permission
+from safecity.store.alerts import StoredAlert, find_alerts, stored_alert
+from safecity.store.models import AlertRow
+from safecity.types import AlertKind, BBox, BGRImage
+
+# `alert export` imports the face detector (dlib, cv2), the evidence exporter and the media store
+# (cv2) inside the function: `safecity --help` stays light.
+
+alert_app = command_group("Alerts: list, show, acknowledge, confirm or reject face matches, export evidence.")
 
 _KINDS = ", ".join(k.value for k in AlertKind)
 
@@ -74,18 +82,13 @@ def alert_list(
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON lines.")] = False,
 ) -> None:
     """Alerts, newest first; the listing is recorded in the audit log."""
-    from safecity.governance.access import AccessDenied
-    from safecity.governance.audit import AuditAction
-    from safecity.governance.permissions import Permission
-    from safecity.store.alerts import find_alerts
-
     try:
         kinds = [AlertKind(k) for k in kind or []]
     except ValueError:
         fail(f"--kind: choose from {_KINDS}")
     s = settings()
-    db = open_db(s)
-    start, end = _aware_time("--since", since), _aware_time("--until", until)
+    db = open_db(s, reading=True)
+    start, end = aware_time("--since", since), aware_time("--until", until)
     try:
         with access_gate(db, s).read(
             cli_caller(db),
@@ -115,7 +118,7 @@ def alert_list(
         table.add_column(col, no_wrap=col in ("time (UTC)", "id"))
     for a in alerts:
         table.add_row(
-            _shown_time(a.alert.timestamp),
+            shown_time(a.alert.timestamp),
             a.alert.kind.value,
             a.alert.camera_id,
             a.status,
@@ -131,15 +134,8 @@ def alert_show(
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
     """One alert with its evidence and the decisions on it; recorded in the audit log."""
-    from safecity.governance.access import AccessDenied
-    from safecity.governance.audit import AuditAction
-    from safecity.governance.confirmation import decisions_of
-    from safecity.governance.permissions import Permission
-    from safecity.store.alerts import stored_alert
-    from safecity.store.models import AlertRow
-
     s = settings()
-    db = open_db(s)
+    db = open_db(s, reading=True)
     gate = access_gate(db, s)
     caller = cli_caller(db)
     try:
@@ -183,9 +179,6 @@ def _denied(exc: Exception, caller: Caller) -> str:
 
 
 def _decide(alert_id: str, decision: str, note: str) -> None:
-    from safecity.governance.access import AccessDenied, ReasonRequired
-    from safecity.governance.confirmation import ConfirmationError, Decision, MatchConfirmations
-
     s = settings()
     db = open_db(s)
     confirmations = MatchConfirmations(access_gate(db, s), required=s.governance.confirmations_required)
@@ -224,9 +217,6 @@ def alert_ack(
     note: Annotated[str, typer.Option(help="What was done; recorded.")] = "",
 ) -> None:
     """Acknowledge a plate or camera alert as the user of SAFECITY_TOKEN."""
-    from safecity.governance.access import AccessDenied
-    from safecity.governance.confirmation import ConfirmationError, acknowledge
-
     s = settings()
     db = open_db(s)
     caller = cli_caller(db)
@@ -255,11 +245,7 @@ def alert_export(
     ] = False,
 ) -> None:
     """Export an alert's evidence (snapshot with faces blurred, evidence.json); recorded in the audit log."""
-    import numpy as np
-
     from safecity.analytics.faces.detector import FaceDetector
-    from safecity.governance.access import AccessDenied, ReasonRequired
-    from safecity.governance.confirmation import ConfirmationError
     from safecity.governance.disclosure import EvidenceExporter, ExportError
     from safecity.store.media import MediaStore
 

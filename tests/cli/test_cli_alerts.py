@@ -16,7 +16,7 @@ from factories import camera, site
 from typer.testing import CliRunner
 
 from safecity.analytics.faces.detector import FaceDetector
-from safecity.cli import app
+from safecity.cli.app import app
 from safecity.config import Settings
 from safecity.governance.audit import AuditAction, AuditEntry, AuditLog
 from safecity.governance.users import UserStore

@@ -12,7 +12,7 @@ import pytest
 from image_files import png_bomb
 from typer.testing import CliRunner
 
-from safecity.cli import app
+from safecity.cli.app import app
 from safecity.config import Settings
 from safecity.governance.audit import AuditAction, AuditLog
 from safecity.store.database import Database
@@ -21,7 +21,7 @@ from safecity.watch.face_decision import FaceCalibration
 from safecity.watch.faces import load_rule
 
 runner = CliRunner()
-FACES = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "faces"
+FACES = Path(__file__).resolve().parents[2].parent / "shared" / "data" / "faces"
 
 pytestmark = pytest.mark.usefixtures("cli_data_dir")
 

@@ -1,4 +1,5 @@
-"""`safecity user ...`: accounts, roles, camera limits and API tokens from the command line.
+"""`safecity user add | list | disable | role | token | unlock | tokens | revoke`: accounts, roles,
+camera limits and API tokens from the command line.
 
 This module owns the `user` sub-command; the rules live in `safecity.governance.users`. Whoever
 runs the CLI has the database in hand, so changes are recorded in the audit log as made by
@@ -16,7 +17,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from safecity.cli import app, fail, open_db, out, settings
+from safecity.cli.common import command_group, fail, open_db, out, settings
 from safecity.governance.permissions import Role
 from safecity.governance.users import (
     Actor,
@@ -29,8 +30,7 @@ from safecity.governance.users import (
 from safecity.store.cameras import CameraStore
 from safecity.store.database import Database
 
-user_app = typer.Typer(help="Users, roles, camera limits and API tokens.", no_args_is_help=True)
-app.add_typer(user_app, name="user")
+user_app = command_group("Users, roles, camera limits and API tokens.")
 
 ROLES = ", ".join(r.value for r in Role)
 DEFAULT_TOKEN_DAYS = 30
@@ -44,9 +44,9 @@ def _actor() -> Actor:
     return Actor(f"cli:{who}", "host")
 
 
-def _store() -> tuple[Database, UserStore]:
+def _store(*, reading: bool = False) -> tuple[Database, UserStore]:
     s = settings()
-    db = open_db(s)
+    db = open_db(s, reading=reading)
     return db, UserStore(db, policy=LoginPolicy.of(s.governance))
 
 
@@ -99,7 +99,7 @@ def user_list(
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON lines.")] = False,
 ) -> None:
     """List users with their role, camera limit and state."""
-    _, store = _store()
+    _, store = _store(reading=True)
     users = store.users()
     if as_json:
         for u in users:
@@ -193,7 +193,7 @@ def user_tokens(
     username: Annotated[str | None, typer.Argument(help="Only this user's tokens.")] = None,
 ) -> None:
     """List API tokens (never their secrets)."""
-    _, store = _store()
+    _, store = _store(reading=True)
     tokens = store.tokens(username)
     table = Table(title=f"{len(tokens)} token(s)")
     for col in ("id", "user", "label", "expires", "revoked", "last used"):

@@ -1,0 +1,146 @@
+"""`safecity hotlist add | list | remove`: plates and patterns that raise an alert whenever a camera
+reads them. Every change is recorded in the audit log; listing goes through the access gate."""
+
+from __future__ import annotations
+
+import json
+from datetime import timedelta
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from safecity.cli.common import (
+    audit,
+    aware_time,
+    command_group,
+    fail,
+    gated_read,
+    open_db,
+    out,
+    settings,
+    shown_time,
+)
+from safecity.governance.audit import AuditAction
+from safecity.governance.permissions import Permission
+from safecity.store.hotlists import HotlistError, HotlistStore, default_expiry
+from safecity.store.models import utcnow
+
+hotlist_app = command_group(
+    "Plate hotlists: plates and patterns that raise an alert whenever a camera reads them."
+)
+
+
+@hotlist_app.command("add")
+def hotlist_add(
+    plate: Annotated[
+        str,
+        typer.Argument(
+            metavar="PLATE_OR_PATTERN", help="Plate (BG 123-AB) or pattern: * any run, ? one character."
+        ),
+    ],
+    reason: Annotated[str, typer.Option(help="Why the plate is wanted; shown with every alert.")],
+    owner: Annotated[str, typer.Option(help="Who answers for the entry (person or unit).")],
+    expires: Annotated[
+        str | None,
+        typer.Option(help="When the entry lapses, ISO 8601 with offset (2026-04-01T00:00:00+02:00)."),
+    ] = None,
+    days: Annotated[int | None, typer.Option(help="Lapse after this many days.")] = None,
+) -> None:
+    """Put a plate or pattern on the hotlist (default expiry: hotlists.default_expiry_days)."""
+    s = settings()
+    # The same floor as a search's reason: an entry makes every camera search for the plate.
+    if len(reason.strip()) < s.governance.min_reason_len:
+        fail(
+            f"--reason: a hotlist entry needs a reason of at least {s.governance.min_reason_len} characters "
+            f"(case number, purpose; governance.min_reason_len), got {len(reason.strip())}"
+        )
+    now = utcnow()
+    if expires is not None and days is not None:
+        fail("give --expires or --days, not both")
+    if days is not None and days < 1:
+        fail(f"--days must be at least 1, got {days}")
+    expires_at = aware_time("--expires", expires)
+    if days is not None:
+        expires_at = now + timedelta(days=days)
+    elif expires is None:
+        expires_at = default_expiry(now, s.hotlists)
+    db = open_db(s)
+    store = HotlistStore(db, s.hotlists)
+    try:
+        entry = store.add(plate, reason=reason, owner=owner, expires_at=expires_at, now=now)
+    except HotlistError as exc:
+        fail(str(exc))
+    audit(
+        db,
+        "hotlist_change",
+        target=entry.id,
+        justification=reason,
+        details={"change": "added", "plate": entry.plate, "owner": owner},
+    )
+    kind = "pattern" if entry.is_pattern else "plate"
+    out.print(f"hotlisted {kind} {entry.plate} as {entry.id}, expires {shown_time(entry.expires_at)}")
+
+
+def _hotlist_status(active: bool, in_force: bool) -> str:
+    if not active:
+        return "removed"
+    return "active" if in_force else "expired"
+
+
+@hotlist_app.command("list")
+def hotlist_list(
+    show_all: Annotated[bool, typer.Option("--all", help="Also expired and removed entries.")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON lines.")] = False,
+) -> None:
+    """List the hotlist entries in force (with --all: every entry ever added)."""
+    s = settings()
+    db = open_db(s, reading=True)
+    store = HotlistStore(db, s.hotlists)
+    now = utcnow()
+    with gated_read(db, s, AuditAction.VIEW_SIGHTING, Permission.VIEW_OBSERVATIONS) as read:
+        entries = store.all() if show_all else store.in_force(now)
+        read.record([e.id for e in entries], what="hotlist", all=show_all)
+    if as_json:
+        for e in entries:
+            row = {
+                "id": e.id,
+                "plate": e.plate,
+                "pattern": e.is_pattern,
+                "reason": e.reason,
+                "owner": e.owner,
+                "created_at": e.created_at.isoformat(),
+                "expires_at": None if e.expires_at is None else e.expires_at.isoformat(),
+                "removed_at": None if e.removed_at is None else e.removed_at.isoformat(),
+                "status": _hotlist_status(e.active, e.in_force(now)),
+            }
+            print(json.dumps(row, ensure_ascii=False))
+        return
+    table = Table(title=f"{len(entries)} hotlist entr{'y' if len(entries) == 1 else 'ies'}")
+    table.add_column("id", no_wrap=True)
+    for col in ("plate", "reason", "owner", "created (UTC)", "expires (UTC)", "status"):
+        table.add_column(col)
+    for e in entries:
+        table.add_row(
+            e.id,
+            e.plate,
+            e.reason,
+            e.owner,
+            shown_time(e.created_at),
+            shown_time(e.expires_at),
+            _hotlist_status(e.active, e.in_force(now)),
+        )
+    out.print(table)
+
+
+@hotlist_app.command("remove")
+def hotlist_remove(entry_id: Annotated[str, typer.Argument(metavar="ID")]) -> None:
+    """Take an entry off the hotlist: it stops matching at once and stays on record for its alerts."""
+    s = settings()
+    db = open_db(s)
+    try:
+        entry = HotlistStore(db, s.hotlists).remove(entry_id)
+    except HotlistError as exc:
+        fail(str(exc))
+    audit(db, "hotlist_change", target=entry.id, details={"change": "removed", "plate": entry.plate})
+    out.print(f"removed hotlist entry {entry.id} ({entry.plate})")
