@@ -1,0 +1,1 @@
+"""The web UI's screens, one module each; `server.web.routes` includes their routers."""

@@ -1,0 +1,161 @@
+"""Watchlists and the hotlist as listed, an alert's page and its decisions (acknowledge, confirm, reject)."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+from urllib.parse import quote
+
+from fastapi import APIRouter, Form, Request
+from fastapi.responses import RedirectResponse, Response
+
+from safecity.governance.access import AccessDenied, Caller
+from safecity.governance.audit import AuditAction
+from safecity.governance.confirmation import (
+    AlertStatus,
+    ConfirmationError,
+    Decision,
+    MatchConfirmations,
+    acknowledge,
+)
+from safecity.governance.permissions import Permission
+from safecity.server.context import ApiContext
+from safecity.server.web.common import (
+    SECURITY_HEADERS,
+    context_of,
+    cross_site,
+    error_page,
+    forbidden,
+    guard,
+    render,
+    same_origin,
+)
+from safecity.store.alerts import stored_alert
+from safecity.store.authorisations import AuthorisationStore
+from safecity.store.face_watchlists import FaceWatchlistStore
+from safecity.store.hotlists import HotlistStore
+from safecity.store.models import AlertRow, utcnow
+from safecity.types import AlertKind
+
+router = APIRouter(include_in_schema=False)
+
+
+@router.get("/watchlists")
+def watchlists(request: Request) -> Response:
+    caller = guard(request, Permission.MANAGE_WATCHLISTS, Permission.MANAGE_AUTHORISATIONS)
+    if isinstance(caller, Response):
+        return caller
+    ctx = context_of(request)
+    lists = []
+    if caller.can(Permission.MANAGE_WATCHLISTS):
+        store = FaceWatchlistStore(ctx.db, ctx.media)
+        lists = [(wl, len(store.persons(wl.id))) for wl in store.list_watchlists()]
+    now = ctx.gate.clock()  # past its expiry an authorisation reads expired, swept or not
+    auths = [a.as_of(now) for a in AuthorisationStore(ctx.db).list()]
+    return render(
+        request,
+        "watchlists.html",
+        caller,
+        watchlists=lists,
+        authorisations=auths,
+        by_id={a.id: a for a in auths},
+        now=now,
+    )
+
+
+@router.get("/hotlists")
+def hotlists(request: Request) -> Response:
+    caller = guard(request, Permission.VIEW_OBSERVATIONS)
+    if isinstance(caller, Response):
+        return caller
+    ctx = context_of(request)
+    store = HotlistStore(ctx.db, ctx.settings.hotlists)
+    now = utcnow()
+    with ctx.gate.read(caller, AuditAction.VIEW_SIGHTING, Permission.VIEW_OBSERVATIONS) as read:
+        entries = store.all()
+        read.record([e.id for e in entries], what="hotlist", via="web")
+
+    def status(e: Any) -> str:
+        if not e.active:
+            return "removed"
+        return "expired" if e.expires_at is not None and e.expires_at <= now else "in force"
+
+    return render(request, "hotlists.html", caller, entries=[(e, status(e)) for e in entries])
+
+
+def _confirmations(ctx: ApiContext) -> MatchConfirmations:
+    return MatchConfirmations(ctx.gate, required=ctx.settings.governance.confirmations_required)
+
+
+def _alert_page(
+    request: Request, caller: Caller, alert_id: str, status: int = 200, **values: Any
+) -> Response:
+    ctx = context_of(request)
+    try:
+        with ctx.gate.read(
+            caller, AuditAction.VIEW_SIGHTING, Permission.VIEW_OBSERVATIONS, details={"what": "alert"}
+        ) as read:
+            row = read.session.get(AlertRow, alert_id)
+            if row is None:
+                raise LookupError(f"no alert with id {alert_id!r}")
+            if not read.visible(row.camera_id):
+                raise ctx.gate.deny(caller, AuditAction.VIEW_SIGHTING, f"camera {row.camera_id} is outside")
+            alert = stored_alert(row)
+            state = _confirmations(ctx).state(read.session, alert_id)
+            read.record([alert_id], kind=row.kind)
+    except AccessDenied as exc:
+        return forbidden(request, caller, exc)
+    except LookupError as exc:
+        return error_page(request, caller, 404, "Not found", str(exc))
+    face = alert.alert.kind is AlertKind.FACE_WATCHLIST
+    decided = any(d.username == caller.username for d in state.decisions)
+    final = state.status in (AlertStatus.CONFIRMED, AlertStatus.REJECTED, AlertStatus.ACKNOWLEDGED)
+    evidence = {k: v for k, v in alert.evidence.items() if not k.endswith("_ref")}
+    return render(
+        request,
+        "alert.html",
+        caller,
+        status=status,
+        alert=alert,
+        state=state,
+        face=face,
+        evidence=evidence,
+        may_decide=caller.can(Permission.CONFIRM_MATCH) and face and not final and not decided,
+        may_acknowledge=caller.can(Permission.CONFIRM_MATCH) and not face and alert.status == "new",
+        snapshot_kind="faces" if face else "plates",
+        show_snapshot=bool(alert.alert.observation_id) and (not face or caller.can(Permission.CONFIRM_MATCH)),
+        **values,
+    )
+
+
+@router.get("/alerts/{alert_id}")
+def alert_view(alert_id: str, request: Request) -> Response:
+    caller = guard(request, Permission.VIEW_OBSERVATIONS)
+    if isinstance(caller, Response):
+        return caller
+    return _alert_page(request, caller, alert_id)
+
+
+@router.post("/alerts/{alert_id}/decision")
+def alert_decision(
+    alert_id: str,
+    request: Request,
+    decision: Annotated[str, Form()] = "",
+    note: Annotated[str, Form()] = "",
+) -> Response:
+    caller = guard(request, Permission.CONFIRM_MATCH, action=AuditAction.CONFIRM_MATCH)
+    if isinstance(caller, Response):
+        return caller
+    if not same_origin(request):
+        return cross_site(request, caller)
+    ctx = context_of(request)
+    try:
+        if decision == "acknowledge":
+            acknowledge(ctx.gate, caller, alert_id, note)
+        else:
+            _confirmations(ctx).decide(caller, alert_id, Decision(decision), note)
+    except AccessDenied as exc:
+        return forbidden(request, caller, exc)
+    except ValueError as exc:  # ConfirmationError, or a decision that is none of the three
+        message = str(exc) if isinstance(exc, ConfirmationError) else f"unknown decision {decision!r}"
+        return _alert_page(request, caller, alert_id, status=409, error=message)
+    return RedirectResponse(f"/alerts/{quote(alert_id)}", status_code=303, headers=SECURITY_HEADERS)
