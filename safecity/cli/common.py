@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, Any, NoReturn, get_args
 import typer
 from pydantic import ValidationError
 from rich.console import Console
-from typer.core import TyperGroup, TyperOption
+from typer.core import TyperArgument, TyperGroup, TyperOption
 
 from safecity.analytics.image_header import ImageLimits, ImageRefused, check_image_file
 from safecity.config import Settings, load_settings, redact_url
@@ -237,7 +237,7 @@ _VALUE_NAMES: dict[object, str] = {
 """What an option takes, in click's words, by its Python type."""
 
 
-def _value_name(option: TyperOption) -> str:
+def _value_name(option: TyperOption | TyperArgument) -> str:
     annotation = option.type_descriptor.annotation
     element = get_args(annotation) or (annotation,)  # a repeatable option is list[X]: named by X
     return _VALUE_NAMES.get(element[0], "TEXT")
@@ -253,6 +253,10 @@ def _name_values(params: list[Any]) -> list[Any]:
         # Typers before the type column (no `type_descriptor`) show click's names already.
         if isinstance(param, TyperOption) and param.metavar is None and hasattr(param, "type_descriptor"):
             param.metavar = "" if param.is_flag else _value_name(param)
+        elif isinstance(param, TyperArgument) and hasattr(param, "type_descriptor"):
+            # An argument's type column ignores its metavar in this Typer: name the kind on the instance.
+            kind = _value_name(param)
+            param.display_type_rich = lambda ctx, kind=kind: kind  # type: ignore[method-assign,misc]
     return params
 
 

@@ -46,11 +46,14 @@ def test_help_names_option_values_not_python_types() -> None:
         assert result.exit_code == 0, (path, result.output)
         # An option's name, then a Python type where its value's name belongs (`--camera <list[str]>`).
         assert not re.search(r"--[\w-]+(\s+-\w)?\s+<[\w\[\], ]+>", result.output), (path, result.output)
+        # Nor an argument's (`directories...  <list[Path]>`).
+        assert not re.search(r"<(str|int|float|bool|Path|list\[\w+\])>", result.output), (path, result.output)
     camera_list = runner.invoke(app, ["camera", "list", "--help"], env={"COLUMNS": "200"}).output
     assert re.search(r"--json\s+Print JSON lines", camera_list), "a flag takes no value"
     search_plate = runner.invoke(app, ["search", "plate", "--help"], env={"COLUMNS": "200"}).output
     assert re.search(r"--camera\s+TEXT\s+Only this camera \(repeatable\)", search_plate)
     assert re.search(r"--limit\s+INTEGER\s", search_plate)
+    assert re.search(r"QUERY\s+TEXT\s+Plate", search_plate)
 
 
 def _one_error_line(result: object) -> str:
