@@ -21,6 +21,7 @@ from safecity.cli.common import (
     settings,
     shown_time,
 )
+from safecity.governance.access import ReasonRequired, check_reason
 from safecity.governance.audit import AuditAction
 from safecity.governance.permissions import Permission
 from safecity.store.hotlists import HotlistError, HotlistStore, default_expiry
@@ -50,11 +51,10 @@ def hotlist_add(
     """Put a plate or pattern on the hotlist (default expiry: hotlists.default_expiry_days)."""
     s = settings()
     # The same floor as a search's reason: an entry makes every camera search for the plate.
-    if len(reason.strip()) < s.governance.min_reason_len:
-        fail(
-            f"--reason: a hotlist entry needs a reason of at least {s.governance.min_reason_len} characters "
-            f"(case number, purpose; governance.min_reason_len), got {len(reason.strip())}"
-        )
+    try:
+        check_reason(reason, s.governance.min_reason_len, "a hotlist entry")
+    except ReasonRequired as exc:
+        fail(f"--reason: {exc}")
     now = utcnow()
     if expires is not None and days is not None:
         fail("give --expires or --days, not both")

@@ -108,6 +108,16 @@ class GatedRead:
         return self.cameras is None or camera_id in self.cameras
 
 
+def check_reason(justification: str, min_len: int, what: str) -> None:
+    """ReasonRequired unless `justification` (stripped) has at least `min_len` characters: the one
+    rule for every reason a read of personal data or a hotlist entry records."""
+    if len(justification.strip()) < min_len:
+        raise ReasonRequired(
+            f"{what} needs a reason of at least {min_len} characters "
+            "(case number, purpose); it is recorded in the audit log"
+        )
+
+
 class AccessGate:
     """Opens reads of personal data for callers; `clock` is injectable for tests."""
 
@@ -196,11 +206,8 @@ class AccessGate:
     ) -> None:
         if not caller.can(permission):
             raise self.deny(caller, action, f"the role {caller.role} lacks {permission}")
-        if reason_required and len(justification) < self.min_reason_len:
-            raise ReasonRequired(
-                f"{action} needs a reason of at least {self.min_reason_len} characters "
-                "(case number, purpose); it is recorded in the audit log"
-            )
+        if reason_required:
+            check_reason(justification, self.min_reason_len, str(action))
         if recipients_required and not recipients:
             raise ReasonRequired(f"{action} needs the recipients (who receives the data); it is recorded")
         # The last line of defence for every way in (API bodies cap these already, the CLI does

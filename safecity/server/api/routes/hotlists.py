@@ -12,7 +12,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 from pydantic import BaseModel, Field
 
-from safecity.governance.access import ReasonRequired
+from safecity.governance.access import check_reason
 from safecity.governance.audit import AuditAction, AuditLog
 from safecity.governance.permissions import Permission
 from safecity.server.api.routes.cameras import require
@@ -102,12 +102,8 @@ def add_hotlist_entry(body: HotlistEntryIn, ctx: Context, caller: CurrentCaller)
     require(ctx, caller, Permission.SEARCH_PLATE, "change the hotlist")
     if body.days is not None and body.expires_at is not None:
         raise BadRequest("give days or expires_at, not both")
-    if len(body.reason.strip()) < ctx.gate.min_reason_len:
-        # A hotlist entry follows a vehicle as a search does: the same shortest reason.
-        raise ReasonRequired(
-            f"a hotlist entry needs a reason of at least {ctx.gate.min_reason_len} characters "
-            "(case number, purpose); it is shown with every alert and recorded in the audit log"
-        )
+    # A hotlist entry follows a vehicle as a search does: the same shortest reason.
+    check_reason(body.reason, ctx.gate.min_reason_len, "a hotlist entry")
     now = utcnow()
     expires_at: datetime | None
     if body.days is not None:

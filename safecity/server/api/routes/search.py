@@ -17,7 +17,7 @@ from fastapi.exceptions import RequestValidationError
 from pydantic import BaseModel, ConfigDict, Field
 
 from safecity.analytics.image_header import ImageLimits
-from safecity.governance.access import Caller, ReasonRequired
+from safecity.governance.access import Caller, ReasonRequired, check_reason
 from safecity.governance.audit import AuditAction
 from safecity.governance.permissions import Permission
 from safecity.search.plates import search_plates_gated
@@ -202,11 +202,7 @@ def search_faces(
 
     _require(ctx, caller, AuditAction.SEARCH_FACE, Permission.SEARCH_FACE)
     check_list_length(ctx.settings, cameras, "body", "cameras")
-    if len(reason.strip()) < ctx.gate.min_reason_len:
-        raise ReasonRequired(
-            f"a face search needs a reason of at least {ctx.gate.min_reason_len} characters "
-            "(case number, purpose); it is recorded in the audit log"
-        )
+    check_reason(reason, ctx.gate.min_reason_len, "a face search")
     s = ctx.settings
     top = k if k is not None else s.faces.search_default_k
     if top > s.search.max_limit:
