@@ -159,7 +159,7 @@ def search_face_command(
     Runs as the user of SAFECITY_TOKEN (else the console); refused without `search_face` or a reason.
     """
     from safecity.analytics.faces.analyser import FacePhotoError
-    from safecity.search.faces import FaceSearchError, search_face
+    from safecity.search.faces import FaceQuery, FaceSearch, FaceSearchError
     from safecity.store.face_index import FaceIndex
 
     s = settings()
@@ -177,18 +177,8 @@ def search_face_command(
         oversample=s.faces.search_oversample,
     )
     try:
-        result = search_face(
-            photo,
-            reason,
-            analyser=face_analyser(s),
-            index=index,
-            gate=access_gate(db, s),
-            caller=cli_caller(db),
-            k=top,
-            camera_ids=camera or (),
-            since=start,
-            until=end,
-            limits=limits,
+        result = FaceSearch(face_analyser(s), index, access_gate(db, s), limits).photo(
+            photo, cli_caller(db), FaceQuery(reason, top, camera or (), start, end)
         )
     except AccessDenied as exc:
         fail(str(exc), code=EXIT_DENIED)

@@ -39,96 +39,83 @@ class FaceSearchResult:
     searched_vectors: int
 
 
-def search_face(
-    photo: Path,
-    reason: str,
-    *,
-    analyser: FaceAnalyser,
-    index: FaceIndex,
-    gate: AccessGate,
-    caller: Caller,
-    k: int,
-    camera_ids: Sequence[str] = (),
-    since: datetime | None = None,
-    until: datetime | None = None,
-    limits: ImageLimits = DEFAULT_LIMITS,
-) -> FaceSearchResult:
-    """Search through the access gate: refused without `search_face` or a reason, and recorded with
-    the AI Act Art. 12(3) fields of one use (start and end, the reference data searched, the input)."""
-    if len(reason.strip()) < gate.min_reason_len:
-        raise FaceSearchError(
-            f"a face search needs a reason of at least {gate.min_reason_len} characters (case, purpose)"
-        )
-    image = read_photo(photo, limits)
-    digest = hashlib.sha256(photo.read_bytes()).hexdigest()
-    details = {
-        "input_sha256": digest,
-        "k": k,
-        "since": since.isoformat() if since else None,
-        "until": until.isoformat() if until else None,
-    }
-    with gate.read(
-        caller,
-        AuditAction.SEARCH_FACE,
-        Permission.SEARCH_FACE,
-        justification=reason,
-        reason_required=True,
-        cameras=camera_ids,
-        details=details,
-    ) as read:
-        face = analyser.single_face(image, gate=False, what=str(photo)).face
-        assert face.embedding is not None
-        index.sync()
-        # An authorisation that ended since the last sweep: its matches' vectors are not searched.
-        ended = vectors_of_ended_matches(read.session, read.started_at)
-        hits = index.search(
-            face.embedding, k, camera_ids=read.cameras, since=since, until=until, exclude_keys=ended
-        )
-        read.record(
-            [h.sighting_id for h in hits],
-            reference="face_vectors",
-            reference_vectors=len(index),
-            verified_by=[],
-        )
-    assert read.entry is not None
-    return FaceSearchResult(tuple(hits), read.entry.seq, digest, len(index))
+@dataclass(frozen=True, slots=True)
+class FaceQuery:
+    """What a caller asks of a face search: why, how many results, which cameras and when."""
+
+    reason: str
+    k: int
+    camera_ids: Sequence[str] = ()
+    since: datetime | None = None
+    until: datetime | None = None
 
 
-def search_uploaded_face(
-    data: bytes,
-    suffix: str,
-    reason: str,
-    *,
-    analyser: FaceAnalyser,
-    index: FaceIndex,
-    gate: AccessGate,
-    caller: Caller,
-    k: int,
-    camera_ids: Sequence[str] = (),
-    since: datetime | None = None,
-    until: datetime | None = None,
-    limits: ImageLimits = DEFAULT_LIMITS,
-) -> FaceSearchResult:
-    """`search_face` for an uploaded photo (API, web): the bytes go to a temporary file that is gone
-    afterwards, an error names "the photo" rather than that file, and the index is saved."""
-    with tempfile.NamedTemporaryFile(prefix="safecity-probe-", suffix=suffix) as probe:
-        probe.write(data)
-        probe.flush()
-        try:
-            result = search_face(
-                Path(probe.name),
-                reason,
-                analyser=analyser,
-                index=index,
-                gate=gate,
-                caller=caller,
-                k=k,
-                camera_ids=camera_ids,
-                since=since,
-                until=until,
-                limits=limits,
+@dataclass(frozen=True, slots=True)
+class FaceSearch:
+    """Face searches against one index through one access gate (CLI, API and web alike)."""
+
+    analyser: FaceAnalyser
+    index: FaceIndex
+    gate: AccessGate
+    limits: ImageLimits = DEFAULT_LIMITS
+
+    def photo(self, photo: Path, caller: Caller, query: FaceQuery) -> FaceSearchResult:
+        """Search through the access gate: refused without `search_face` or a reason, and recorded
+        with the AI Act Art. 12(3) fields of one use (start and end, the reference data searched,
+        the input)."""
+        gate, index = self.gate, self.index
+        if len(query.reason.strip()) < gate.min_reason_len:
+            raise FaceSearchError(
+                f"a face search needs a reason of at least {gate.min_reason_len} characters (case, purpose)"
             )
-        except FacePhotoError as exc:
-            raise FacePhotoError(str(exc).replace(probe.name, "the photo")) from exc
-    index.save()
-    return result
+        image = read_photo(photo, self.limits)
+        digest = hashlib.sha256(photo.read_bytes()).hexdigest()
+        details = {
+            "input_sha256": digest,
+            "k": query.k,
+            "since": query.since.isoformat() if query.since else None,
+            "until": query.until.isoformat() if query.until else None,
+        }
+        with gate.read(
+            caller,
+            AuditAction.SEARCH_FACE,
+            Permission.SEARCH_FACE,
+            justification=query.reason,
+            reason_required=True,
+            cameras=query.camera_ids,
+            details=details,
+        ) as read:
+            face = self.analyser.single_face(image, gate=False, what=str(photo)).face
+            assert face.embedding is not None
+            index.sync()
+            # An authorisation that ended since the last sweep: its matches' vectors are not searched.
+            ended = vectors_of_ended_matches(read.session, read.started_at)
+            hits = index.search(
+                face.embedding,
+                query.k,
+                camera_ids=read.cameras,
+                since=query.since,
+                until=query.until,
+                exclude_keys=ended,
+            )
+            read.record(
+                [h.sighting_id for h in hits],
+                reference="face_vectors",
+                reference_vectors=len(index),
+                verified_by=[],
+            )
+        assert read.entry is not None
+        return FaceSearchResult(tuple(hits), read.entry.seq, digest, len(index))
+
+    def upload(self, data: bytes, suffix: str, caller: Caller, query: FaceQuery) -> FaceSearchResult:
+        """`photo` for an uploaded photo (API, web): the bytes go to a temporary file that is gone
+        afterwards, an error names "the photo" rather than that file, and the index is saved."""
+        with tempfile.NamedTemporaryFile(prefix="safecity-probe-", suffix=suffix) as probe:
+            probe.write(data)
+            probe.flush()
+            try:
+                result = self.photo(Path(probe.name), caller, query)
+            except FacePhotoError as exc:
+                raise FacePhotoError(str(exc).replace(probe.name, "the photo")) from exc
+        self.index.save()
+        return result

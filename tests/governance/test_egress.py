@@ -170,7 +170,7 @@ def test_real_work_contacts_only_configured_destinations(tmp_path: Path) -> None
     from safecity.analytics.faces.analyser import FaceAnalyser
     from safecity.analytics.plates.reader import PlateReader
     from safecity.pipeline.process import process_file
-    from safecity.search.faces import search_face
+    from safecity.search.faces import FaceQuery, FaceSearch
     from safecity.sim import _camera, _sites, build_scenario
     from safecity.sim.faces import reference_image
     from safecity.sim.render import render_clip
@@ -208,10 +208,9 @@ def test_real_work_contacts_only_configured_destinations(tmp_path: Path) -> None
                     plate_reader=reader, face_analyser=analyser,
                 )  # fmt: skip
             index = FaceIndex(db, settings.effective_face_index_path)
-            search_face(
-                photo, "egress test, case 0/0", analyser=analyser, index=index, gate=AccessGate(db),
-                caller=Caller.console("tester"), k=5,
-            )  # fmt: skip
+            FaceSearch(analyser, index, AccessGate(db)).photo(
+                photo, Caller.console("tester"), FaceQuery("egress test, case 0/0", k=5)
+            )
             # A local client of our own /metrics endpoint: recorded, and allowed. It also proves
             # the hook was live for the whole block.
             with socket.create_connection(("127.0.0.1", listen_port), timeout=5):

@@ -39,7 +39,7 @@ from safecity.governance.audit import AuditAction, AuditLog
 from safecity.governance.authorisations import enforce
 from safecity.governance.permissions import Role
 from safecity.governance.users import UserStore
-from safecity.search.faces import search_face
+from safecity.search.faces import FaceQuery, FaceSearch
 from safecity.server.app import create_app
 from safecity.store.authorisations import AuthorisationStore
 from safecity.store.cameras import CameraStore
@@ -128,14 +128,9 @@ def _search(w: World, tmp_path: Path, now: datetime, vector: tuple[float, ...]) 
     cv2.imwrite(str(photo), np.zeros((8, 8, 3), np.uint8))
     face = SimpleNamespace(embedding=np.asarray(vector, np.float32))
     analyser: Any = SimpleNamespace(single_face=lambda *a, **k: SimpleNamespace(face=face))
-    result = search_face(
-        photo,
-        REASON,
-        analyser=analyser,
-        index=w.index,
-        gate=AccessGate(w.db, clock=lambda: now),
-        caller=Caller("investigator", str(Role.INVESTIGATOR), user_id=1),
-        k=10,
+    search = FaceSearch(analyser, w.index, AccessGate(w.db, clock=lambda: now))
+    result = search.photo(
+        photo, Caller("investigator", str(Role.INVESTIGATOR), user_id=1), FaceQuery(REASON, k=10)
     )
     return {h.sighting_id for h in result.hits}
 

@@ -6,11 +6,40 @@ Route modules define the bodies only they use; what crosses modules lives here.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Generic, TypeVar
+from typing import Generic, Self, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field
 
 T = TypeVar("T")
+
+
+class _WithExtra:
+    """A domain record seen through attribute access, with a few values it does not hold itself."""
+
+    __slots__ = ("_extra", "_record")
+
+    def __init__(self, record: object, extra: dict[str, object]) -> None:
+        self._record = record
+        self._extra = extra
+
+    def __getattr__(self, name: str) -> object:
+        if name in self._extra:
+            return self._extra[name]
+        return getattr(self._record, name)
+
+
+class DomainOut(BaseModel):
+    """A response body read from a domain record's attributes (renamed ones by `validation_alias`),
+    so a field added to the record and the body cannot be forgotten in a hand-written copy.
+
+    `of(record, **extra)` gives the values the record does not hold (a count, a state at a time, what
+    depends on the caller); every value is validated either way."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    @classmethod
+    def of(cls, record: object, **extra: object) -> Self:
+        return cls.model_validate(_WithExtra(record, extra) if extra else record)
 
 
 class Page(BaseModel, Generic[T]):

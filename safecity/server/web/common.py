@@ -160,6 +160,15 @@ def guard(request: Request, *any_of: Permission, action: str = "open this page")
     return caller
 
 
+def guard_post(request: Request, *any_of: Permission, action: str = "send this form") -> Caller | Response:
+    """`guard` for a form post, which must also come from these pages: a cross-site post is refused
+    (403) before anything is read or changed."""
+    caller = guard(request, *any_of, action=action)
+    if isinstance(caller, Response) or same_origin(request):
+        return caller
+    return cross_site(request, caller)
+
+
 def forbidden(request: Request, caller: Caller | None, exc: Exception) -> HTMLResponse:
     return error_page(request, caller, 403, "Not allowed", str(exc))
 

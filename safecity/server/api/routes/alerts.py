@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import numpy as np
 from fastapi import APIRouter, Query, Response
-from pydantic import BaseModel, Field
+from pydantic import AliasPath, BaseModel, Field
 
 from safecity.governance.audit import AuditAction
 from safecity.governance.confirmation import (
@@ -26,7 +26,6 @@ from safecity.governance.confirmation import (
     ConfirmationState,
     Decision,
     MatchConfirmations,
-    UserDecision,
     acknowledge,
     decisions_of,
 )
@@ -34,20 +33,16 @@ from safecity.governance.disclosure import EvidenceExporter, ExportError
 from safecity.governance.permissions import Permission
 from safecity.server.api.routes.observations import (
     JPEG_RESPONSE,
-    Cameras,
-    PageWindow,
-    Since,
-    Until,
-    aware,
+    ObservationListing,
     deny_outside,
     snapshot_response,
 )
-from safecity.server.api.schemas import PROBLEM_RESPONSES, Page, Problem, page_of
+from safecity.server.api.schemas import PROBLEM_RESPONSES, DomainOut, Page, Problem
 from safecity.server.context import ApiContext
 from safecity.server.problems import Conflict, NotFound
 from safecity.server.security import Context, CurrentCaller
 from safecity.server.security import require as require_permission
-from safecity.store.alerts import StoredAlert, stored_alert
+from safecity.store.alerts import stored_alert
 from safecity.store.field_limits import ALERT_CONFIRMATION, AUDIT_ENTRY
 from safecity.store.models import AlertRow, FaceSightingRow, PlateReadRow
 from safecity.store.observation_pages import alert_page
@@ -67,25 +62,25 @@ ZIP = "application/zip"
 # ---------------------------------------------------------------- bodies
 
 
-class AlertOut(BaseModel):
-    id: str
-    kind: AlertKind
-    camera_id: str
-    time: datetime
-    message: str
-    observation_id: str | None
-    watchlist_id: str | None
-    score: float | None
+class AlertOut(DomainOut):
+    id: str = Field(validation_alias=AliasPath("alert", "id"))
+    kind: AlertKind = Field(validation_alias=AliasPath("alert", "kind"))
+    camera_id: str = Field(validation_alias=AliasPath("alert", "camera_id"))
+    time: datetime = Field(validation_alias=AliasPath("alert", "timestamp"))
+    message: str = Field(validation_alias=AliasPath("alert", "message"))
+    observation_id: str | None = Field(validation_alias=AliasPath("alert", "observation_id"))
+    watchlist_id: str | None = Field(validation_alias=AliasPath("alert", "watchlist_id"))
+    score: float | None = Field(validation_alias=AliasPath("alert", "score"))
     status: str
     handled_by: str | None
     handled_at: datetime | None
 
 
-class DecisionOut(BaseModel):
-    user: str
+class DecisionOut(DomainOut):
+    user: str = Field(validation_alias="username")
     role: str
     decision: Decision
-    time: datetime
+    time: datetime = Field(validation_alias="ts")
     note: str
 
 
@@ -105,7 +100,7 @@ class AckResponse(BaseModel):
     status: AlertStatus
 
 
-class ConfirmationOut(BaseModel):
+class ConfirmationOut(DomainOut):
     alert_id: str
     status: AlertStatus
     confirmed_by: list[str]
@@ -127,26 +122,6 @@ class ExportRequest(BaseModel):
     )
 
 
-def _alert_out(a: StoredAlert) -> AlertOut:
-    return AlertOut(
-        id=a.alert.id,
-        kind=a.alert.kind,
-        camera_id=a.alert.camera_id,
-        time=a.alert.timestamp,
-        message=a.alert.message,
-        observation_id=a.alert.observation_id,
-        watchlist_id=a.alert.watchlist_id,
-        score=a.alert.score,
-        status=a.status,
-        handled_by=a.handled_by,
-        handled_at=a.handled_at,
-    )
-
-
-def _decision_out(d: UserDecision) -> DecisionOut:
-    return DecisionOut(user=d.username, role=d.role, decision=d.decision, time=d.ts, note=d.note)
-
-
 def _refusal(ctx: ApiContext, alert_id: str, exc: Exception) -> Exception:
     """A decision's or export's refusal as the API answers it: 404 when the alert does not exist,
     else 409 (decided already, not a face match, not confirmed, not allowed unblurred)."""
@@ -164,41 +139,15 @@ def _refusal(ctx: ApiContext, alert_id: str, exc: Exception) -> Exception:
 def list_alerts(
     ctx: Context,
     caller: CurrentCaller,
-    window: PageWindow,
+    listing: ObservationListing,
     kind: Annotated[list[AlertKind] | None, Query(description="Only these kinds (repeatable).")] = None,
-    camera: Cameras = None,
     status: Annotated[list[AlertStatus] | None, Query(description="Only this status (repeatable).")] = None,
-    since: Since = None,
-    until: Until = None,
 ) -> Page[AlertOut]:
     """Alerts, newest first (`view_observations`; recorded, narrowed to the caller's cameras)."""
-    start, end = aware("since", since), aware("until", until)
-    with ctx.gate.read(
-        caller,
-        AuditAction.VIEW_SIGHTING,
-        Permission.VIEW_OBSERVATIONS,
-        cameras=camera or (),
-        details={
-            "what": "alerts",
-            "kinds": [str(k) for k in kind or []],
-            "statuses": [str(s) for s in status or []],
-            "since": start.isoformat() if start else None,
-            "until": end.isoformat() if end else None,
-            "offset": window.offset,
-        },
-    ) as read:
-        alerts = alert_page(
-            read.session,
-            kinds=kind or (),
-            camera_ids=read.cameras,
-            statuses=[str(s) for s in status or []],
-            since=start,
-            until=end,
-            limit=window.limit + 1,
-            offset=window.offset,
-        )
-        read.record([a.alert.id for a in alerts[: window.limit]])
-    return page_of([_alert_out(a) for a in alerts], window.limit, window.offset)
+    kinds, statuses = [str(k) for k in kind or []], [str(s) for s in status or []]
+    with listing.read(ctx, caller, "alerts", kinds=kinds, statuses=statuses) as read:
+        alerts = alert_page(read.session, kinds=kind or (), statuses=statuses, **listing.query(read))
+        return listing.page(read, [AlertOut.of(a) for a in alerts], lambda a: a.id)
 
 
 @router.get(
@@ -214,11 +163,7 @@ def show_alert(alert_id: str, ctx: Context, caller: CurrentCaller) -> AlertDetai
         shown = stored_alert(row)
         decisions = decisions_of(read.session, row.id)
         read.record([row.id], what="alert")
-    return AlertDetail(
-        **_alert_out(shown).model_dump(),
-        evidence=dict(shown.evidence),
-        decisions=[_decision_out(d) for d in decisions],
-    )
+    return AlertDetail.of(shown, evidence=dict(shown.evidence), decisions=decisions)
 
 
 @router.get(
@@ -281,13 +226,7 @@ def _decide(
         state: ConfirmationState = confirmations.decide(caller, alert_id, decision, note)
     except ConfirmationError as exc:
         raise _refusal(ctx, alert_id, exc) from exc
-    return ConfirmationOut(
-        alert_id=state.alert_id,
-        status=state.status,
-        confirmed_by=list(state.confirmed_by),
-        required=state.required,
-        decisions=[_decision_out(d) for d in state.decisions],
-    )
+    return ConfirmationOut.of(state)
 
 
 @router.post(

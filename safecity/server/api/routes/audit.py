@@ -19,7 +19,7 @@ from sqlalchemy import select
 from safecity.governance.audit import AuditAction, AuditLog
 from safecity.governance.permissions import Permission
 from safecity.server.api.routes.cameras import require
-from safecity.server.api.schemas import PROBLEM_RESPONSES, Page, page_of
+from safecity.server.api.schemas import PROBLEM_RESPONSES, DomainOut, Page, page_of
 from safecity.server.problems import BadRequest
 from safecity.server.security import Context, CurrentCaller
 from safecity.server.security import require as require_permission
@@ -34,10 +34,10 @@ router = APIRouter(
 NDJSON = "application/x-ndjson"
 
 
-class AuditEntryOut(BaseModel):
+class AuditEntryOut(DomainOut):
     seq: int
     ts: datetime
-    user: str
+    user: str = Field(validation_alias="username")
     role: str
     action: str
     target: str
@@ -48,7 +48,7 @@ class AuditEntryOut(BaseModel):
     hash: str
 
 
-class VerificationOut(BaseModel):
+class VerificationOut(DomainOut):
     ok: bool
     entries: int
     head: str = Field(description="Hash of the last entry checked.")
@@ -110,22 +110,7 @@ def list_audit(
         query = query.where(AuditEntryRow.ts < end)
     with ctx.gate.read(caller, AuditAction.VIEW_AUDIT, Permission.VIEW_AUDIT, details=filters) as read:
         rows = list(read.session.scalars(query.offset(offset).limit(size + 1)))
-        items = [
-            AuditEntryOut(
-                seq=r.seq,
-                ts=r.ts,
-                user=r.username,
-                role=r.role,
-                action=r.action,
-                target=r.target,
-                justification=r.justification,
-                recipients=r.recipients,
-                details=dict(r.details or {}),
-                prev_hash=r.prev_hash,
-                hash=r.hash,
-            )
-            for r in rows
-        ]
+        items = [AuditEntryOut.of(r, details=dict(r.details or {})) for r in rows]
         read.record([], entries=min(len(items), size))
     return page_of(items, size, offset)
 
@@ -135,14 +120,7 @@ def verify_audit(ctx: Context, caller: CurrentCaller) -> VerificationOut:
     """Recompute every hash (view_audit); names the first entry that was edited, deleted or moved."""
     require(ctx, caller, Permission.VIEW_AUDIT, "verify the audit log")
     result = AuditLog(ctx.db).verify()
-    return VerificationOut(
-        ok=result.ok,
-        entries=result.entries,
-        head=result.head,
-        first_bad=result.first_bad,
-        problem=result.problem,
-        anchored_at=result.anchored_at,
-    )
+    return VerificationOut.of(result)
 
 
 @router.get("/head", response_model=HeadOut)

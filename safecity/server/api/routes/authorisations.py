@@ -19,7 +19,7 @@ from safecity.governance.audit import AuditAction, AuditLog
 from safecity.governance.authorisations import enforce_configured
 from safecity.governance.permissions import Permission
 from safecity.server.api.routes.cameras import require
-from safecity.server.api.schemas import PROBLEM_RESPONSES
+from safecity.server.api.schemas import PROBLEM_RESPONSES, DomainOut
 from safecity.server.limits import check_list_length
 from safecity.server.problems import Conflict, NotFound
 from safecity.server.security import Context, CurrentCaller
@@ -31,12 +31,12 @@ from safecity.types import Authorisation, AuthorisationPurpose
 router = APIRouter(tags=["authorisations"], responses=PROBLEM_RESPONSES)
 
 
-class AuthorisationOut(BaseModel):
+class AuthorisationOut(DomainOut):
     id: str
     authority: str
     reference: str
     purpose: AuthorisationPurpose
-    cameras: list[str]
+    cameras: list[str] = Field(validation_alias="camera_ids")
     valid_from: datetime
     valid_until: datetime
     expires_at: datetime
@@ -98,25 +98,7 @@ class Decision(BaseModel):
 
 
 def authorisation_out(a: Authorisation) -> AuthorisationOut:
-    return AuthorisationOut(
-        id=a.id,
-        authority=a.authority,
-        reference=a.reference,
-        purpose=a.purpose,
-        cameras=list(a.camera_ids),
-        valid_from=a.valid_from,
-        valid_until=a.valid_until,
-        expires_at=a.expires_at,
-        status=a.status,
-        urgent=a.urgent,
-        use=a.use,
-        approval_deadline=a.approval_deadline,
-        note=a.note,
-        created_by=a.created_by,
-        created_at=a.created_at,
-        decided_by=a.decided_by,
-        decided_at=a.decided_at,
-    )
+    return AuthorisationOut.of(a)
 
 
 def find_authorisation(store: AuthorisationStore, ref: str) -> Authorisation:

@@ -10,11 +10,12 @@ from __future__ import annotations
 
 import dataclasses
 import json
+from collections.abc import Iterable
 from datetime import datetime
 from typing import Annotated, Any, NoReturn, TypeVar
 
 from fastapi import APIRouter, Depends, File, Query, Request, Response, UploadFile
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, field_validator
 
 from safecity.config import CountingGeometry, Settings, redact_url
 from safecity.governance.access import Caller
@@ -24,7 +25,7 @@ from safecity.registry.errors import RegistryError
 from safecity.registry.geojson import cameras_from_geojson
 from safecity.registry.validation import parse_capabilities, validate_camera, validate_site
 from safecity.server.api.routes.observations import Window, page_window
-from safecity.server.api.schemas import PROBLEM_RESPONSES
+from safecity.server.api.schemas import PROBLEM_RESPONSES, DomainOut
 from safecity.server.problems import NotFound
 from safecity.server.security import Context, CurrentCaller
 from safecity.server.security import require as require_permission
@@ -51,7 +52,7 @@ Capabilities = Annotated[
 ]
 
 
-class CameraOut(BaseModel):
+class CameraOut(DomainOut):
     id: str
     name: str
     site_id: str
@@ -71,8 +72,16 @@ class CameraOut(BaseModel):
         None, description="Counting lines and zones in the camera's pixels; null: none registered."
     )
     stream_url: str | None = Field(
-        None, description="Only for those who manage cameras, with its password hidden; null otherwise."
+        None,
+        # Never read from the camera itself: only what camera_out chose to show this caller.
+        validation_alias="shown_stream_url",
+        description="Only for those who manage cameras, with its password hidden; null otherwise.",
     )
+
+    @field_validator("capabilities", mode="before")
+    @classmethod
+    def _sorted_names(cls, value: Iterable[Capability | str]) -> list[str]:
+        return sorted(str(c) for c in value)
 
 
 class CameraDetail(CameraOut):
@@ -81,7 +90,7 @@ class CameraDetail(CameraOut):
     )
 
 
-class SiteOut(BaseModel):
+class SiteOut(DomainOut):
     id: str
     name: str
     latitude: float
@@ -89,7 +98,7 @@ class SiteOut(BaseModel):
     address: str
 
 
-class CameraHealthOut(BaseModel):
+class CameraHealthOut(DomainOut):
     camera_id: str
     state: str = Field(description="The runtime's state of the camera; 'unknown' when no runtime reports.")
     since: datetime | None = None
@@ -176,27 +185,12 @@ class ImportResult(BaseModel):
 # ---------------------------------------------------------------- helpers
 
 
+def _shown_stream_url(camera: Camera, caller: Caller) -> str | None:
+    return redact_url(camera.stream_url) if caller.can(Permission.MANAGE_CAMERAS) else None
+
+
 def camera_out(camera: Camera, caller: Caller) -> CameraOut:
-    manager = caller.can(Permission.MANAGE_CAMERAS)
-    return CameraOut(
-        id=camera.id,
-        name=camera.name,
-        site_id=camera.site_id,
-        latitude=camera.latitude,
-        longitude=camera.longitude,
-        heading_deg=camera.heading_deg,
-        mount_height_m=camera.mount_height_m,
-        operator=camera.operator,
-        capabilities=sorted(c.value for c in camera.capabilities),
-        retention_days=camera.retention_days,
-        legal_basis=camera.legal_basis,
-        enabled=camera.enabled,
-        zone=camera.zone,
-        camera_type=camera.camera_type,
-        retain_face_vectors=camera.retain_face_vectors,
-        counting=camera.counting,
-        stream_url=redact_url(camera.stream_url) if manager else None,
-    )
+    return CameraOut.of(camera, shown_stream_url=_shown_stream_url(camera, caller))
 
 
 def require(ctx: Context, caller: Caller, permission: Permission, action: str) -> None:
@@ -354,10 +348,7 @@ def list_sites(
     """The sites cameras are mounted at, by id, a page at a time (any logged-in user)."""
     sites = CameraStore(ctx.db).sites(limit=window.limit + 1, offset=window.offset)
     return _paged(
-        [
-            SiteOut(id=s.id, name=s.name, latitude=s.latitude, longitude=s.longitude, address=s.address)
-            for s in sites
-        ],
+        [SiteOut.of(s) for s in sites],
         window,
         request,
         response,
@@ -383,20 +374,7 @@ def camera_health(ctx: Context, caller: CurrentCaller) -> list[CameraHealthOut]:
         if h is None:
             out.append(CameraHealthOut(camera_id=camera_id, state="unknown"))
             continue
-        out.append(
-            CameraHealthOut(
-                camera_id=camera_id,
-                state=h.state,
-                since=h.since,
-                last_error=h.last_error,
-                input_fps=h.input_fps,
-                analysed_fps=h.analysed_fps,
-                lag_s=h.lag_s,
-                last_frame_at=h.last_frame_at,
-                reconnects=h.reconnects,
-                dropped=h.dropped,
-            )
-        )
+        out.append(CameraHealthOut.of(h))
     return out
 
 
@@ -407,8 +385,9 @@ def get_camera(camera_id: str, ctx: Context, caller: CurrentCaller) -> CameraDet
     store = CameraStore(ctx.db)
     camera = _camera(store, camera_id)
     visible = caller.camera_ids is None or camera_id in caller.camera_ids
-    return CameraDetail(
-        **camera_out(camera, caller).model_dump(),
+    return CameraDetail.of(
+        camera,
+        shown_stream_url=_shown_stream_url(camera, caller),
         observations=store.observation_counts(camera_id) if visible else {},
     )
 

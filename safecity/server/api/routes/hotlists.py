@@ -16,7 +16,7 @@ from safecity.governance.access import check_reason
 from safecity.governance.audit import AuditAction, AuditLog
 from safecity.governance.permissions import Permission
 from safecity.server.api.routes.cameras import require
-from safecity.server.api.schemas import PROBLEM_RESPONSES
+from safecity.server.api.schemas import PROBLEM_RESPONSES, DomainOut
 from safecity.server.problems import BadRequest, Conflict, NotFound
 from safecity.server.security import Context, CurrentCaller
 from safecity.server.security import require as require_permission
@@ -28,10 +28,10 @@ from safecity.types import HotlistEntry
 router = APIRouter(tags=["hotlists"], responses=PROBLEM_RESPONSES)
 
 
-class HotlistEntryOut(BaseModel):
+class HotlistEntryOut(DomainOut):
     id: str
     plate: str
-    pattern: bool
+    pattern: bool = Field(validation_alias="is_pattern")
     reason: str
     owner: str
     created_at: datetime
@@ -59,17 +59,7 @@ def _status(entry: HotlistEntry, now: datetime) -> str:
 
 
 def entry_out(entry: HotlistEntry, now: datetime) -> HotlistEntryOut:
-    return HotlistEntryOut(
-        id=entry.id,
-        plate=entry.plate,
-        pattern=entry.is_pattern,
-        reason=entry.reason,
-        owner=entry.owner,
-        created_at=entry.created_at,
-        expires_at=entry.expires_at,
-        removed_at=entry.removed_at,
-        status=_status(entry, now),
-    )
+    return HotlistEntryOut.of(entry, status=_status(entry, now))
 
 
 @router.get(

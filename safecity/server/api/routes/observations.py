@@ -12,18 +12,20 @@ The shared listing parameters (`PageWindow`, `aware`) live here; `routes.alerts`
 from __future__ import annotations
 
 import enum
+from collections.abc import Callable
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, TypedDict, TypeVar
 
 from fastapi import APIRouter, Depends, Query, Response
 from fastapi.exceptions import RequestValidationError
 from pydantic import BaseModel, Field
 
-from safecity.governance.access import GatedRead
+from safecity.governance.access import Caller, GatedRead
 from safecity.governance.audit import AuditAction
 from safecity.governance.permissions import Permission
-from safecity.server.api.schemas import PROBLEM_RESPONSES, Page, page_of
+from safecity.server.api.schemas import PROBLEM_RESPONSES, DomainOut, Page, page_of
 from safecity.server.context import ApiContext
 from safecity.server.problems import BadRequest, NotFound
 from safecity.server.security import Context, CurrentCaller
@@ -39,6 +41,7 @@ router = APIRouter(
     responses=PROBLEM_RESPONSES,
 )
 
+T = TypeVar("T")
 JPEG = "image/jpeg"
 JPEG_RESPONSE: dict[int | str, dict[str, object]] = {
     200: {"content": {JPEG: {}}, "description": "The snapshot (JPEG)"}
@@ -91,6 +94,68 @@ def aware(name: str, value: datetime | None) -> datetime | None:
     return value
 
 
+class PageQuery(TypedDict):
+    """The store's page arguments (`store.observation_pages`): one more item than shown tells that
+    a next page exists."""
+
+    camera_ids: tuple[str, ...] | None
+    since: datetime | None
+    until: datetime | None
+    limit: int
+    offset: int
+
+
+@dataclass(frozen=True, slots=True)
+class Listing:
+    """What a listing of observations or alerts asks for: a page, some cameras, a time range."""
+
+    window: Window
+    cameras: tuple[str, ...]
+    since: datetime | None
+    until: datetime | None
+
+    def read(
+        self, ctx: ApiContext, caller: Caller, what: str, **filters: object
+    ) -> AbstractContextManager[GatedRead]:
+        """The gated read (`view_observations`, recorded as `view_sighting` with the filters)."""
+        details = {
+            "what": what,
+            **filters,
+            "since": _iso(self.since),
+            "until": _iso(self.until),
+            "offset": self.window.offset,
+        }
+        return ctx.gate.read(
+            caller,
+            AuditAction.VIEW_SIGHTING,
+            Permission.VIEW_OBSERVATIONS,
+            cameras=self.cameras,
+            details=details,
+        )
+
+    def query(self, read: GatedRead) -> PageQuery:
+        """The store's page arguments, narrowed to the cameras the read allows."""
+        return PageQuery(
+            camera_ids=read.cameras,
+            since=self.since,
+            until=self.until,
+            limit=self.window.limit + 1,
+            offset=self.window.offset,
+        )
+
+    def page(self, read: GatedRead, items: list[T], ids: Callable[[T], str]) -> Page[T]:
+        """Record the ids shown (not the look-ahead item) and cut the page."""
+        read.record([ids(item) for item in items[: self.window.limit]])
+        return page_of(items, self.window.limit, self.window.offset)
+
+
+def listing(window: PageWindow, camera: Cameras = None, since: Since = None, until: Until = None) -> Listing:
+    return Listing(window, tuple(camera or ()), aware("since", since), aware("until", until))
+
+
+ObservationListing = Annotated[Listing, Depends(listing)]
+
+
 def snapshot_response(media: MediaStore, ref: str, what: str) -> Response:
     """The JPEG a media reference names; NotFound when none was stored or the file is gone."""
     if not ref:
@@ -124,10 +189,10 @@ class Box(BaseModel):
     h: int
 
 
-class PlateReadOut(BaseModel):
+class PlateReadOut(DomainOut):
     id: str
     camera_id: str
-    time: datetime
+    time: datetime = Field(validation_alias="ts")
     text: str
     normalised: str
     country: str
@@ -136,10 +201,10 @@ class PlateReadOut(BaseModel):
     has_snapshot: bool
 
 
-class FaceSightingOut(BaseModel):
+class FaceSightingOut(DomainOut):
     id: str
     camera_id: str
-    time: datetime
+    time: datetime = Field(validation_alias="ts")
     bbox: Box
     confidence: float
     quality: float
@@ -160,90 +225,27 @@ def _box(row: PlateReadRow | FaceSightingRow) -> Box:
 
 
 @router.get("/plates", response_model=Page[PlateReadOut])
-def list_plate_reads(
-    ctx: Context,
-    caller: CurrentCaller,
-    window: PageWindow,
-    camera: Cameras = None,
-    since: Since = None,
-    until: Until = None,
-) -> Page[PlateReadOut]:
+def list_plate_reads(ctx: Context, caller: CurrentCaller, listing: ObservationListing) -> Page[PlateReadOut]:
     """Plate reads, newest first (`view_observations`; recorded)."""
-    start, end = aware("since", since), aware("until", until)
-    with ctx.gate.read(
-        caller,
-        AuditAction.VIEW_SIGHTING,
-        Permission.VIEW_OBSERVATIONS,
-        cameras=camera or (),
-        details={"what": "plate_reads", "since": _iso(start), "until": _iso(end), "offset": window.offset},
-    ) as read:
-        rows = plate_read_page(
-            read.session,
-            camera_ids=read.cameras,
-            since=start,
-            until=end,
-            limit=window.limit + 1,
-            offset=window.offset,
-        )
-        read.record([r.id for r in rows[: window.limit]])
-        items = [
-            PlateReadOut(
-                id=r.id,
-                camera_id=r.camera_id,
-                time=r.ts,
-                text=r.text,
-                normalised=r.normalised,
-                country=r.country,
-                confidence=r.confidence,
-                bbox=_box(r),
-                has_snapshot=bool(r.snapshot),
-            )
-            for r in rows
-        ]
-    return page_of(items, window.limit, window.offset)
+    with listing.read(ctx, caller, "plate_reads") as read:
+        rows = plate_read_page(read.session, **listing.query(read))
+        items = [PlateReadOut.of(r, bbox=_box(r), has_snapshot=bool(r.snapshot)) for r in rows]
+        return listing.page(read, items, lambda r: r.id)
 
 
 @router.get("/faces", response_model=Page[FaceSightingOut])
 def list_face_sightings(
-    ctx: Context,
-    caller: CurrentCaller,
-    window: PageWindow,
-    camera: Cameras = None,
-    since: Since = None,
-    until: Until = None,
+    ctx: Context, caller: CurrentCaller, listing: ObservationListing
 ) -> Page[FaceSightingOut]:
     """Face sightings, newest first, without embeddings (`view_observations`; recorded)."""
-    start, end = aware("since", since), aware("until", until)
-    with ctx.gate.read(
-        caller,
-        AuditAction.VIEW_SIGHTING,
-        Permission.VIEW_OBSERVATIONS,
-        cameras=camera or (),
-        details={"what": "face_sightings", "since": _iso(start), "until": _iso(end), "offset": window.offset},
-    ) as read:
-        rows = face_sighting_page(
-            read.session,
-            camera_ids=read.cameras,
-            since=start,
-            until=end,
-            limit=window.limit + 1,
-            offset=window.offset,
-        )
-        read.record([s.row.id for s in rows[: window.limit]])
+    with listing.read(ctx, caller, "face_sightings") as read:
         items = [
-            FaceSightingOut(
-                id=s.row.id,
-                camera_id=s.row.camera_id,
-                time=s.row.ts,
-                bbox=_box(s.row),
-                confidence=s.row.confidence,
-                quality=s.row.quality,
-                has_vector=s.has_vector,
-                has_snapshot=bool(s.row.snapshot),
+            FaceSightingOut.of(
+                s.row, bbox=_box(s.row), has_vector=s.has_vector, has_snapshot=bool(s.row.snapshot)
             )
-            for s in rows
+            for s in face_sighting_page(read.session, **listing.query(read))
         ]
-    return page_of(items, window.limit, window.offset)
+        return listing.page(read, items, lambda f: f.id)
 
 
 @router.get(

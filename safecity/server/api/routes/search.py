@@ -14,7 +14,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, File, Form, UploadFile
 from fastapi.exceptions import RequestValidationError
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, Field
 
 from safecity.analytics.image_header import ImageLimits
 from safecity.governance.access import Caller, ReasonRequired, check_reason
@@ -22,7 +22,7 @@ from safecity.governance.audit import AuditAction
 from safecity.governance.permissions import Permission
 from safecity.search.plates import search_plates_gated
 from safecity.server.api.routes.observations import aware
-from safecity.server.api.schemas import PROBLEM_RESPONSES, Problem
+from safecity.server.api.schemas import PROBLEM_RESPONSES, DomainOut, Problem
 from safecity.server.context import ApiContext
 from safecity.server.limits import check_list_length
 from safecity.server.problems import BadRequest
@@ -65,10 +65,8 @@ class PlateSearchRequest(BaseModel):
     )
 
 
-class PlateHit(BaseModel):
-    """A `PlateSearchHit` as the API shows it (read from the hit's attributes; `time` is its timestamp)."""
-
-    model_config = ConfigDict(from_attributes=True)
+class PlateHit(DomainOut):
+    """A `PlateSearchHit` as the API shows it (`time` is its timestamp)."""
 
     id: str
     time: datetime = Field(validation_alias="timestamp")
@@ -156,7 +154,7 @@ def search_plate_reads(body: PlateSearchRequest, ctx: Context, caller: CurrentCa
     return PlateSearchResponse(
         plate=query.plate,
         mode=query.mode,
-        hits=[PlateHit.model_validate(h) for h in result.hits],
+        hits=[PlateHit.of(h) for h in result.hits],
         audit_seq=result.audit_seq,
     )
 
@@ -198,7 +196,7 @@ def search_faces(
     """Find the stored face sightings nearest to a photo (`search_face`, reason; recorded with the
     photo's SHA-256). Only sightings whose vectors were kept are searchable."""
     from safecity.analytics.faces.analyser import FacePhotoError
-    from safecity.search.faces import FaceSearchError, search_uploaded_face
+    from safecity.search.faces import FaceQuery, FaceSearch, FaceSearchError
 
     _require(ctx, caller, AuditAction.SEARCH_FACE, Permission.SEARCH_FACE)
     check_list_length(ctx.settings, cameras, "body", "cameras")
@@ -212,19 +210,8 @@ def search_faces(
     limits = ImageLimits.of(s.api)
     suffix = image_suffix(photo.content_type, data, limits)
     try:
-        result = search_uploaded_face(
-            data,
-            suffix,
-            reason,
-            analyser=ctx.analyser(),
-            index=ctx.face_index(),
-            gate=ctx.gate,
-            caller=caller,
-            k=top,
-            camera_ids=cameras or (),
-            since=start,
-            until=end,
-            limits=limits,
+        result = FaceSearch(ctx.analyser(), ctx.face_index(), ctx.gate, limits).upload(
+            data, suffix, caller, FaceQuery(reason, top, cameras or (), start, end)
         )
     except FacePhotoError as exc:
         raise _photo_invalid(str(exc)) from exc

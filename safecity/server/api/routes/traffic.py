@@ -10,13 +10,12 @@ from __future__ import annotations
 from datetime import datetime
 
 from fastapi import APIRouter
-from pydantic import BaseModel
 
 from safecity.analytics.traffic.statistics import LineHourCount, SectionHourStats, ZoneHourStats
 from safecity.governance.audit import AuditAction
 from safecity.governance.permissions import Permission
 from safecity.server.api.routes.observations import Cameras, Since, Until, aware
-from safecity.server.api.schemas import PROBLEM_RESPONSES
+from safecity.server.api.schemas import PROBLEM_RESPONSES, DomainOut
 from safecity.server.problems import BadRequest
 from safecity.server.security import Context, CurrentCaller
 from safecity.server.security import require as require_permission
@@ -30,7 +29,7 @@ router = APIRouter(
 )
 
 
-class TrafficStatisticsOut(BaseModel):
+class TrafficStatisticsOut(DomainOut):
     since: datetime
     until: datetime
     # The statistics' own records: the API shows exactly what the report and the CSVs hold.
@@ -65,11 +64,4 @@ def statistics(
             crossings=period.crossings,
             zone_visits=period.visits,
         )
-    stats = period.statistics
-    return TrafficStatisticsOut(
-        since=start,
-        until=end,
-        sections=list(stats.sections),
-        lines=list(stats.lines),
-        zones=list(stats.zones),
-    )
+    return TrafficStatisticsOut.of(period.statistics, since=start, until=end)

@@ -27,7 +27,7 @@ from safecity.governance.users import (
     generate_password,
 )
 from safecity.server.api.routes.cameras import require
-from safecity.server.api.schemas import PROBLEM_RESPONSES
+from safecity.server.api.schemas import PROBLEM_RESPONSES, DomainOut
 from safecity.server.limits import check_list_length
 from safecity.server.problems import Conflict, NotFound
 from safecity.server.security import Context, CurrentCaller
@@ -41,7 +41,7 @@ DEFAULT_TOKEN_DAYS = 30
 CameraId = Annotated[str, Field(max_length=ID_MAX)]
 
 
-class UserOut(BaseModel):
+class UserOut(DomainOut):
     username: str
     role: Role
     cameras: list[str] | None = Field(description="Cameras the user may see; null: every camera.")
@@ -75,7 +75,7 @@ class TokenIn(BaseModel):
     label: str = Field("", max_length=MAX_LABEL_LEN, description="What the token is for.")
 
 
-class TokenOut(BaseModel):
+class TokenOut(DomainOut):
     id: str
     username: str
     label: str
@@ -91,25 +91,11 @@ class NewToken(BaseModel):
 
 
 def user_out(u: User) -> UserOut:
-    return UserOut(
-        username=u.username,
-        role=u.role,
-        cameras=None if u.camera_ids is None else sorted(u.camera_ids),
-        disabled=u.disabled,
-        created_at=u.created_at,
-    )
+    return UserOut.of(u, cameras=None if u.camera_ids is None else sorted(u.camera_ids))
 
 
 def token_out(t: ApiToken) -> TokenOut:
-    return TokenOut(
-        id=t.id,
-        username=t.username,
-        label=t.label,
-        created_at=t.created_at,
-        expires_at=t.expires_at,
-        revoked_at=t.revoked_at,
-        last_used_at=t.last_used_at,
-    )
+    return TokenOut.of(t)
 
 
 def _admin(ctx: Context, caller: Caller, what: str) -> Actor:

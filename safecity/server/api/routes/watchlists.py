@@ -21,7 +21,7 @@ from safecity.governance.audit import AuditAction, AuditLog
 from safecity.governance.permissions import Permission
 from safecity.server.api.routes.authorisations import find_authorisation
 from safecity.server.api.routes.cameras import require
-from safecity.server.api.schemas import PROBLEM_RESPONSES
+from safecity.server.api.schemas import PROBLEM_RESPONSES, DomainOut
 from safecity.server.problems import BadRequest, Conflict, NotFound, UnsupportedMedia
 from safecity.server.security import Context, CurrentCaller
 from safecity.server.security import require as require_permission
@@ -46,7 +46,7 @@ UPLOAD_RESPONSES: dict[int | str, dict[str, object]] = {
 _SAFE_NAME = re.compile(r"[^A-Za-z0-9._-]+")
 
 
-class WatchlistOut(BaseModel):
+class WatchlistOut(DomainOut):
     id: str
     name: str
     description: str
@@ -67,12 +67,12 @@ class WatchlistIn(BaseModel):
     description: str = Field("", max_length=WATCHLIST["description"])
 
 
-class PhotoOut(BaseModel):
+class PhotoOut(DomainOut):
     id: str
     quality: float
 
 
-class PersonOut(BaseModel):
+class PersonOut(DomainOut):
     id: str
     watchlist_id: str
     label: str
@@ -81,7 +81,7 @@ class PersonOut(BaseModel):
     photos: list[PhotoOut]
 
 
-class RemovalOut(BaseModel):
+class RemovalOut(DomainOut):
     persons: int
     photos: int
     alerts: int
@@ -91,31 +91,15 @@ class RemovalOut(BaseModel):
 
 
 def watchlist_out(wl: FaceWatchlist, persons: int) -> WatchlistOut:
-    return WatchlistOut(
-        id=wl.id,
-        name=wl.name,
-        description=wl.description,
-        version=wl.version,
-        authorisation_id=wl.authorisation_id,
-        persons=persons,
-        created_by=wl.created_by,
-        created_at=wl.created_at,
-    )
+    return WatchlistOut.of(wl, persons=persons)
 
 
 def person_out(p: WatchlistPerson) -> PersonOut:
-    return PersonOut(
-        id=p.id,
-        watchlist_id=p.watchlist_id,
-        label=p.label,
-        note=p.note,
-        created_at=p.created_at,
-        photos=[PhotoOut(id=ph.id, quality=ph.quality) for ph in p.photos],
-    )
+    return PersonOut.of(p)
 
 
 def removal_out(r: Removal) -> RemovalOut:
-    return RemovalOut(persons=r.persons, photos=r.photos, alerts=r.alerts, vectors=r.vectors)
+    return RemovalOut.of(r)
 
 
 def _store(ctx: Context) -> FaceWatchlistStore:

@@ -22,12 +22,11 @@ from safecity.server.context import ApiContext
 from safecity.server.web.common import (
     SECURITY_HEADERS,
     context_of,
-    cross_site,
     error_page,
     forbidden,
     guard,
+    guard_post,
     render,
-    same_origin,
 )
 from safecity.store.alerts import stored_alert
 from safecity.store.authorisations import AuthorisationStore
@@ -142,11 +141,9 @@ def alert_decision(
     decision: Annotated[str, Form()] = "",
     note: Annotated[str, Form()] = "",
 ) -> Response:
-    caller = guard(request, Permission.CONFIRM_MATCH, action=AuditAction.CONFIRM_MATCH)
+    caller = guard_post(request, Permission.CONFIRM_MATCH, action=AuditAction.CONFIRM_MATCH)
     if isinstance(caller, Response):
         return caller
-    if not same_origin(request):
-        return cross_site(request, caller)
     ctx = context_of(request)
     try:
         if decision == "acknowledge":

@@ -18,12 +18,11 @@ from safecity.server.problems import PayloadTooLarge, UnsupportedMedia
 from safecity.server.uploads import image_suffix, read_upload
 from safecity.server.web.common import (
     context_of,
-    cross_site,
     forbidden,
     guard,
+    guard_post,
     parse_time,
     render,
-    same_origin,
     visible_cameras,
 )
 from safecity.store.cameras import CameraStore
@@ -67,11 +66,9 @@ def plate_search(
     until: Annotated[str, Form()] = "",
     reason: Annotated[str, Form()] = "",
 ) -> Response:
-    caller = guard(request, Permission.SEARCH_PLATE, action=AuditAction.SEARCH_PLATE)
+    caller = guard_post(request, Permission.SEARCH_PLATE, action=AuditAction.SEARCH_PLATE)
     if isinstance(caller, Response):
         return caller
-    if not same_origin(request):
-        return cross_site(request, caller)
     ctx = context_of(request)
     chosen = [c for c in (cameras or []) if c]
     form = {"plate": plate, "mode": mode, "cameras": chosen, "since": since, "until": until, "reason": reason}
@@ -164,13 +161,11 @@ def face_search(
     until: Annotated[str, Form()] = "",
 ) -> Response:
     from safecity.analytics.faces.analyser import FacePhotoError
-    from safecity.search.faces import FaceSearchError, search_uploaded_face
+    from safecity.search.faces import FaceQuery, FaceSearch, FaceSearchError
 
-    caller = guard(request, Permission.SEARCH_FACE, action=AuditAction.SEARCH_FACE)
+    caller = guard_post(request, Permission.SEARCH_FACE, action=AuditAction.SEARCH_FACE)
     if isinstance(caller, Response):
         return caller
-    if not same_origin(request):
-        return cross_site(request, caller)
     ctx = context_of(request)
     chosen = [c for c in (cameras or []) if c]
     form = {"reason": reason, "cameras": chosen, "since": since, "until": until}
@@ -196,19 +191,8 @@ def face_search(
         status = {PayloadTooLarge: 413, UnsupportedMedia: 415}.get(type(exc), 400)
         return _face_page(request, caller, status, form=form, error=str(exc))
     try:
-        result = search_uploaded_face(
-            data,
-            suffix,
-            reason,
-            analyser=ctx.analyser(),
-            index=ctx.face_index(),
-            gate=ctx.gate,
-            caller=caller,
-            k=s.faces.search_default_k,
-            camera_ids=chosen,
-            since=start,
-            until=end,
-            limits=limits,
+        result = FaceSearch(ctx.analyser(), ctx.face_index(), ctx.gate, limits).upload(
+            data, suffix, caller, FaceQuery(reason, s.faces.search_default_k, chosen, start, end)
         )
     except (FacePhotoError, FaceSearchError, ReasonRequired) as exc:
         return _face_page(request, caller, 422, form=form, error=str(exc))
