@@ -124,7 +124,9 @@ def test_plate_search_shows_results_and_the_audit_entry(
     v.clean()
 
 
-def test_face_search_by_photo_upload_finds_the_sighting(visit: Any, web_world: Any) -> None:
+def test_face_search_by_photo_upload_finds_the_sighting(
+    visit: Any, web_world: Any, screenshots: Path
+) -> None:
     v = visit()
     v.login("investigator-1")
     v.page.click("header nav >> text=Face search")
@@ -140,6 +142,7 @@ def test_face_search_by_photo_upload_finds_the_sighting(visit: Any, web_world: A
     entry = next(e for e in AuditLog(web_world.db).entries() if e.seq == seq)
     assert (entry.action, entry.username) == ("search_face", "investigator-1")
     assert web_world.sighting in entry.target
+    v.shot(screenshots, "faces")
     v.clean()
 
 
@@ -155,6 +158,15 @@ def test_a_live_alert_arrives_on_the_dashboard(visit: Any, web_world: Any, scree
     assert item.query_selector("a") is not None  # an operator may open it
     v.page.wait_for_timeout(300)
     v.shot(screenshots, "dashboard")
+    v.clean()
+
+
+def test_an_empty_traffic_chart_says_why_instead_of_drawing_nothing(visit: Any, web_world: Any) -> None:
+    v = visit()
+    v.login("operator-1")
+    assert "no counting lines" in v.page.locator("#traffic-empty").inner_text()
+    assert v.page.locator("#traffic svg").count() == 0
+    assert v.page.locator("#reads-empty").count() == 0  # the world has plate reads: they are drawn
     v.clean()
 
 
@@ -217,7 +229,7 @@ def test_pages_load_nothing_from_elsewhere(
     v.clean()
 
 
-def test_the_auditor_verifies_the_chain(visit: Any, web_world: Any) -> None:
+def test_the_auditor_verifies_the_chain(visit: Any, web_world: Any, screenshots: Path) -> None:
     v = visit()
     v.login("auditor-1")
     v.page.click("header nav >> text=Audit log")
@@ -229,10 +241,11 @@ def test_the_auditor_verifies_the_chain(visit: Any, web_world: Any) -> None:
     v.page.click("#verify")
     result = v.page.locator("#verify-result").inner_text()
     assert result.startswith("Chain OK")
+    v.shot(screenshots, "audit")
     v.clean()
 
 
-def test_two_operators_confirm_a_face_match(visit: Any, web_world: Any) -> None:
+def test_two_operators_confirm_a_face_match(visit: Any, web_world: Any, screenshots: Path) -> None:
     path = f"/alerts/{web_world.face_alert}"
     first = visit()
     first.login("operator-1")
@@ -256,5 +269,6 @@ def test_two_operators_confirm_a_face_match(visit: Any, web_world: Any) -> None:
     assert second.page.locator("#decide").count() == 0
     entries = AuditLog(web_world.db).entries("confirm_match")
     assert [e.username for e in entries][-2:] == ["operator-1", "operator-2"]
+    second.shot(screenshots, "alert")
     first.clean()
     second.clean()

@@ -35,6 +35,9 @@ from safecity.store.hotlists import HotlistStore
 from safecity.store.models import AlertRow, utcnow
 from safecity.types import AlertKind
 
+# Evidence keys the page already shows in its own rows (camera, time seen).
+_SHOWN_ABOVE = frozenset({"camera_id", "seen_at"})
+
 router = APIRouter(include_in_schema=False)
 
 
@@ -108,7 +111,9 @@ def _alert_page(
     face = alert.alert.kind is AlertKind.FACE_WATCHLIST
     decided = any(d.username == caller.username for d in state.decisions)
     final = state.status in (AlertStatus.CONFIRMED, AlertStatus.REJECTED, AlertStatus.ACKNOWLEDGED)
-    evidence = {k: v for k, v in alert.evidence.items() if not k.endswith("_ref")}
+    evidence = {
+        k: v for k, v in alert.evidence.items() if not k.endswith("_ref") and k not in _SHOWN_ABOVE
+    }
     return render(
         request,
         "alert.html",
