@@ -111,9 +111,7 @@ def _alert_page(
     face = alert.alert.kind is AlertKind.FACE_WATCHLIST
     decided = any(d.username == caller.username for d in state.decisions)
     final = state.status in (AlertStatus.CONFIRMED, AlertStatus.REJECTED, AlertStatus.ACKNOWLEDGED)
-    evidence = {
-        k: v for k, v in alert.evidence.items() if not k.endswith("_ref") and k not in _SHOWN_ABOVE
-    }
+    evidence = {k: v for k, v in alert.evidence.items() if not k.endswith("_ref") and k not in _SHOWN_ABOVE}
     return render(
         request,
         "alert.html",
