@@ -64,6 +64,16 @@ class Site:
     address: str = ""
 
 
+class RecordingMode(enum.StrEnum):
+    """What of a camera's video is kept: nothing, all of it, or only the spans around motion or
+    events (plate reads, face sightings, alerts); each with its own retention (`recording.*_days`)."""
+
+    NONE = "none"
+    CONTINUOUS = "continuous"
+    MOTION = "motion"
+    EVENTS = "events"
+
+
 @dataclass(frozen=True, slots=True)
 class Camera:
     """One camera as registered: where it is, who runs it, what it may analyse."""
@@ -90,6 +100,8 @@ class Camera:
     plate_countries: tuple[str, ...] = ()
     """Countries whose plates it expects, most frequent first (ISO 3166-1 alpha-2 codes of the plate
     formats); empty: the deployment's `plates.countries`."""
+    recording: RecordingMode = RecordingMode.NONE
+    """What of its video is recorded (published in the register with how long it is kept)."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -23,7 +23,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("registry", "sim"),
     ("governance",),
     ("watch",),
-    ("eval", "pipeline", "search"),
+    ("eval", "pipeline", "search", "video"),
     ("cluster",),
     ("runtime",),
     ("server",),

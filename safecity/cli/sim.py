@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import shutil
 import signal
-import subprocess
+import threading
 from pathlib import Path
 from typing import Annotated
 
@@ -23,10 +23,6 @@ from safecity.store.database import Database
 # stays light.
 
 sim_app = command_group("The synthetic city.")
-
-RTSP_SERVER = Path(__file__).resolve().parents[1] / "sim" / "rtsp_server.py"
-"""Run by the system Python, which has GStreamer's bindings (the venv has not)."""
-
 
 @sim_app.command("render")
 def sim_render(
@@ -116,44 +112,53 @@ def sim_load(
 @sim_app.command("rtsp")
 def sim_rtsp(
     directory: Annotated[Path, typer.Argument(help="Folder of a rendered city (`safecity sim render`).")],
-    port: Annotated[int, typer.Option(help="RTSP port on 127.0.0.1.")] = 8554,
+    port: Annotated[int, typer.Option(min=0, max=65535, help="RTSP port on 127.0.0.1 (0: any free port).")] = 8554,
 ) -> None:
     """Serve a rendered city's clips as looping RTSP cameras (GStreamer; Debian's python3-gi).
 
     Writes DIRECTORY/cameras-rtsp.geojson, the city's register with each camera's rtsp:// URL, for
-    `safecity camera import` and `safecity serve`. Runs until Ctrl-C.
+    `safecity camera import` and `safecity serve`. Runs until Ctrl-C or SIGTERM.
     """
+    from safecity.sim.rtsp import RtspServer, RtspServerError, unavailable_reason
+
     register = directory / "cameras.geojson"
     if not register.is_file():
         fail(f"{register}: no such file; render the city first with `safecity sim render {directory}`")
     data = json.loads(register.read_text("utf-8"))
-    mounts: list[str] = []
+    mounts: dict[str, Path] = {}
     for feature in data.get("features", []):
         ref = str(feature.get("properties", {}).get("ref", ""))
         clip = directory / f"{ref}.mp4"
         if not clip.is_file():
             fail(f"{clip}: no clip for camera {ref!r}")
-        mounts.append(f"/{ref}={clip.resolve()}")
-        feature["properties"][STREAM_URL] = f"rtsp://127.0.0.1:{port}/{ref}"
-    python = Path("/usr/bin/python3")
-    if not python.is_file():
-        fail(f"{python} is needed (with Debian's python3-gi and gir1.2-gst-rtsp-server-1.0)", code=1)
-    proc = subprocess.Popen(
-        [str(python), str(RTSP_SERVER), str(port), *mounts], stdout=subprocess.PIPE, text=True
-    )
-    assert proc.stdout is not None
-    first = proc.stdout.readline()
-    if not first.startswith("READY"):
-        proc.wait(timeout=10)
-        fail(f"the RTSP server did not start (exit {proc.returncode}); see its messages above", code=1)
-    target = directory / "cameras-rtsp.geojson"
-    target.write_text(json.dumps(data, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
-    out.print(f"serving {len(mounts)} cameras at rtsp://127.0.0.1:{port}/<camera id>; register: {target}")
-    out.print(f"next: safecity camera import {target} --replace && safecity serve")
-    # The server is a child process: stopping this command (Ctrl-C, SIGTERM) must stop it too.
-    signal.signal(signal.SIGTERM, lambda _signum, _frame: proc.terminate())
+        mounts[ref] = clip
+    if not mounts:
+        fail(f"{register}: no cameras to serve")
+    if reason := unavailable_reason():
+        fail(f"cannot serve RTSP: {reason}", code=1)
     try:
-        proc.wait()
-    except KeyboardInterrupt:
-        proc.terminate()
-        proc.wait(timeout=10)
+        server = RtspServer(mounts, port=port).start()
+    except ValueError as exc:
+        fail(str(exc))
+    except RtspServerError as exc:
+        fail(str(exc), code=1)
+    for feature in data.get("features", []):
+        feature["properties"][STREAM_URL] = server.url(str(feature["properties"]["ref"]))
+    stop = threading.Event()
+    # The server is a child process: stopping this command (Ctrl-C, SIGTERM) must stop it too.
+    signal.signal(signal.SIGTERM, lambda _signum, _frame: stop.set())
+    signal.signal(signal.SIGINT, lambda _signum, _frame: stop.set())
+    try:
+        target = directory / "cameras-rtsp.geojson"
+        target.write_text(json.dumps(data, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+        out.print(
+            f"serving {len(mounts)} cameras at rtsp://127.0.0.1:{server.port}/<camera id>; register: {target}"
+        )
+        out.print(f"next: safecity camera import {target} --replace && safecity serve")
+        while not stop.wait(0.5):
+            if not server.running:
+                fail(
+                    f"the RTSP server stopped (exit code {server.returncode}): {server.last_words()}", code=1
+                )
+    finally:
+        server.stop()

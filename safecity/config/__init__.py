@@ -29,6 +29,7 @@ from safecity.config.governance import GovernanceSettings
 from safecity.config.hotlists import HotlistSettings
 from safecity.config.motion import MotionSettings
 from safecity.config.plates import DEFAULT_SECOND_LOOKS, DETECTOR_SIDE_STEP, PlateSettings, SecondLook
+from safecity.config.recording import RecordingSettings
 from safecity.config.retention import MIN_AUDIT_RETENTION_DAYS, RetentionSettings
 from safecity.config.search import SearchSettings
 from safecity.config.settings import (
@@ -64,6 +65,7 @@ __all__ = [
     "HotlistSettings",
     "MotionSettings",
     "PlateSettings",
+    "RecordingSettings",
     "RetentionSettings",
     "SearchSettings",
     "SecondLook",

@@ -26,6 +26,7 @@ from safecity.config.governance import GovernanceSettings
 from safecity.config.hotlists import HotlistSettings
 from safecity.config.motion import MotionSettings
 from safecity.config.plates import PlateSettings
+from safecity.config.recording import RecordingSettings
 from safecity.config.retention import RetentionSettings
 from safecity.config.search import SearchSettings
 from safecity.config.sim import SimSettings
@@ -60,6 +61,7 @@ class Settings(BaseSettings):
     streams: StreamSettings = StreamSettings()
     governance: GovernanceSettings = GovernanceSettings()
     retention: RetentionSettings = RetentionSettings()
+    recording: RecordingSettings = RecordingSettings()
     api: ApiSettings = ApiSettings()
     sim: SimSettings = SimSettings()
     traffic: TrafficSettings = TrafficSettings()
@@ -90,6 +92,11 @@ class Settings(BaseSettings):
     @property
     def effective_media_dir(self) -> Path:
         return self.media_dir if self.media_dir is not None else self.data_dir / "media"
+
+    @property
+    def effective_recordings_dir(self) -> Path:
+        path = self.recording.path
+        return path if path is not None else self.data_dir / "recordings"
 
     @property
     def effective_model_cache_dir(self) -> Path:

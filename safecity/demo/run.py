@@ -54,6 +54,10 @@ if TYPE_CHECKING:
     from safecity.watch.faces import FaceMatchEvent
 
 
+SIM_DIR = "sim"
+"""The demo's city under its data folder: a clip `<camera id>.mp4` per camera, and the ground truth."""
+
+
 class _ListSink:
     """Collects a worker's observations to send back to the writer process."""
 
@@ -267,14 +271,17 @@ def _watchlist_a_sim_person(city: SimCity, db: Database, settings: Settings) -> 
         return None
     allowed, outside = tuple(face_cameras[1:]), tuple(face_cameras[:1])
     start = city.start_time
+    expires = datetime.now(UTC) + timedelta(days=1)
     auth = AuthorisationStore(db).create(
         authority="Demo: Higher Court in Belgrade (synthetic)",
         reference="Kpp-DEMO-1/2026",
         purpose=AuthorisationPurpose.MISSING_PERSON,
         camera_ids=allowed,
         valid_from=start - timedelta(hours=1),
-        valid_until=start + timedelta(hours=1),
-        expires_at=datetime.now(UTC) + timedelta(days=1),
+        # Until it expires, not only the sim's hour: the live part (`serve_demo`) sees her again
+        # now, on the same cameras, and must match there too.
+        valid_until=max(start + timedelta(hours=1), expires),
+        expires_at=expires,
         created_by="demo",
         note="Synthetic authorisation for the demo: two of the three face cameras.",
     )
@@ -308,7 +315,7 @@ def run_demo(settings: Settings, console: Console) -> Settings:
     demo_settings = settings.model_copy(update={"data_dir": demo_dir, "database_url": "", "media_dir": None})
     console.print(f"[bold]Open Safe City demo[/] in {demo_dir} (SQLite + local files)")
 
-    city = render_with_progress(demo_dir / "sim", demo_settings, console=console)
+    city = render_with_progress(demo_dir / SIM_DIR, demo_settings, console=console)
     t_render = time.perf_counter() - t0
     demo_settings = with_sim_traffic(demo_settings, city.scenario)
     config = write_config(demo_settings, demo_dir / CONFIG_FILE)

@@ -76,6 +76,8 @@ class AuditAction(enum.StrEnum):
     ACCESS_DENIED = "access_denied"
     VIEW_AUDIT = "view_audit"
     """The log itself read: it says who searched for whom, so reading it is recorded too."""
+    VIEW_VIDEO = "view_video"
+    """Live or recorded video watched: who, which camera, from when to when."""
     CONFIG_CHANGE = "config_change"
     """A setting that decides who is flagged changed (a face calibration written)."""
 

@@ -30,6 +30,7 @@ from safecity.server.api.routes import (
     search,
     traffic,
     users,
+    video,
     watchlists,
 )
 from safecity.server.context import ApiContext
@@ -38,6 +39,7 @@ from safecity.store.database import Database
 
 if TYPE_CHECKING:
     from safecity.pipeline.health import CameraHealth
+    from safecity.video.hub import VideoHub
 
 API_PREFIX = "/api/v1"
 ROUTERS = (
@@ -54,6 +56,7 @@ ROUTERS = (
     users,
     traffic,
     live,
+    video,
 )
 
 
@@ -62,15 +65,19 @@ def create_app(
     db: Database,
     *,
     camera_health: Callable[[], Sequence[CameraHealth]] | None = None,
+    video: VideoHub | None = None,
 ) -> FastAPI:
-    """The application; `camera_health` reports live camera states when a runtime runs beside it."""
-    context = ApiContext.build(settings, db, camera_health=camera_health)
+    """The application; `camera_health` reports live camera states when a runtime runs beside it,
+    `video` its recorders (else the app opens cameras for live view itself, on demand)."""
+    context = ApiContext.build(settings, db, camera_health=camera_health, video=video)
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         yield
         if context.live is not None:
             context.live.close()  # the alert listener's connection goes with the app
+        if context.owns_video and context.video is not None:
+            context.video.stop()
 
     app = FastAPI(
         lifespan=lifespan,

@@ -18,6 +18,9 @@ from safecity.governance.users import LoginPolicy, UserStore
 from safecity.server.api.live_wakeups import LiveWakeups
 from safecity.store.database import Database
 from safecity.store.media import MediaStore
+from safecity.store.recordings import RecordingStore
+from safecity.video.clips import ClipCache
+from safecity.video.hub import VideoHub
 
 if TYPE_CHECKING:
     from safecity.analytics.faces.analyser import FaceAnalyser
@@ -36,6 +39,10 @@ class ApiContext:
     """Live camera states from the runtime beside the API; None when the API runs alone."""
     live: LiveWakeups | None = None
     """The live feeds waiting for alerts (and the PostgreSQL listener that wakes them)."""
+    video: VideoHub | None = None
+    """Cameras' live video and recorders (shared with `serve`'s recorders when it runs beside)."""
+    owns_video: bool = False
+    clips: ClipCache | None = None
     _lock: threading.Lock = field(default_factory=threading.Lock)
     _analyser: FaceAnalyser | None = None
     _index: FaceIndex | None = None
@@ -46,16 +53,30 @@ class ApiContext:
         db: Database,
         *,
         camera_health: Callable[[], Sequence[CameraHealth]] | None = None,
+        video: VideoHub | None = None,
     ) -> ApiContext:
+        gate = AccessGate(db, min_reason_len=settings.governance.min_reason_len)
+        owns = video is None
+        if video is None:
+            store = RecordingStore(db, settings.effective_recordings_dir)
+            video = VideoHub(settings.recording, store, clock=gate.clock)
         return ApiContext(
             settings=settings,
             db=db,
-            gate=AccessGate(db, min_reason_len=settings.governance.min_reason_len),
+            gate=gate,
             users=UserStore(db, policy=LoginPolicy.of(settings.governance)),
             media=MediaStore(settings.effective_media_dir, settings.store.snapshot_jpeg_quality),
             camera_health=camera_health,
             live=LiveWakeups(db),
+            video=video,
+            owns_video=owns,
+            clips=ClipCache(settings.data_dir / "cache" / "clips", settings.recording.clip_cache_s),
         )
+
+    @property
+    def recordings(self) -> RecordingStore:
+        assert self.video is not None
+        return self.video.store
 
     def analyser(self) -> FaceAnalyser:
         with self._lock:

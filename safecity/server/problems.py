@@ -48,6 +48,10 @@ class UnsupportedMedia(ValueError):
     """An upload of a type the endpoint does not take (415)."""
 
 
+class Unavailable(RuntimeError):
+    """A service at its limit for now (503): too many viewers of a camera."""
+
+
 def problem(status: int, detail: str, *, title: str | None = None, **extra: Any) -> JSONResponse:
     body = {
         "type": "about:blank",
@@ -70,6 +74,7 @@ _STATUS: tuple[tuple[type[Exception], int], ...] = (
     (PayloadTooLarge, 413),
     (UnsupportedMedia, 415),
     (BadRequest, 400),
+    (Unavailable, 503),
     # Store refusals; routes turn an unknown id into NotFound and a decided state into Conflict first.
     (RegistryError, 422),
     (CameraStoreError, 409),

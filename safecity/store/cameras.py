@@ -9,7 +9,7 @@ from sqlalchemy import delete, func, insert, select, update
 from safecity.config import counting_from_json, counting_to_json
 from safecity.store.database import Database
 from safecity.store.models import OBSERVATION_TABLES, CameraRow, ProcessingRunRow, SiteRow, utcnow
-from safecity.types import Camera, Capability, Site
+from safecity.types import Camera, Capability, RecordingMode, Site
 
 
 class CameraStoreError(ValueError):
@@ -44,6 +44,7 @@ def camera_from_row(row: CameraRow) -> Camera:
         retain_face_vectors=row.retain_face_vectors,
         counting=counting_from_json(row.counting),
         plate_countries=tuple(c for c in row.plate_countries.split(";") if c),
+        recording=RecordingMode(row.recording),
     )
 
 
@@ -69,6 +70,7 @@ def _camera_values(camera: Camera) -> dict[str, object]:
         "counting": counting_to_json(camera.counting),
         # In the registered order (most frequent first), which the reader may use to break ties.
         "plate_countries": ";".join(camera.plate_countries),
+        "recording": str(camera.recording),
         "created_at": now,
         "updated_at": now,
     }

@@ -107,6 +107,8 @@ class CameraRow(Base):
     counting: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
     # Plate countries it expects, in order, ';'-separated ("RS;HR"); "": the deployment's default.
     plate_countries: Mapped[str] = mapped_column(String(100), default="", server_default="")
+    # RecordingMode: none, continuous, motion or events.
+    recording: Mapped[str] = mapped_column(String(20), default="none", server_default="none")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
@@ -402,6 +404,26 @@ class ProcessingRunRow(Base):
     frames_with_motion: Mapped[int] = mapped_column(Integer)
     observations: Mapped[int] = mapped_column(Integer)
     error: Mapped[str] = mapped_column(Text, default="")
+
+
+class RecordingRow(Base):
+    """One recorded video segment of a camera: a fragmented MP4 file remuxed from its stream.
+
+    `path` is relative to the recordings folder (`recording.path`); `end` is the time of its last
+    frame. A segment is indexed when it is closed, or adopted at start-up when a killed recorder
+    left it behind (`store.recordings.reconcile`)."""
+
+    __tablename__ = "recordings"
+    __table_args__ = (Index("ix_recordings_camera_start", "camera_id", "start"),)
+
+    id: Mapped[str] = mapped_column(String(OBS_ID_LEN), primary_key=True)
+    camera_id: Mapped[str] = mapped_column(String(ID_LEN))
+    start: Mapped[datetime] = mapped_column(UTCDateTime)
+    end: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    path: Mapped[str] = mapped_column(Text, unique=True)
+    size: Mapped[int] = mapped_column(BigInteger)
+    mode: Mapped[str] = mapped_column(String(20))
+    """The camera's recording mode when it was written (what its retention follows)."""
 
 
 OBSERVATION_TABLES = (MotionTrackRow, PlateReadRow, FaceSightingRow, LineCrossingRow)

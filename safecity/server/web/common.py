@@ -30,10 +30,12 @@ STATIC = HERE / "static"
 
 CSP = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "media-src 'self' blob:; "
     "connect-src 'self'; font-src 'self'; object-src 'none'; base-uri 'none'; "
     "form-action 'self'; frame-ancestors 'none'"
 )
-"""No inline script or style, nothing from any other host (`'self'` covers the same-origin WebSocket)."""
+"""No inline script or style, nothing from any other host (`'self'` covers the same-origin WebSocket;
+`blob:` media is the live view's Media Source, built in the page from this server's stream)."""
 SECURITY_HEADERS = {
     "Content-Security-Policy": CSP,
     "X-Content-Type-Options": "nosniff",

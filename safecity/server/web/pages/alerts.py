@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Annotated, Any
 from urllib.parse import quote
 
@@ -28,7 +29,7 @@ from safecity.server.web.common import (
     guard_post,
     render,
 )
-from safecity.store.alerts import stored_alert
+from safecity.store.alerts import StoredAlert, stored_alert
 from safecity.store.authorisations import AuthorisationStore
 from safecity.store.face_watchlists import FaceWatchlistStore
 from safecity.store.hotlists import HotlistStore
@@ -125,8 +126,19 @@ def _alert_page(
         may_acknowledge=caller.can(Permission.CONFIRM_MATCH) and not face and alert.status == "new",
         snapshot_kind="faces" if face else "plates",
         show_snapshot=bool(alert.alert.observation_id) and (not face or caller.can(Permission.CONFIRM_MATCH)),
+        has_clip=_has_clip(ctx, caller, alert),
         **values,
     )
+
+
+def _has_clip(ctx: ApiContext, caller: Caller, alert: StoredAlert) -> bool:
+    """Whether recorded video covers the alert's clip span (and the caller may watch it)."""
+    if not caller.can(Permission.VIEW_OBSERVATIONS, alert.alert.camera_id):
+        return False
+    r = ctx.settings.recording
+    at = alert.alert.timestamp
+    span = (at - timedelta(seconds=r.pre_s), at + timedelta(seconds=r.post_s))
+    return bool(ctx.recordings.segments(alert.alert.camera_id, *span, limit=1))
 
 
 @router.get("/alerts/{alert_id}")

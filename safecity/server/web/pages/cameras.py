@@ -3,6 +3,8 @@ camera's page, and the snapshots the pages show."""
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
@@ -22,6 +24,7 @@ from safecity.server.web.common import (
     visible_cameras,
     web_caller,
 )
+from safecity.server.web.timeline import build as build_timeline
 from safecity.store.cameras import CameraStore, CameraStoreError
 from safecity.store.models import FaceSightingRow, PlateReadRow, utcnow
 from safecity.store.observation_pages import (
@@ -30,6 +33,7 @@ from safecity.store.observation_pages import (
     face_sighting_page,
     plate_read_page,
 )
+from safecity.types import RecordingMode
 
 router = APIRouter(include_in_schema=False)
 
@@ -99,6 +103,7 @@ def camera_page(camera_id: str, request: Request) -> Response:
     faces: list[tuple[FaceSightingRow, bool, bool]] = []
     alerts = []
     shown = caller.can(Permission.VIEW_OBSERVATIONS)
+    timeline = None
     if shown:
         try:
             with ctx.gate.read(
@@ -120,6 +125,14 @@ def camera_page(camera_id: str, request: Request) -> Response:
                 )
         except AccessDenied as exc:
             return forbidden(request, caller, exc)
+        now = ctx.gate.clock()
+        events = [("plate", r.ts) for r in plates] + [("face", f[0].ts) for f in faces]
+        events += [("alert", a.alert.timestamp) for a in alerts]
+        segments = ctx.recordings.segments(camera.id, now - timedelta(hours=24), now)
+        if segments or camera.recording is not RecordingMode.NONE:
+            timeline = build_timeline(
+                segments, events, now, clip_s=min(300.0, ctx.settings.recording.max_clip_s)
+            )
     return render(
         request,
         "camera.html",
@@ -128,6 +141,8 @@ def camera_page(camera_id: str, request: Request) -> Response:
         site=site,
         state=camera_states(ctx).get(camera.id, "unknown") if camera.enabled else "disabled",
         shown=shown,
+        live=bool(camera.stream_url) and camera.enabled and caller.can(Permission.VIEW_LIVE, camera.id),
+        timeline=timeline,
         plates=plates,
         faces=faces,
         alerts=alerts,

@@ -156,8 +156,123 @@ function setupLive() {
   connect();
 }
 
+// Live video: the server streams fragmented MP4 (one remux of the camera, shared by all viewers);
+// Media Source Extensions play it. The player stays near the live edge, trims what it has shown,
+// and reconnects when the stream ends (camera down, server restarted, too slow a connection).
+const LIVE_MIME = 'video/mp4; codecs="avc1.42E01E"';
+const LIVE_MAX_LAG_S = 1.5;
+
+function startLiveVideo(video) {
+  const status = document.getElementById(video.dataset.status);
+  const say = (text, cls) => {
+    if (!status) return;
+    status.textContent = text;
+    status.className = "note " + (cls || "");
+  };
+  if (!window.MediaSource || !MediaSource.isTypeSupported(LIVE_MIME)) {
+    say("This browser cannot play H.264 live video (Media Source Extensions).", "error");
+    return;
+  }
+  let wait = 1000;
+  async function connect() {
+    const source = new MediaSource();
+    const objectUrl = URL.createObjectURL(source);
+    video.src = objectUrl;
+    await new Promise((resolve) => source.addEventListener("sourceopen", resolve, { once: true }));
+    URL.revokeObjectURL(objectUrl);
+    const buffer = source.addSourceBuffer(LIVE_MIME);
+    const pending = [];
+    const pump = () => {
+      if (buffer.updating || pending.length === 0 || source.readyState !== "open") return;
+      buffer.appendBuffer(pending.shift());
+    };
+    buffer.addEventListener("updateend", () => {
+      const ranges = video.buffered;
+      if (ranges.length) {
+        const end = ranges.end(ranges.length - 1);
+        const start = ranges.start(0);
+        if (video.currentTime < start || end - video.currentTime > LIVE_MAX_LAG_S) {
+          video.currentTime = Math.max(start, end - 0.3);
+        }
+        if (!buffer.updating && video.currentTime - start > 30) {
+          buffer.remove(start, video.currentTime - 10);
+          return;
+        }
+      }
+      pump();
+    });
+    let response;
+    try {
+      response = await fetch(video.dataset.live, { credentials: "same-origin" });
+    } catch (e) {
+      response = null;
+    }
+    if (!response || !response.ok) {
+      let detail = "the live view cannot be opened";
+      if (response) {
+        try {
+          detail = problemText(await response.json(), detail);
+        } catch (e) { /* not a problem body */ }
+        if (response.status === 401 || response.status === 403 || response.status === 404) {
+          say(detail, "error");
+          return;
+        }
+      }
+      say(detail + "; retrying…", "live-off");
+      window.setTimeout(connect, wait);
+      wait = Math.min(wait * 2, 30000);
+      return;
+    }
+    say("live", "live-on");
+    video.dataset.state = "playing";
+    const reader = response.body.getReader();
+    video.play().catch(() => {});
+    for (;;) {
+      let chunk;
+      try {
+        chunk = await reader.read();
+      } catch (e) {
+        break;
+      }
+      if (chunk.done) break;
+      wait = 1000;
+      pending.push(chunk.value);
+      pump();
+    }
+    video.dataset.state = "reconnecting";
+    say("the camera's stream ended; reconnecting…", "live-off");
+    window.setTimeout(connect, wait);
+    wait = Math.min(wait * 2, 30000);
+  }
+  connect();
+}
+
+// Recordings: a click on the timeline plays the recorded video from that moment.
+function setupTimeline() {
+  const timeline = document.getElementById("timeline");
+  const player = document.getElementById("playback");
+  if (!timeline || !player) return;
+  const since = Date.parse(timeline.dataset.since);
+  const until = Date.parse(timeline.dataset.until);
+  const span = Number(timeline.dataset.clipSeconds) * 1000;
+  const label = document.getElementById("playback-time");
+  timeline.addEventListener("click", (event) => {
+    const box = timeline.getBoundingClientRect();
+    const fraction = Math.min(Math.max((event.clientX - box.left) / box.width, 0), 1);
+    const start = new Date(since + fraction * (until - since));
+    const end = new Date(Math.min(start.getTime() + span, until));
+    const query = new URLSearchParams({ since: start.toISOString(), until: end.toISOString() });
+    player.src = timeline.dataset.video + "?" + query.toString();
+    player.hidden = false;
+    if (label) label.textContent = "from " + start.toISOString().replace("T", " ").slice(0, 19) + " UTC";
+    player.play().catch(() => {});
+  });
+}
+
 document.addEventListener("DOMContentLoaded", () => {
   setupLogin();
   setupLogout();
   setupLive();
+  document.querySelectorAll("video[data-live]").forEach(startLiveVideo);
+  setupTimeline();
 });

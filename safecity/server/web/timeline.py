@@ -1,0 +1,54 @@
+"""The camera page's 24-hour timeline: recorded spans and event marks placed on a 1000-unit axis."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from safecity.store.recordings import Segment
+
+WIDTH = 1000.0
+
+
+@dataclass(frozen=True, slots=True)
+class Timeline:
+    since: datetime
+    until: datetime
+    clip_s: float
+    spans: tuple[tuple[float, float], ...]
+    """(x, width) of each recorded span; touching segments are drawn as one."""
+    marks: tuple[tuple[str, float], ...]
+    """(kind, x) of each event: plate, face or alert."""
+    count: int
+
+
+def _x(t: datetime, since: datetime, until: datetime) -> float:
+    fraction = (t - since) / (until - since)
+    return round(min(max(fraction, 0.0), 1.0) * WIDTH, 2)
+
+
+def build(
+    segments: Sequence[Segment],
+    events: Iterable[tuple[str, datetime]],
+    until: datetime,
+    *,
+    hours: float = 24.0,
+    clip_s: float,
+    join_gap_s: float = 2.0,
+) -> Timeline:
+    """A timeline of the `hours` before `until`; spans closer than `join_gap_s` are merged."""
+    since = until - timedelta(hours=hours)
+    merged: list[list[datetime]] = []
+    for s in sorted(segments, key=lambda s: s.start):
+        if merged and (s.start - merged[-1][1]).total_seconds() <= join_gap_s:
+            merged[-1][1] = max(merged[-1][1], s.end)
+        else:
+            merged.append([s.start, s.end])
+    spans = []
+    for start, end in merged:
+        x0, x1 = _x(start, since, until), _x(end, since, until)
+        if x1 > x0 or since <= start < until:
+            spans.append((x0, max(round(x1 - x0, 2), 1.0)))  # at least a visible sliver
+    marks = tuple((kind, _x(t, since, until)) for kind, t in events if since <= t < until)
+    return Timeline(since, until, clip_s, tuple(spans), marks, len(segments))
