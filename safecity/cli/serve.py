@@ -24,6 +24,7 @@ from safecity.pipeline.metrics import StatusServer
 from safecity.pipeline.workers import is_live
 from safecity.runtime.city import Runtime
 from safecity.store.cameras import CameraStore
+from safecity.store.models import utcnow
 
 # The API server (fastapi, uvicorn) is imported inside `serve` and `api`: `safecity --help` stays
 # light.
@@ -80,9 +81,20 @@ def serve(
         fail(f"cannot listen on {s.streams.http_host}:{port or s.streams.http_port}: {exc}", code=1)
     from safecity.server.app import create_app
     from safecity.server.runner import ApiServer, ApiServerError
+    from safecity.store.recordings import RecordingStore
+    from safecity.video.hub import VideoHub
 
+    # Recorders first adopt or delete what a killed recorder left, so the index names every file.
+    video = VideoHub(s.recording, RecordingStore(db, s.effective_recordings_dir), clock=utcnow)
+    reconciled = video.reconcile()
+    if reconciled.adopted or reconciled.deleted_files or reconciled.dropped_rows:
+        err.print(
+            f"recordings: adopted {len(reconciled.adopted)} segment(s) left by a stop, deleted "
+            f"{len(reconciled.deleted_files)} without video, dropped {len(reconciled.dropped_rows)} "
+            "whose file was gone"
+        )
     api = ApiServer(
-        create_app(s, db, camera_health=runtime.health),
+        create_app(s, db, camera_health=runtime.health, video=video),
         s.api.host,
         s.api.port if api_port is None else api_port,
     )
@@ -100,6 +112,7 @@ def serve(
         api.close()
         server.close()
         fail(str(exc), code=1)
+    recording = video.record(live)
     for camera_id, problem in sorted(runtime.errors.items()):
         err.print(f"[red]camera {camera_id}: {problem}[/]")
     where = f"on {pool.size} Ray actors at {s.cluster.address}" if pool is not None else "here"
@@ -107,11 +120,14 @@ def serve(
         f"serving {len(live)} live cameras {where}; health at {server.url}/status and {server.url}/metrics"
     )
     out.print(f"API at {api.url}/api/v1 (schema: {api.url}/api/v1/openapi.json)")
+    if recording:
+        out.print(f"recording {len(recording)} camera(s) to {s.effective_recordings_dir}")
     try:
         runtime.run_until(stop, None if duration is None else time.monotonic() + duration)
     finally:
         out.print("stopping: finishing open tracks and flushing observations")
         runtime.stop()
+        video.stop()
         api.close()
         server.close()
     print_alerts(runtime.alerts)

@@ -24,6 +24,7 @@ from safecity.store.database import Database
 
 sim_app = command_group("The synthetic city.")
 
+
 @sim_app.command("render")
 def sim_render(
     out_dir: Annotated[Path, typer.Argument(help="Folder for clips, ground truth and cameras.geojson.")],
@@ -112,7 +113,9 @@ def sim_load(
 @sim_app.command("rtsp")
 def sim_rtsp(
     directory: Annotated[Path, typer.Argument(help="Folder of a rendered city (`safecity sim render`).")],
-    port: Annotated[int, typer.Option(min=0, max=65535, help="RTSP port on 127.0.0.1 (0: any free port).")] = 8554,
+    port: Annotated[
+        int, typer.Option(min=0, max=65535, help="RTSP port on 127.0.0.1 (0: any free port).")
+    ] = 8554,
 ) -> None:
     """Serve a rendered city's clips as looping RTSP cameras (GStreamer; Debian's python3-gi).
 

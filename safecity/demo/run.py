@@ -16,7 +16,8 @@ import threading
 import time
 from collections.abc import Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
-from dataclasses import dataclass
+from contextlib import ExitStack
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from queue import Empty
@@ -24,6 +25,7 @@ from typing import TYPE_CHECKING, Protocol
 
 import cv2
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
@@ -33,18 +35,32 @@ from safecity.demo.traffic import CONFIG_FILE, measure, print_summary, with_sim_
 from safecity.eval.sim_plates import CameraPlateScore, score_sim_plates
 from safecity.pipeline.process import ProcessingError, process_file
 from safecity.registry.geojson import cameras_from_geojson, cameras_to_geojson
+from safecity.runtime.city import Runtime
 from safecity.sim import SimCity, render_city
 from safecity.sim.faces import GRACE_HOPPER, reference_image
+from safecity.sim.rtsp import RtspServer, RtspServerError, unavailable_reason
 from safecity.store.authorisations import AuthorisationStore
 from safecity.store.cameras import CameraStore
 from safecity.store.database import Database
 from safecity.store.face_watchlists import FaceWatchlistStore
 from safecity.store.hotlists import HotlistStore
 from safecity.store.media import MediaStore
+from safecity.store.models import utcnow
 from safecity.store.observations import ObservationQueries
+from safecity.store.recordings import RecordingStore
 from safecity.store.runs import save_run
 from safecity.store.writer import ObservationWriter
-from safecity.types import Alert, AlertKind, AuthorisationPurpose, Camera, Capability, Observation, RunStats
+from safecity.types import (
+    Alert,
+    AlertKind,
+    AuthorisationPurpose,
+    Camera,
+    Capability,
+    Observation,
+    RecordingMode,
+    RunStats,
+)
+from safecity.video.hub import VideoHub
 from safecity.watch.face_enrolment import FaceAlerter, enrol_photos
 from safecity.watch.faces import FaceMatcher, load_rule
 from safecity.watch.hotlists import HotlistAlerter
@@ -412,30 +428,146 @@ def run_demo(settings: Settings, console: Console) -> Settings:
 DEMO_USERS = (("investigator", "investigator"), ("operator", "operator"), ("operator2", "operator"))
 """Accounts the demo creates beside the first admin, so every part of the UI can be tried."""
 
+RTSP_LOG = "rtsp-server.log"
+"""The RTSP server's messages, under the demo's data folder (GStreamer warnings stay off the terminal)."""
+
+
+def demo_clips(settings: Settings, cameras: Sequence[Camera]) -> dict[str, Path]:
+    """Camera id -> its rendered clip under `<data_dir>/sim`, for the cameras that have one."""
+    folder = settings.data_dir / SIM_DIR
+    clips = {c.id: folder / f"{c.id}.mp4" for c in cameras}
+    return {camera_id: clip for camera_id, clip in clips.items() if clip.is_file()}
+
+
+class _LiveRuntime(Runtime):
+    """The live runtime without the retention sweep. The batch part's observations and alerts carry
+    the sim's clock (`SCENARIO_EPOCH`, months before today), so the first sweep would delete what
+    the demo has just shown; the demo's data folder is recreated on every run anyway."""
+
+    def _sweep(self) -> None:
+        return
+
+
+@dataclass
+class _LiveCity:
+    """The demo's cameras made live: the sim's clips as looping RTSP cameras, the register pointing
+    at them (recording continuously), the live runtime analysing them and the recorders."""
+
+    rtsp: RtspServer
+    registered: list[Camera]
+    """The cameras as they were registered before, restored when the demo stops."""
+    cameras: list[Camera]
+    runtime: Runtime
+    hub: VideoHub
+
+
+def _start_rtsp(settings: Settings, db: Database, console: Console) -> tuple[RtspServer, list[Camera]] | None:
+    """Serve the city's clips over RTSP; None (and one line saying why) where that cannot be done."""
+    cameras = [c for c in CameraStore(db).all() if c.enabled]
+    clips = demo_clips(settings, cameras)
+    if not clips:
+        console.print(f"no rendered clips under {settings.data_dir / SIM_DIR}: serving without live cameras")
+        return None
+    if reason := unavailable_reason():
+        console.print(f"[yellow]no live cameras: {escape(reason)}[/] (serving the stored results only)")
+        return None
+    server = RtspServer(clips, log=settings.data_dir / RTSP_LOG)
+    try:
+        server.start()
+    except RtspServerError as exc:
+        console.print(f"[yellow]no live cameras: {escape(str(exc))}[/] (serving the stored results only)")
+        return None
+    return server, [c for c in cameras if c.id in clips]
+
+
+def _go_live(settings: Settings, db: Database, rtsp: RtspServer, registered: list[Camera]) -> list[Camera]:
+    """Point the cameras at their RTSP mounts and have them record continuously (the register shows it)."""
+    live = [replace(c, stream_url=rtsp.url(c.id), recording=RecordingMode.CONTINUOUS) for c in registered]
+    CameraStore(db).save([], live, replace=True)
+    return live
+
 
 def serve_demo(demo_settings: Settings, console: Console, stop: threading.Event) -> None:
-    """Serve the API and web UI over the demo's database until `stop` is set; print the logins."""
+    """Serve the API and web UI over the demo's database until `stop` is set; print the logins.
+
+    Where GStreamer's RTSP server can run, the demo's cameras are live meanwhile: their clips loop
+    as RTSP cameras, the live runtime analyses them (camera states, alerts) and the recorders keep
+    their video. On `stop` the runtime stops first (open tracks decided, observations flushed),
+    then the recorders, the API and last the RTSP server, so nothing sees its camera vanish; the
+    register gets its cameras' earlier stream URLs and recording modes back.
+    """
     from safecity.governance.users import FIRST_ADMIN, UserStore, ensure_first_admin, generate_password
     from safecity.server.app import create_app
     from safecity.server.runner import ApiServer
 
     db = Database.open(demo_settings.effective_database_url, demo_settings.store)
-    users = UserStore(db)
-    admin_password = ensure_first_admin(db, store=users)
-    if admin_password is None:  # an earlier demo server made it: a new password, shown again
-        admin_password = generate_password()
-        users.set_password(FIRST_ADMIN, admin_password)
-    logins = [(FIRST_ADMIN, "admin", admin_password)]
-    for name, role in DEMO_USERS:
-        password = generate_password()
-        users.add(name, role, password)
-        logins.append((name, role, password))
-    api = ApiServer(create_app(demo_settings, db), demo_settings.api.host, demo_settings.api.port).start()
-    console.print(f"[bold]web UI: {api.url}/[/]  (public register: {api.url}/register; Ctrl-C stops)")
-    for name, role, password in logins:
-        console.print(f"  login {name!r} ({role}) password {password}")
-    try:
-        stop.wait()
-    finally:
-        api.close()
-        db.close()
+    with ExitStack() as stack:  # exits run last in, first out: the reverse of the starts below
+        stack.callback(db.close)
+        users = UserStore(db)
+        admin_password = ensure_first_admin(db, store=users)
+        if admin_password is None:  # an earlier demo server made it: a new password, shown again
+            admin_password = generate_password()
+            users.set_password(FIRST_ADMIN, admin_password)
+        logins = [(FIRST_ADMIN, "admin", admin_password)]
+        for name, role in DEMO_USERS:
+            password = generate_password()
+            users.add(name, role, password)
+            logins.append((name, role, password))
+
+        live: _LiveCity | None = None
+        started = _start_rtsp(demo_settings, db, console)
+        if started is not None:
+            rtsp, registered = started
+            stack.callback(rtsp.stop)
+            stack.callback(CameraStore(db).save, [], registered, replace=True)
+            cameras = _go_live(demo_settings, db, rtsp, registered)
+            runtime = _LiveRuntime(demo_settings, db)
+            hub = VideoHub(
+                demo_settings.recording,
+                RecordingStore(db, demo_settings.effective_recordings_dir),
+                clock=utcnow,
+            )
+            live = _LiveCity(rtsp, registered, cameras, runtime, hub)
+
+        app = create_app(
+            demo_settings,
+            db,
+            camera_health=None if live is None else live.runtime.health,
+            video=None if live is None else live.hub,
+        )
+        api = ApiServer(app, demo_settings.api.host, demo_settings.api.port).start()
+        stack.callback(api.close)
+        if live is not None:
+            # The recorders stop before the API: their viewers' streams end, so the API's open
+            # responses finish and it stops at once.
+            stack.callback(live.hub.stop)
+            live.runtime.start()
+            stack.callback(live.runtime.stop)
+            live.hub.reconcile()
+            live.hub.record(live.cameras)
+
+        console.print(f"[bold]web UI: {api.url}/[/]  (public register: {api.url}/register; Ctrl-C stops)")
+        for name, role, password in logins:
+            console.print(f"  login {name!r} ({role}) password {password}")
+        if live is not None:
+            _print_live(live, api.url, demo_settings, console)
+            live.runtime.run_until(stop)
+            console.print(
+                "stopping: the live runtime (open tracks, observations), recorders, web UI, cameras"
+            )
+        else:
+            stop.wait()
+
+
+def _print_live(live: _LiveCity, url: str, settings: Settings, console: Console) -> None:
+    """What a newcomer should look at while the demo is live."""
+    ids = [c.id for c in live.cameras]
+    console.print(
+        f"[bold]live:[/] {len(ids)} cameras streaming their clips in a loop at "
+        f"rtsp://127.0.0.1:{live.rtsp.port}/<camera id>, analysed as `safecity serve` would and "
+        f"recorded in {settings.recording.segment_s:g}-s segments to {settings.effective_recordings_dir}\n"
+        f"  dashboard   {url}/  camera states (connecting, then live) and alerts as they arrive\n"
+        f"  camera page {url}/cameras/{ids[0]}  live video and the recordings timeline "
+        f"(the first segment closes after about {settings.recording.segment_s:g} s)\n"
+        f"  register    {url}/register  which cameras record and for how long"
+    )

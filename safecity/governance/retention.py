@@ -43,6 +43,7 @@ from sqlalchemy.orm import Session
 
 from safecity.config import MIN_AUDIT_RETENTION_DAYS, RetentionSettings, Settings
 from safecity.governance.audit import PRUNED_HEAD_KEY, PRUNED_THROUGH_KEY, AuditAction, AuditLog
+from safecity.governance.recording_retention import RECORDINGS, RecordingRetention
 from safecity.store.database import Database
 from safecity.store.media import MediaStore
 from safecity.store.models import (
@@ -58,6 +59,7 @@ from safecity.store.models import (
     utcnow,
 )
 from safecity.store.observations import ObservationTable
+from safecity.store.recordings import RecordingStore
 
 if TYPE_CHECKING:
     from safecity.store.face_index import FaceIndex
@@ -259,6 +261,7 @@ def sweep(
     now: datetime,
     face_index: FaceIndex | None = None,
     audit: AuditLog | None = None,
+    recordings: RecordingRetention | None = None,
     dry_run: bool = False,
 ) -> SweepReport:
     """Delete what `policy` no longer allows at `now` (aware); with `dry_run` only count it."""
@@ -284,6 +287,8 @@ def sweep(
                 _clear_snapshots(db, media, policy, tally, table, cid, cutoffs[SNAPSHOTS][cid])
     for cid in sorted(cameras):
         _delete_alerts(db, media, policy, tally, cid, cutoffs[ALERTS][cid], dry_run=dry_run)
+    if recordings is not None:
+        _delete_recordings(db, recordings, cameras, now, policy, tally, cutoffs, dry_run=dry_run)
     _sweep_orphans(db, media, now - timedelta(seconds=policy.orphan_grace_s), tally, dry_run=dry_run)
     keys = tuple(tally.face_vector_keys)
     if keys and face_index is not None:
@@ -337,6 +342,9 @@ def sweep_configured(
         MediaStore(settings.effective_media_dir),
         RetentionPolicy.from_settings(settings.retention),
         now=now or utcnow(),
+        recordings=RecordingRetention(
+            RecordingStore(db, settings.effective_recordings_dir), settings.recording
+        ),
         dry_run=dry_run,
     )
     path = settings.effective_face_index_path
@@ -356,6 +364,29 @@ def sweep_configured(
 
 
 # ------------------------------------------------------------------ steps
+
+
+def _delete_recordings(
+    db: Database,
+    recordings: RecordingRetention,
+    cameras: Mapping[str, int],
+    now: datetime,
+    policy: RetentionPolicy,
+    tally: _Tally,
+    cutoffs: dict[str, dict[str, datetime]],
+    *,
+    dry_run: bool,
+) -> None:
+    """Recorded segments past their mode's days, or without what their mode keeps (see
+    `recording_retention`); rows first, then files. Held evidence clips stay."""
+    due = recordings.due(db, cameras, now, batch=policy.batch_size)
+    for segment in due:
+        tally.rows(RECORDINGS, segment.camera_id, 1)
+        cutoffs.setdefault(RECORDINGS, {})[segment.camera_id] = recordings.cutoff(
+            segment.mode, cameras.get(segment.camera_id, 1), now
+        )
+    if not dry_run:
+        tally.media_files += recordings.store.delete(due)
 
 
 def _fields(report: SweepReport) -> dict[str, Any]:

@@ -30,6 +30,7 @@ DEBIAN_PACKAGES = (
     "gstreamer1.0-plugins-bad"
 )
 """What `rtsp_server.py` needs on Debian: the bindings and the plugins of the elements it uses."""
+INSTALL = f"apt-get install {DEBIAN_PACKAGES}"
 HOST = "127.0.0.1"
 """`rtsp_server.py` listens on this address only: the sim's cameras are never offered to the network."""
 READY_TIMEOUT_S = 30.0
@@ -72,7 +73,7 @@ class RtspServerError(RuntimeError):
 def unavailable_reason(python: Path = SYSTEM_PYTHON) -> str | None:
     """None when the RTSP server can run here, else why not (with the Debian packages to install)."""
     if not python.is_file():
-        return f"{python} is missing (the system Python with GStreamer's bindings); apt-get install {DEBIAN_PACKAGES}"
+        return f"{python} is missing (the system Python with GStreamer's bindings); {INSTALL}"
     try:
         result = subprocess.run(
             [str(python), "-c", _CHECK], capture_output=True, text=True, timeout=60, check=False
@@ -81,9 +82,9 @@ def unavailable_reason(python: Path = SYSTEM_PYTHON) -> str | None:
         return f"cannot run {python}: {exc}"
     if result.returncode != 0:
         last = (result.stderr.strip().splitlines() or ["unknown error"])[-1]
-        return f"{python} has no GStreamer RTSP server bindings ({last}); apt-get install {DEBIAN_PACKAGES}"
+        return f"{python} has no GStreamer RTSP server bindings ({last}); {INSTALL}"
     if missing := result.stdout.strip():
-        return f"GStreamer elements missing: {missing}; apt-get install {DEBIAN_PACKAGES}"
+        return f"GStreamer elements missing: {missing}; {INSTALL}"
     return None
 
 
@@ -114,7 +115,9 @@ class RtspServer:
         for mount, clip in mounts.items():
             path = "/" + mount.lstrip("/")
             if not _MOUNT.match(path):
-                raise ValueError(f"mount {mount!r} must be one path segment of letters, digits, '.', '_' or '-'")
+                raise ValueError(
+                    f"mount {mount!r} must be one path segment of letters, digits, '.', '_' or '-'"
+                )
             if not Path(clip).is_file():
                 raise ValueError(f"mount {path}: {clip} is not a file")
             self.mounts[path] = Path(clip).resolve()

@@ -142,11 +142,25 @@ class RecordingStore:
         with self.db.read_session() as session:
             return [_segment(r) for r in session.scalars(query)]
 
-    def ended_before(self, cutoff: datetime, *, limit: int) -> list[Segment]:
-        """Segments that ended before `cutoff` (the retention sweep's candidates), oldest first."""
-        query = select(RecordingRow).where(RecordingRow.end < cutoff).order_by(RecordingRow.end).limit(limit)
+    def ended_before(
+        self,
+        cutoff: datetime,
+        *,
+        limit: int,
+        camera_id: str | None = None,
+        mode: RecordingMode | None = None,
+        after: datetime | None = None,
+    ) -> list[Segment]:
+        """Segments that ended before `cutoff` (and after `after`), oldest first: the sweep's candidates."""
+        query = select(RecordingRow).where(RecordingRow.end < cutoff)
+        if after is not None:
+            query = query.where(RecordingRow.end >= after)
+        if camera_id is not None:
+            query = query.where(RecordingRow.camera_id == camera_id)
+        if mode is not None:
+            query = query.where(RecordingRow.mode == str(mode))
         with self.db.read_session() as session:
-            return [_segment(r) for r in session.scalars(query)]
+            return [_segment(r) for r in session.scalars(query.order_by(RecordingRow.end).limit(limit))]
 
     def delete(self, segments: Sequence[Segment]) -> int:
         """Delete the rows, then the files (a file whose row is gone is never played again; one
