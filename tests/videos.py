@@ -89,3 +89,15 @@ def frame_at(index: int, image: BGRImage, *, fps: float = 25.0, camera_id: str =
     """A `Frame` as a source would yield it, without going through a file."""
     pts_s = index / fps
     return Frame(camera_id, index, pts_s, T0 + timedelta(seconds=pts_s), image)
+
+
+def keyframed_clip(path: Path, *, seconds: int = 8, fps: int = 25) -> Path:
+    """A moving square, H.264 with a keyframe every `fps` frames (segments can be cut each second)."""
+    images, _ = square_frames(frames=seconds * fps, width=320, height=240, speed=2)
+    with av.open(str(path), mode="w") as container:
+        stream = container.add_stream("libx264", rate=fps, options={"g": str(fps), "keyint_min": str(fps)})
+        stream.width, stream.height, stream.pix_fmt = 320, 240, "yuv420p"
+        for image in images:
+            container.mux(stream.encode(av.VideoFrame.from_ndarray(image, format="bgr24")))
+        container.mux(stream.encode(None))
+    return path

@@ -6,7 +6,7 @@ import io
 
 import av
 import pytest
-from video_clips import keyframed_clip
+from videos import keyframed_clip
 
 from safecity.video.boxes import BoxSplitter, sample_count
 from safecity.video.segments import fragmented_mp4_options

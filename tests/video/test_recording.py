@@ -18,7 +18,7 @@ import av
 import pytest
 from rtsp import RtspServer, unavailable_reason
 from services import need_service
-from video_clips import keyframed_clip
+from videos import keyframed_clip
 
 from safecity.config import RecordingSettings
 from safecity.store.database import Database
