@@ -429,15 +429,17 @@ def main() -> int:
         naive_cells = (
             [f"{theirs.cpu_per_video_s:.4f}", f"{theirs.real_time:.2f}"] if theirs else [NO_VALUE] * 2
         )
-        ratio = f"{theirs.cpu_per_video_s / ours.cost.cpu_per_video_s:.1f}x" if ours and theirs else NO_VALUE
+        ratio_cell = (
+            f"{theirs.cpu_per_video_s / ours.cost.cpu_per_video_s:.1f}x" if ours and theirs else NO_VALUE
+        )
         print(
             f"| {n:>7} | {cells[0]:>20} | {cells[1]:>11} | {cells[2]:>9} | {cells[3]:>7} | "
-            f"{naive_cells[0]:>21} | {naive_cells[1]:>15} | {ratio:>7} |"
+            f"{naive_cells[0]:>21} | {naive_cells[1]:>15} | {ratio_cell:>7} |"
         )
     if len(live) > 1:
         lo, hi = min(live), max(live)
         per_viewer = (live[hi].cost.cpu_per_video_s - live[lo].cost.cpu_per_video_s) / (hi - lo)
-        print(f"per extra viewer ({lo} -> {hi}): {pct(per_viewer)} of a core, no decode")
+        print(f"per extra viewer ({lo} -> {hi}): {per_viewer * 100:.3f} % of a core, no decode")
     print()
     print("3. disk per camera-hour at 720p (ratio: / recorder's)")
     print(

@@ -12,11 +12,12 @@ import json
 import multiprocessing as mp
 import os
 import shutil
+import signal
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
-from contextlib import ExitStack
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -72,6 +73,10 @@ if TYPE_CHECKING:
 
 SIM_DIR = "sim"
 """The demo's city under its data folder: a clip `<camera id>.mp4` per camera, and the ground truth."""
+
+
+DEMO_SEGMENT_S = 10.0
+"""Longest recorded segment of the demo's live part (`recording.segment_s`, when set longer)."""
 
 
 class _ListSink:
@@ -328,7 +333,13 @@ def run_demo(settings: Settings, console: Console) -> Settings:
     demo_dir = settings.data_dir / "demo"
     if demo_dir.exists():
         shutil.rmtree(demo_dir)
-    demo_settings = settings.model_copy(update={"data_dir": demo_dir, "database_url": "", "media_dir": None})
+    # Short segments: the recordings timeline of the live part fills within seconds, not minutes.
+    recording = settings.recording.model_copy(
+        update={"segment_s": min(settings.recording.segment_s, DEMO_SEGMENT_S), "path": None}
+    )
+    demo_settings = settings.model_copy(
+        update={"data_dir": demo_dir, "database_url": "", "media_dir": None, "recording": recording}
+    )
     console.print(f"[bold]Open Safe City demo[/] in {demo_dir} (SQLite + local files)")
 
     city = render_with_progress(demo_dir / SIM_DIR, demo_settings, console=console)
@@ -454,9 +465,8 @@ class _LiveCity:
     at them (recording continuously), the live runtime analysing them and the recorders."""
 
     rtsp: RtspServer
-    registered: list[Camera]
-    """The cameras as they were registered before, restored when the demo stops."""
     cameras: list[Camera]
+    """As registered while live: their RTSP URLs, recording continuously."""
     runtime: Runtime
     hub: VideoHub
 
@@ -480,7 +490,7 @@ def _start_rtsp(settings: Settings, db: Database, console: Console) -> tuple[Rts
     return server, [c for c in cameras if c.id in clips]
 
 
-def _go_live(settings: Settings, db: Database, rtsp: RtspServer, registered: list[Camera]) -> list[Camera]:
+def _go_live(db: Database, rtsp: RtspServer, registered: list[Camera]) -> list[Camera]:
     """Point the cameras at their RTSP mounts and have them record continuously (the register shows it)."""
     live = [replace(c, stream_url=rtsp.url(c.id), recording=RecordingMode.CONTINUOUS) for c in registered]
     CameraStore(db).save([], live, replace=True)
@@ -519,15 +529,16 @@ def serve_demo(demo_settings: Settings, console: Console, stop: threading.Event)
         if started is not None:
             rtsp, registered = started
             stack.callback(rtsp.stop)
+            # Stopped, the register names the clips again and records nothing (its recordings stay).
             stack.callback(CameraStore(db).save, [], registered, replace=True)
-            cameras = _go_live(demo_settings, db, rtsp, registered)
+            cameras = _go_live(db, rtsp, registered)
             runtime = _LiveRuntime(demo_settings, db)
             hub = VideoHub(
                 demo_settings.recording,
                 RecordingStore(db, demo_settings.effective_recordings_dir),
                 clock=utcnow,
             )
-            live = _LiveCity(rtsp, registered, cameras, runtime, hub)
+            live = _LiveCity(rtsp, cameras, runtime, hub)
 
         app = create_app(
             demo_settings,
@@ -541,7 +552,8 @@ def serve_demo(demo_settings: Settings, console: Console, stop: threading.Event)
             # The recorders stop before the API: their viewers' streams end, so the API's open
             # responses finish and it stops at once.
             stack.callback(live.hub.stop)
-            live.runtime.start()
+            with _workers_ignore_ctrl_c():
+                live.runtime.start()
             stack.callback(live.runtime.stop)
             live.hub.reconcile()
             live.hub.record(live.cameras)
@@ -557,6 +569,25 @@ def serve_demo(demo_settings: Settings, console: Console, stop: threading.Event)
             )
         else:
             stop.wait()
+
+
+@contextmanager
+def _workers_ignore_ctrl_c() -> Iterator[None]:
+    """Start processes with SIGINT ignored (inherited across exec; Python then keeps it ignored).
+
+    Ctrl-C in a terminal signals the whole foreground process group: the analysis workers would
+    die mid-frame with a traceback each and lose their open tracks. The demo stops them itself
+    (`Runtime.stop`), and they die with this process anyway. Only the main thread may set signal
+    handlers; started from another thread (tests), nothing changes.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
 
 
 def _print_live(live: _LiveCity, url: str, settings: Settings, console: Console) -> None:

@@ -65,7 +65,7 @@ from safecity.registry.validation import (
     validate_site,
 )
 from safecity.store.field_limits import SITE as SITE_LIMITS
-from safecity.types import Camera, Capability, Site
+from safecity.types import Camera, Capability, RecordingMode, Site
 
 _T = TypeVar("_T")
 
@@ -98,6 +98,7 @@ ENABLED = "safecity:enabled"
 RETAIN_FACE_VECTORS = "safecity:retain_face_vectors"
 COUNTING = "safecity:counting"
 PLATE_COUNTRIES = "safecity:plate_countries"
+RECORDING = "safecity:recording"
 GEOMETRY = "geometry"
 COORDINATES = "geometry.coordinates"
 
@@ -116,6 +117,7 @@ _SAFECITY_KEYS = frozenset(
         RETAIN_FACE_VECTORS,
         COUNTING,
         PLATE_COUNTRIES,
+        RECORDING,
         # Derived, for readers of the public register (governance/register.py); ignored on import,
         # since `safecity:capabilities` already says it.
         "safecity:analyses_faces",
@@ -142,6 +144,7 @@ _CAMERA_FIELD_KEYS = {
     "retain_face_vectors": RETAIN_FACE_VECTORS,
     "counting": COUNTING,
     "plate_countries": PLATE_COUNTRIES,
+    "recording": RECORDING,
     "zone": SURVEILLANCE_ZONE,
     "camera_type": CAMERA_TYPE,
 }
@@ -246,6 +249,9 @@ def _camera_feature(camera: Camera, site: Site, *, public: bool) -> dict[str, ob
         properties[COUNTING] = counting_to_json(camera.counting)
     if not public and camera.plate_countries:
         properties[PLATE_COUNTRIES] = ";".join(camera.plate_countries)
+    # Public: whether a camera records its video is a fact a city publishes (with how long, below).
+    if camera.recording is not RecordingMode.NONE:
+        properties[RECORDING] = str(camera.recording)
     return {
         "type": "Feature",
         "id": camera.id,
@@ -454,6 +460,7 @@ class _FeatureReader:
             retain_face_vectors=self._flag(RETAIN_FACE_VECTORS, default=False),
             counting=self._counting(),
             plate_countries=self._plate_countries(),
+            recording=self._recording(),
             zone=self._text_or(SURVEILLANCE_ZONE, "town"),
             camera_type=self._text_or(CAMERA_TYPE, "fixed"),
         )
@@ -652,6 +659,13 @@ class _FeatureReader:
         if value is not None and not isinstance(value, str):
             self.fail(key, f"must be text, got {_json_type(value)} {_short(value)}")
         return value
+
+    def _recording(self) -> RecordingMode:
+        value = self._text_or(RECORDING, "none")
+        modes = [m.value for m in RecordingMode]
+        if value not in modes:
+            self.fail(RECORDING, f"must be one of {', '.join(modes)}, got {_short(value)}")
+        return RecordingMode(value)
 
     def _text_or(self, key: str, default: str) -> str:
         value = self._text(key)

@@ -16,8 +16,8 @@ class Timeline:
     since: datetime
     until: datetime
     clip_s: float
-    spans: tuple[tuple[float, float], ...]
-    """(x, width) of each recorded span; touching segments are drawn as one."""
+    spans: tuple[tuple[float, float, datetime, datetime], ...]
+    """(x, width, start, end) of each recorded span; touching segments are drawn as one."""
     marks: tuple[tuple[str, float], ...]
     """(kind, x) of each event: plate, face or alert."""
     count: int
@@ -49,6 +49,6 @@ def build(
     for start, end in merged:
         x0, x1 = _x(start, since, until), _x(end, since, until)
         if x1 > x0 or since <= start < until:
-            spans.append((x0, max(round(x1 - x0, 2), 1.0)))  # at least a visible sliver
+            spans.append((x0, max(round(x1 - x0, 2), 1.0), start, end))  # at least a visible sliver
     marks = tuple((kind, _x(t, since, until)) for kind, t in events if since <= t < until)
     return Timeline(since, until, clip_s, tuple(spans), marks, len(segments))

@@ -15,14 +15,16 @@ import os
 import shutil
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import cv2
 import pytest
-from factories import camera, site, stored_face_alert, stored_plate_alert
+from factories import T0, camera, site, stored_face_alert, stored_plate_alert
+from rtsp import RtspServer, unavailable_reason
 from services import chromium
+from videos import keyframed_clip
 from web_names import PASSWORD
 
 from safecity.config import Settings
@@ -35,7 +37,8 @@ from safecity.store.cameras import CameraStore
 from safecity.store.database import Database
 from safecity.store.media import MediaStore
 from safecity.store.models import FaceSightingRow, FaceVectorRow, utcnow
-from safecity.types import BBox, Capability, new_id
+from safecity.store.recordings import RecordingStore, Segment, segment_path
+from safecity.types import BBox, Capability, RecordingMode, new_id
 
 FACE = BBox(160, 137, 216, 216)  # Grace Hopper's face in her portrait
 USERS = {
@@ -60,6 +63,8 @@ class WebWorld:
     """The stored face sighting whose vector is Grace Hopper's."""
     portrait: Path
     """Her portrait as a JPEG file, to upload."""
+    live: bool
+    """Whether cam-1 streams from the RTSP test server (GStreamer present) and records."""
 
 
 def _seed_searchable_face(db: Database, settings: Settings, portrait: Any) -> str:
@@ -120,16 +125,33 @@ def _seed_last_day(db: Database) -> None:
                 )  # fmt: skip
 
 
+def _seed_recordings(db: Database, settings: Settings, clip: Path, face_alert_at: datetime) -> None:
+    """cam-1 recorded an hour ago (for the timeline) and around its face alert (for the alert's clip)."""
+    store = RecordingStore(db, settings.effective_recordings_dir)
+    for start in (utcnow() - timedelta(hours=1), face_alert_at - timedelta(seconds=4)):
+        segment_id = new_id()
+        rel = segment_path("cam-1", start, RecordingMode.CONTINUOUS, segment_id)
+        store.file(rel).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy(clip, store.file(rel))
+        end = start + timedelta(seconds=8)
+        store.add(
+            Segment(segment_id, "cam-1", start, end, rel, clip.stat().st_size, RecordingMode.CONTINUOUS)
+        )
+
+
 @pytest.fixture(scope="module")
 def web_world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[WebWorld]:
     root = tmp_path_factory.mktemp("web")
+    clip = keyframed_clip(root / "cam.mp4")
+    rtsp = RtspServer({"/cam": clip}).start() if unavailable_reason() is None else None
+    cam1_url = rtsp.url("/cam") if rtsp is not None else "rtsp://user:secret@10.0.0.1/stream1"
     settings = Settings(data_dir=root / "var", api={"live_poll_s": 0.2, "live_cameras_s": 1.0})
     db = Database.open(settings.effective_database_url, settings.store)
     both = frozenset({Capability.PLATES, Capability.FACES, Capability.MOTION})
     CameraStore(db).save(
         [site()],
         [
-            camera("cam-1", capabilities=both),
+            camera("cam-1", capabilities=both, stream_url=cam1_url, recording=RecordingMode.CONTINUOUS),
             camera("cam-2", latitude=44.8061, longitude=20.4731, name="Camera cam-2 (Krunska)"),
         ],
     )
@@ -138,6 +160,7 @@ def web_world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[WebWorld]:
     face_alert = stored_face_alert(db, media, portrait, FACE, "cam-1")
     plate_alert = stored_plate_alert(db, media, portrait, "cam-2")
     sighting = _seed_searchable_face(db, settings, portrait)
+    _seed_recordings(db, settings, clip, T0)
     _seed_last_day(db)
     users = UserStore(db)
     for name, role in USERS.items():
@@ -146,10 +169,14 @@ def web_world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[WebWorld]:
     cv2.imwrite(str(photo), portrait)
     server = ApiServer(create_app(settings, db), "127.0.0.1", 0).start()
     try:
-        yield WebWorld(server.url, settings, db, media, face_alert, plate_alert, sighting, photo)
+        yield WebWorld(
+            server.url, settings, db, media, face_alert, plate_alert, sighting, photo, rtsp is not None
+        )
     finally:
         server.close()
         db.close()
+        if rtsp is not None:
+            rtsp.stop()
 
 
 @pytest.fixture(scope="module")

@@ -17,6 +17,8 @@ from urllib.parse import urlsplit
 
 import pytest
 from factories import stored_plate_alert
+from rtsp import unavailable_reason
+from services import need_service
 from web_names import PASSWORD
 
 from safecity.governance.audit import AuditLog
@@ -161,6 +163,62 @@ def test_a_live_alert_arrives_on_the_dashboard(visit: Any, web_world: Any, scree
     v.clean()
 
 
+def _playing(video: Any, seconds: float) -> None:
+    """Wait until the video element has played `seconds` (its time advances)."""
+    video.page.wait_for_function(
+        "([el, s]) => el.currentTime >= s && !el.paused",
+        arg=[video.element_handle(), seconds],
+        timeout=20_000,
+    )
+
+
+def test_the_live_view_plays_near_the_live_edge(visit: Any, web_world: Any, screenshots: Path) -> None:
+    if not web_world.live:
+        need_service(str(unavailable_reason()))
+    v = visit()
+    v.login("operator-1")
+    v.go("/cameras/cam-1")
+    video = v.page.locator("#live-video")
+    _playing(video, 1.0)
+    lag = video.evaluate("el => el.buffered.end(el.buffered.length - 1) - el.currentTime")
+    assert lag < 2.0
+    assert v.page.locator("#live-video-status").inner_text() == "live"
+    entries = [e for e in AuditLog(web_world.db).entries("view_video") if e.username == "operator-1"]
+    assert entries and entries[-1].details["video"] == "live"
+    v.shot(screenshots, "camera-live")
+    v.clean()
+
+
+def test_a_click_on_the_timeline_plays_the_recording(visit: Any, web_world: Any, screenshots: Path) -> None:
+    v = visit()
+    v.login("investigator-1")
+    v.go("/cameras/cam-1")
+    span = v.page.locator("#timeline rect.tl-rec").first
+    v.page.locator("#timeline").scroll_into_view_if_needed()
+    box = span.bounding_box()
+    assert box is not None
+    v.page.mouse.click(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+    player = v.page.locator("#playback")
+    _playing(player, 0.5)
+    player.evaluate("el => { el.pause(); el.currentTime = 0.1; }")  # seeking works (range requests)
+    v.page.wait_for_function("el => el.readyState >= 2 && el.currentTime < 0.5", arg=player.element_handle())
+    v.shot(screenshots, "camera-timeline")
+    v.clean()
+
+
+def test_an_alerts_clip_plays_beside_its_snapshot(visit: Any, web_world: Any, screenshots: Path) -> None:
+    v = visit()
+    v.login("operator-2")
+    v.go(f"/alerts/{web_world.face_alert}")
+    clip = v.page.locator("#alert-clip")
+    clip.evaluate("el => { el.muted = true; return el.play(); }")  # as the operator presses play
+    _playing(clip, 1.0)
+    entries = [e for e in AuditLog(web_world.db).entries("view_video") if e.username == "operator-2"]
+    assert entries[-1].details["video"] == "alert"
+    v.shot(screenshots, "alert-clip")
+    v.clean()
+
+
 def test_an_empty_traffic_chart_says_why_instead_of_drawing_nothing(visit: Any, web_world: Any) -> None:
     v = visit()
     v.login("operator-1")
@@ -221,7 +279,11 @@ def test_pages_load_nothing_from_elsewhere(
         assert response.status == 200, path
         csp = response.headers["content-security-policy"]
         assert "default-src 'self'" in csp and "unsafe-inline" not in csp
-        v.page.wait_for_load_state("networkidle")
+        if v.page.locator("video[data-live]").count() == 0:
+            v.page.wait_for_load_state("networkidle")
+        else:  # a live view's stream never idles: wait for the images instead
+            v.page.evaluate("() => window.scrollTo(0, document.body.scrollHeight)")  # lazy images load
+            v.page.wait_for_function("() => Array.from(document.images).every(i => i.complete)")
         name = path.strip("/").replace("/", "-") or "dashboard"
         v.shot(screenshots, f"{username}-{name}")
         for img in v.page.query_selector_all("img"):

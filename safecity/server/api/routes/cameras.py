@@ -32,7 +32,7 @@ from safecity.server.security import require as require_permission
 from safecity.server.uploads import read_upload
 from safecity.store.cameras import CameraStore, CameraStoreError
 from safecity.store.field_limits import CAMERA, SITE
-from safecity.types import Camera, Capability, Site
+from safecity.types import Camera, Capability, RecordingMode, Site
 
 router = APIRouter(tags=["cameras"], responses=PROBLEM_RESPONSES)
 T = TypeVar("T")
@@ -68,6 +68,7 @@ class CameraOut(DomainOut):
     zone: str
     camera_type: str
     retain_face_vectors: bool
+    recording: RecordingMode
     counting: CountingGeometry | None = Field(
         None, description="Counting lines and zones in the camera's pixels; null: none registered."
     )
@@ -138,6 +139,9 @@ class CameraFields(BaseModel):
     camera_type: str = Field("fixed", max_length=CAMERA["camera_type"])
     enabled: bool = True
     retain_face_vectors: bool = False
+    recording: RecordingMode = Field(
+        RecordingMode.NONE, description="What of its video is recorded (recording.*_days say how long)."
+    )
     counting: CountingGeometry | None = Field(
         None, description="Counting lines and zones in the camera's pixels (else those of the settings)."
     )
@@ -166,6 +170,7 @@ class CameraUpdate(BaseModel):
     camera_type: str | None = Field(None, max_length=CAMERA["camera_type"])
     enabled: bool | None = None
     retain_face_vectors: bool | None = None
+    recording: RecordingMode | None = None
     counting: CountingGeometry | None = Field(
         None, description="Replaces the camera's counting lines and zones ({} removes them all)."
     )
@@ -254,6 +259,7 @@ def _built(settings: Settings, body: CameraIn) -> Camera:
             zone=body.zone,
             camera_type=body.camera_type,
             retain_face_vectors=body.retain_face_vectors,
+            recording=body.recording,
             counting=body.counting,
         )
         validate_camera(camera)

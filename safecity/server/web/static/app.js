@@ -259,12 +259,22 @@ function setupTimeline() {
   timeline.addEventListener("click", (event) => {
     const box = timeline.getBoundingClientRect();
     const fraction = Math.min(Math.max((event.clientX - box.left) / box.width, 0), 1);
-    const start = new Date(since + fraction * (until - since));
+    // One pixel is a minute or more of the day: play from the recorded span nearest the click.
+    let at = since + fraction * (until - since);
+    let best = null;
+    timeline.querySelectorAll("rect.tl-rec").forEach((rect) => {
+      const s = Date.parse(rect.dataset.start);
+      const e = Date.parse(rect.dataset.end);
+      const distance = at < s ? s - at : at > e ? at - e : 0;
+      if (best === null || distance < best.distance) best = { distance, s, e };
+    });
+    if (best !== null && best.distance > 0) at = at < best.s ? best.s : Math.max(best.s, best.e - 5000);
+    const start = new Date(at);
     const end = new Date(Math.min(start.getTime() + span, until));
     const query = new URLSearchParams({ since: start.toISOString(), until: end.toISOString() });
     player.src = timeline.dataset.video + "?" + query.toString();
     player.hidden = false;
-    if (label) label.textContent = "from " + start.toISOString().replace("T", " ").slice(0, 19) + " UTC";
+    if (label) label.textContent = " (playing from " + start.toISOString().replace("T", " ").slice(0, 19) + " UTC)";
     player.play().catch(() => {});
   });
 }

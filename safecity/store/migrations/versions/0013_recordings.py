@@ -44,5 +44,6 @@ def downgrade() -> None:
     op.drop_index(op.f("ix_recordings_end"), table_name="recordings")
     op.drop_index("ix_recordings_camera_start", table_name="recordings")
     op.drop_table("recordings")
-    with op.batch_alter_table("cameras", schema=None) as batch_op:
+    # SQLite drops a column in place (3.35+): recreating `cameras` would break the foreign keys on it.
+    with op.batch_alter_table("cameras", recreate="never") as batch_op:
         batch_op.drop_column("recording")
