@@ -31,5 +31,5 @@ def test_the_public_register_says_which_cameras_record() -> None:
 def test_an_unknown_recording_mode_is_refused_by_name() -> None:
     data = cameras_to_geojson([_camera(RecordingMode.NONE)], [SITE])
     data["features"][0]["properties"]["safecity:recording"] = "always"  # type: ignore[index]
-    with pytest.raises(RegistryError, match="safecity:recording.*must be one of none, continuous"):
+    with pytest.raises(RegistryError, match=r"safecity:recording.*must be one of none, continuous"):
         cameras_from_geojson(data, CameraDefaults())
