@@ -166,6 +166,10 @@ def recorded_video(
     """Recorded video of a span as one MP4 that plays and seeks across segments
     (`view_observations`; recorded once per viewer and span)."""
     _camera(ctx, camera_id)
+    if not caller.can(Permission.VIEW_OBSERVATIONS, camera_id):  # before the span: refused is 403
+        raise ctx.gate.deny(
+            caller, AuditAction.VIEW_VIDEO, f"camera {camera_id} is outside its limits or role"
+        )
     start, end = _span(ctx, since, until)
     clip = _clip(ctx, caller, camera_id, start, end, what="recorded")
     return _file(clip)
