@@ -26,42 +26,16 @@ from types import TracebackType
 from typing import Self
 from urllib.parse import quote
 
-SYSTEM_PYTHON = Path("/usr/bin/python3")
-SERVER_SCRIPT = Path(__file__).resolve().parents[1] / "safecity" / "sim" / "rtsp_server.py"
-DEBIAN_PACKAGES = (
-    "python3-gi gir1.2-gst-rtsp-server-1.0 gstreamer1.0-plugins-base gstreamer1.0-plugins-good "
-    "gstreamer1.0-plugins-bad"
-)
-
-_CHECK = """
-import gi
-gi.require_version("Gst", "1.0")
-gi.require_version("GstRtspServer", "1.0")
-from gi.repository import Gst, GstRtspServer
-Gst.init(None)
-missing = [e for e in ("appsrc", "appsink", "filesrc", "qtdemux", "h264parse", "rtph264pay")
-           if Gst.ElementFactory.find(e) is None]
-print(" ".join(missing))
-"""
+from safecity.sim import rtsp as sim_rtsp
+from safecity.sim.rtsp import SERVER_SCRIPT, SYSTEM_PYTHON
 
 
 @functools.cache
 def unavailable_reason() -> str | None:
-    """None when the RTSP test server can run here, else why not (with the packages to install)."""
-    if not SYSTEM_PYTHON.is_file():
-        return f"RTSP test server needs {SYSTEM_PYTHON} (the system Python with python3-gi)"
-    try:
-        result = subprocess.run(
-            [str(SYSTEM_PYTHON), "-c", _CHECK], capture_output=True, text=True, timeout=60, check=False
-        )
-    except (OSError, subprocess.TimeoutExpired) as exc:
-        return f"RTSP test server: cannot run {SYSTEM_PYTHON}: {exc}"
-    if result.returncode != 0:
-        last = (result.stderr.strip().splitlines() or ["unknown error"])[-1]
-        return f"RTSP test server: no GStreamer RTSP bindings ({last}); apt-get install {DEBIAN_PACKAGES}"
-    if missing := result.stdout.strip():
-        return f"RTSP test server: GStreamer elements missing: {missing}; apt-get install {DEBIAN_PACKAGES}"
-    return None
+    """None when the RTSP test server can run here, else why not (with the packages to install):
+    the check `safecity.sim.rtsp` makes for the demo, asked once per test session."""
+    reason = sim_rtsp.unavailable_reason()
+    return None if reason is None else f"RTSP test server: {reason}"
 
 
 class RtspServer:

@@ -4,6 +4,7 @@ long each recording mode keeps them, the clip kept around every alert, and the l
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
 from pathlib import Path
 
 from pydantic import Field, model_validator
@@ -87,6 +88,10 @@ class RecordingSettings(SectionModel):
                 f"fragment_ms {self.fragment_ms} must be shorter than segment_s {self.segment_s} s"
             )
         return self
+
+    def alert_span(self, at: datetime) -> tuple[datetime, datetime]:
+        """The clip of an alert seen at `at`: from `pre_s` before to `post_s` after."""
+        return at - timedelta(seconds=self.pre_s), at + timedelta(seconds=self.post_s)
 
     def days(self, mode: str) -> int:
         """Days a segment written in `mode` is kept (continuous, motion or events)."""

@@ -79,10 +79,10 @@ class RecordingRetention:
 
     def _held(self, session: Session, segments: Iterable[Segment]) -> set[str]:
         """Ids of segments within an open or exported alert's clip span."""
-        pre, post = timedelta(seconds=self.settings.pre_s), timedelta(seconds=self.settings.post_s)
         segments = list(segments)
-        first = min(s.start for s in segments) - post
-        last = max(s.end for s in segments) + pre
+        # An alert at `at` holds the segments its clip span overlaps: look from this far either side.
+        first = min(s.start for s in segments) - timedelta(seconds=self.settings.post_s)
+        last = max(s.end for s in segments) + timedelta(seconds=self.settings.pre_s)
         exported = {
             alert_id
             for (target,) in session.execute(
@@ -102,7 +102,7 @@ class RecordingRetention:
             s.id
             for s in segments
             for camera_id, at in alerts
-            if camera_id == s.camera_id and s.overlaps(at - pre, at + post)
+            if camera_id == s.camera_id and s.overlaps(*self.settings.alert_span(at))
         }
 
 

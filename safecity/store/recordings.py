@@ -22,7 +22,7 @@ from sqlalchemy import delete, select
 
 from safecity.store.database import Database
 from safecity.store.models import RecordingRow
-from safecity.types import RecordingMode, new_id
+from safecity.types import RecordingMode
 
 PART = ".part"
 _NAME = re.compile(r"^(?P<ms>\d{10,16})-(?P<mode>[a-z]+)-(?P<id>[0-9a-f]{32})\.mp4(?P<part>\.part)?$")
@@ -228,7 +228,3 @@ class RecordingStore:
             with self.db.session() as session:
                 session.execute(delete(RecordingRow).where(RecordingRow.id.in_([s.id for s in gone])))
         return ReconcileReport(tuple(adopted), tuple(deleted), tuple(s.path for s in gone))
-
-
-def new_segment_id() -> str:
-    return new_id()

@@ -112,11 +112,6 @@ class PacketFeed:
                 if self._stream is not None:
                     sink.closed()
 
-    @property
-    def sinks(self) -> int:
-        with self._lock:
-            return len(self._sinks)
-
     # -- lifecycle ------------------------------------------------------------------------------
 
     def start(self) -> None:

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from safecity.config import RecordingSettings
-from safecity.store.recordings import ReconcileReport, RecordingStore, Segment
+from safecity.store.recordings import ReconcileReport, RecordingStore
 from safecity.types import Camera, RecordingMode
 from safecity.video.feed import FeedStatus, PacketFeed
 from safecity.video.live import LiveStream, Viewer
@@ -50,12 +50,10 @@ class VideoHub:
         store: RecordingStore,
         *,
         clock: Callable[[], datetime],
-        on_segment: Callable[[Segment], None] | None = None,
     ) -> None:
         self.settings = settings
         self.store = store
         self.clock = clock
-        self.on_segment = on_segment
         self._cameras: dict[str, _Camera] = {}
         self._lock = threading.Lock()
 
@@ -81,7 +79,6 @@ class VideoHub:
                     camera.recording,
                     segment_s=self.settings.segment_s,
                     fragment_ms=self.settings.fragment_ms,
-                    on_segment=self.on_segment,
                 )
                 entry.feed.add(entry.recorder)
                 entry.feed.start()
@@ -144,10 +141,6 @@ class VideoHub:
     def status(self) -> dict[str, FeedStatus]:
         with self._lock:
             return {camera_id: entry.feed.status() for camera_id, entry in self._cameras.items()}
-
-    def recording(self) -> list[str]:
-        with self._lock:
-            return sorted(c for c, e in self._cameras.items() if e.recorder is not None)
 
     def stop(self) -> None:
         with self._lock:

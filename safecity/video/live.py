@@ -101,7 +101,6 @@ class LiveStream:
         self._keys: deque[bool] = deque()
         self._gop: list[bytes] = []
         self._started = False
-        self.fragments = 0
 
     # -- viewers --------------------------------------------------------------------------------
 
@@ -204,7 +203,6 @@ class LiveStream:
         if first_is_key:
             self._gop = []
         self._gop.append(data)
-        self.fragments += 1
         self._send(data)
 
     def _send(self, data: bytes) -> None:

@@ -12,7 +12,6 @@ from __future__ import annotations
 import logging
 import os
 import threading
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from fractions import Fraction
@@ -24,8 +23,8 @@ from av.packet import Packet
 from av.video.stream import VideoStream
 from sqlalchemy.exc import SQLAlchemyError
 
-from safecity.store.recordings import PART, RecordingStore, Segment, new_segment_id, segment_path
-from safecity.types import RecordingMode
+from safecity.store.recordings import PART, RecordingStore, Segment, segment_path
+from safecity.types import RecordingMode, new_id
 
 log = logging.getLogger(__name__)
 
@@ -64,7 +63,6 @@ class SegmentRecorder:
         *,
         segment_s: float,
         fragment_ms: int,
-        on_segment: Callable[[Segment], None] | None = None,
     ) -> None:
         if mode is RecordingMode.NONE:
             raise ValueError(f"camera {camera_id} records nothing (recording mode none)")
@@ -73,11 +71,9 @@ class SegmentRecorder:
         self.mode = mode
         self.segment_s = segment_s
         self.fragment_ms = fragment_ms
-        self.on_segment = on_segment
         self._template: VideoStream | None = None
         self._open: _Open | None = None
         self._lock = threading.Lock()
-        self.segments_written = 0
 
     # -- PacketSink -----------------------------------------------------------------------------
 
@@ -107,9 +103,6 @@ class SegmentRecorder:
             self._close()
             self._template = None
 
-    def stop(self) -> None:
-        self.closed()
-
     # -- segments -------------------------------------------------------------------------------
 
     @staticmethod
@@ -119,7 +112,7 @@ class SegmentRecorder:
 
     def _start(self, packet: Packet[VideoStream], arrival: datetime) -> _Open:
         assert self._template is not None and packet.dts is not None and packet.time_base is not None
-        segment_id = new_segment_id()
+        segment_id = new_id()
         rel = segment_path(self.camera_id, arrival, self.mode, segment_id)
         final = self.store.file(rel)
         final.parent.mkdir(parents=True, exist_ok=True)
@@ -153,10 +146,6 @@ class SegmentRecorder:
             self.store.add(segment)
         except SQLAlchemyError:
             log.warning("segment %s not indexed (database unreachable); reconcile indexes it", current.rel)
-            return
-        self.segments_written += 1
-        if self.on_segment is not None:
-            self.on_segment(segment)
 
 
 def probe_seconds(path: Path) -> float | None:

@@ -21,7 +21,7 @@ from pydantic import BaseModel
 from safecity.governance.access import Caller
 from safecity.governance.audit import AuditAction
 from safecity.governance.permissions import Permission
-from safecity.server.api.routes.observations import aware, deny_outside
+from safecity.server.api.routes.observations import aware
 from safecity.server.api.schemas import PROBLEM_RESPONSES, DomainOut
 from safecity.server.context import ApiContext
 from safecity.server.problems import BadRequest, NotFound, Unavailable
@@ -188,16 +188,8 @@ def alert_clip(alert_id: str, ctx: Context, caller: CurrentCaller) -> FileRespon
         camera_id, at = row.camera_id, row.ts
     if not caller.can(Permission.VIEW_OBSERVATIONS, camera_id):
         raise ctx.gate.deny(caller, AuditAction.VIEW_VIDEO, f"camera {camera_id} is outside its limits")
-    r = ctx.settings.recording
-    clip = _clip(
-        ctx,
-        caller,
-        camera_id,
-        at - timedelta(seconds=r.pre_s),
-        at + timedelta(seconds=r.post_s),
-        what="alert",
-        alert_id=alert_id,
-    )
+    start, end = ctx.settings.recording.alert_span(at)
+    clip = _clip(ctx, caller, camera_id, start, end, what="alert", alert_id=alert_id)
     return _file(clip)
 
 
@@ -222,7 +214,6 @@ def _clip(
     with ctx.gate.read(
         caller, AuditAction.VIEW_VIDEO, Permission.VIEW_OBSERVATIONS, cameras=[camera_id], details=details
     ) as read:
-        deny_outside(ctx, read, camera_id)
         segments: list[Segment] = ctx.recordings.segments(camera_id, start, end)
         try:
             clip = ctx.clips.make(lambda out: write_clip(ctx.recordings, segments, start, end, out), *key)

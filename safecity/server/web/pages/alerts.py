@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
 from typing import Annotated, Any
 from urllib.parse import quote
 
@@ -135,9 +134,7 @@ def _has_clip(ctx: ApiContext, caller: Caller, alert: StoredAlert) -> bool:
     """Whether recorded video covers the alert's clip span (and the caller may watch it)."""
     if not caller.can(Permission.VIEW_OBSERVATIONS, alert.alert.camera_id):
         return False
-    r = ctx.settings.recording
-    at = alert.alert.timestamp
-    span = (at - timedelta(seconds=r.pre_s), at + timedelta(seconds=r.post_s))
+    span = ctx.settings.recording.alert_span(alert.alert.timestamp)
     return bool(ctx.recordings.segments(alert.alert.camera_id, *span, limit=1))
 
 
