@@ -450,15 +450,6 @@ def demo_clips(settings: Settings, cameras: Sequence[Camera]) -> dict[str, Path]
     return {camera_id: clip for camera_id, clip in clips.items() if clip.is_file()}
 
 
-class _LiveRuntime(Runtime):
-    """The live runtime without the retention sweep. The batch part's observations and alerts carry
-    the sim's clock (`SCENARIO_EPOCH`, months before today), so the first sweep would delete what
-    the demo has just shown; the demo's data folder is recreated on every run anyway."""
-
-    def _sweep(self) -> None:
-        return
-
-
 @dataclass
 class _LiveCity:
     """The demo's cameras made live: the sim's clips as looping RTSP cameras, the register pointing
@@ -532,7 +523,9 @@ def serve_demo(demo_settings: Settings, console: Console, stop: threading.Event)
             # Stopped, the register names the clips again and records nothing (its recordings stay).
             stack.callback(CameraStore(db).save, [], registered, replace=True)
             cameras = _go_live(db, rtsp, registered)
-            runtime = _LiveRuntime(demo_settings, db)
+            # No retention sweep: the batch part's observations and alerts carry the sim's clock
+            # (months before today), so the first sweep would delete what the demo has just shown.
+            runtime = Runtime(demo_settings, db, housekeeping=False)
             hub = VideoHub(
                 demo_settings.recording,
                 RecordingStore(db, demo_settings.effective_recordings_dir),

@@ -15,6 +15,7 @@ passages, and flushes the writer.
 from __future__ import annotations
 
 import logging
+import math
 import os
 import threading
 import time
@@ -40,8 +41,16 @@ class Runtime:
     """Starts the workers, keeps cameras assigned, stores what they send, serves health."""
 
     def __init__(
-        self, settings: Settings, db: Database, *, workers: int | None = None, pool: WorkerPool | None = None
+        self,
+        settings: Settings,
+        db: Database,
+        *,
+        workers: int | None = None,
+        pool: WorkerPool | None = None,
+        housekeeping: bool = True,
     ) -> None:
+        """`housekeeping` False: no retention sweep (nor partition upkeep) from this runtime; for data
+        whose clock is not today's (the demo's city), which a sweep would delete at once."""
         from safecity.store.face_watchlists import FaceWatchlistStore
         from safecity.store.hotlists import HotlistStore
         from safecity.store.media import MediaStore
@@ -70,7 +79,7 @@ class Runtime:
         self._templates_seen: tuple[Any, ...] | None = None
         self._rule: OpenSetRule | None = None
         self._rule_stamp: int | None = None
-        self._next_sweep = 0.0
+        self._next_sweep = 0.0 if housekeeping else math.inf
         self._sweeper: threading.Thread | None = None
         self._next_anchor = time.monotonic() + settings.governance.anchor_check_s
 

@@ -11,12 +11,13 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
-from factories import camera, site
+from factories import camera, plate_read, site
 from rtsp import RtspServer, unavailable_reason
 from services import need_service
 from videos import square_clip, square_frames, write_video
 
 from safecity.config import Settings, StreamSettings
+from safecity.governance.audit import AuditLog
 from safecity.pipeline.metrics import StatusServer
 from safecity.runtime.city import Runtime
 from safecity.store.alerts import list_alerts
@@ -24,6 +25,7 @@ from safecity.store.cameras import CameraStore
 from safecity.store.database import Database
 from safecity.store.media import MediaStore
 from safecity.store.observations import ObservationQueries
+from safecity.store.writer import ObservationWriter
 from safecity.types import AlertKind, Capability
 
 MOTION = frozenset({Capability.MOTION})
@@ -212,3 +214,20 @@ def test_status_server_answers_404_elsewhere() -> None:
         assert info.value.code == 404
     finally:
         server.close()
+
+
+@pytest.mark.parametrize(("housekeeping", "swept"), [(True, True), (False, False)])
+def test_housekeeping_off_runs_no_retention_sweep(
+    settings: Settings, housekeeping: bool, swept: bool
+) -> None:
+    db = Database.open(settings.effective_database_url, settings.store)
+    CameraStore(db).save([site()], [replace(camera("cam-old"), stream_url="")])
+    with ObservationWriter(db, settings.store) as writer:  # a read months old: due for deletion
+        writer.submit_many([plate_read("cam-old")])
+    runtime = Runtime(settings, db, housekeeping=housekeeping)
+    runtime.start()
+    try:
+        runtime.step(0.01)
+    finally:
+        runtime.stop()  # joins the sweep thread, if one started
+    assert bool(AuditLog(db).entries("retention_deletion")) is swept
