@@ -3,7 +3,7 @@
 Both carry an API token (`governance.users`): programs send `Authorization: Bearer <token>`
 (`safecity user token`), browsers log in with a password and get the same kind of token, with
 `api.session_ttl_h` to live, in an HttpOnly, SameSite=Strict cookie. SameSite does not keep out
-other ports of the same host: `api/csrf.py` checks the origin of what the cookie may do. Logging
+other ports of the same host: `server/csrf.py` checks the origin of what the cookie may do. Logging
 out revokes the token, and so does disabling the user. Login throttling and the audit entries
 of logins are the user store's; this module only moves credentials between HTTP and it.
 """
@@ -13,14 +13,18 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Annotated, Any
 
-from fastapi import Depends, Request
+from fastapi import Depends, Request, WebSocket
 
 from safecity.governance.access import Caller
 from safecity.governance.permissions import Permission
-from safecity.governance.users import TokenRefused
+from safecity.governance.users import AuthError, TokenRefused
 from safecity.server.context import ApiContext
 
 SESSION_COOKIE = "safecity_session"
+CLOSE_UNAUTHENTICATED = 4401
+"""A WebSocket closed for want of a login (the 401 of a handshake)."""
+CLOSE_FORBIDDEN = 4403
+"""A WebSocket closed because the caller may not see what it asked for (the 403 of a handshake)."""
 
 
 def context(request: Request) -> ApiContext:
@@ -56,6 +60,20 @@ def caller(request: Request, ctx: Context) -> Caller:
     if found is None:
         raise TokenRefused("log in, or send an API token (Authorization: Bearer …)")
     return found
+
+
+def websocket_caller(ctx: ApiContext, websocket: WebSocket) -> Caller | None:
+    """The caller of a WebSocket (its `token` query parameter, else the session cookie), or None.
+
+    Browsers cannot set headers on a WebSocket handshake, hence the query parameter; a cookie
+    handshake from another origin is refused before this (`server.csrf`)."""
+    secret = websocket.query_params.get("token") or websocket.cookies.get(SESSION_COOKIE)
+    if not secret:
+        return None
+    try:
+        return Caller.of(ctx.users.authenticate_token(secret))
+    except AuthError:
+        return None
 
 
 CurrentCaller = Annotated[Caller, Depends(caller)]

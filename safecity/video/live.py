@@ -10,12 +10,13 @@ starts anew (new init segment), so current viewers are ended and reconnect.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import io
 import queue
 import threading
 from collections import deque
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -63,6 +64,12 @@ class Viewer:
     queue: queue.Queue[bytes]
     stream: LiveStream
     closed: threading.Event = field(default_factory=threading.Event)
+    waker: Callable[[], None] | None = None
+    """Called (from the camera's thread) after each chunk is queued: wakes an async consumer."""
+
+    def wake(self) -> None:
+        if self.waker is not None:
+            self.waker()
 
     def chunks(self, timeout_s: float) -> Iterator[bytes]:
         """The bytes as they come; ends when the viewer is closed, dropped, or nothing came for
@@ -77,6 +84,35 @@ class Viewer:
                     return
                 yield chunk
         finally:
+            self.stream.leave(self)
+
+    async def achunks(self, timeout_s: float) -> AsyncIterator[bytes]:
+        """As `chunks`, for an event loop: waiting holds no thread, so a wall of live views does
+        not take the server's worker threads."""
+        loop = asyncio.get_running_loop()
+        ready = asyncio.Event()
+
+        def wake() -> None:
+            loop.call_soon_threadsafe(ready.set)
+
+        self.waker = wake
+        try:
+            while not self.closed.is_set():
+                try:
+                    chunk = self.queue.get_nowait()
+                except queue.Empty:
+                    ready.clear()
+                    if self.queue.empty():  # a chunk queued before clear() would be missed
+                        try:
+                            await asyncio.wait_for(ready.wait(), timeout_s)
+                        except TimeoutError:
+                            return
+                    continue
+                if chunk is _END:
+                    return
+                yield chunk
+        finally:
+            self.waker = None
             self.stream.leave(self)
 
 
@@ -134,6 +170,7 @@ class LiveStream:
                 viewer.closed.set()
                 with contextlib.suppress(queue.Full):
                     viewer.queue.put_nowait(_END)
+                viewer.wake()
             self._viewers.clear()
 
     # -- PacketSink -----------------------------------------------------------------------------
@@ -212,3 +249,4 @@ class LiveStream:
             except queue.Full:  # too slow: dropped, its page reconnects
                 self._viewers.remove(viewer)
                 viewer.closed.set()
+            viewer.wake()

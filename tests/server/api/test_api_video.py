@@ -16,6 +16,7 @@ from factories import T0
 from fastapi.testclient import TestClient
 from rtsp import RtspServer, unavailable_reason
 from services import need_service
+from starlette.websockets import WebSocketDisconnect
 from videos import keyframed_clip
 
 from safecity.config import Settings
@@ -132,8 +133,71 @@ def test_live_view_of_a_camera_without_a_stream_is_404(
     assert r.status_code == 404 and "no stream URL" in r.json()["detail"]
 
 
+@pytest.mark.parametrize(
+    "path", ["live.mp4", "recordings", "video.mp4?since=2026-01-01T00:00Z&until=2026-01-01T00:01Z"]
+)
+def test_video_of_an_unknown_camera_is_404(client: TestClient, tokens: dict[str, str], path: str) -> None:
+    r = client.get(f"/api/v1/cameras/no-such/{path}", headers=bearer(tokens["operator"]))
+    assert r.status_code == 404 and "no-such" in r.json()["detail"]
+
+
 def test_live_view_without_login_is_401(client: TestClient) -> None:
     assert client.get("/api/v1/cameras/cam-1/live.mp4").status_code == 401
+
+
+def test_live_view_over_websocket_sends_fragmented_mp4_and_is_recorded_at_start_and_end(
+    client: TestClient, tokens: dict[str, str], api_db: Database, live_camera: str
+) -> None:
+    received = b""
+    with client.websocket_connect(f"/api/v1/cameras/{live_camera}/live?token={tokens['operator']}") as ws:
+        while received.count(b"moof") < 3:
+            received += ws.receive_bytes()
+    assert received[4:8] == b"ftyp" and b"moov" in received
+    eventually(lambda: len(_video_entries(api_db)) == 2, 10, "the live view's closing entry")
+    start, end = _video_entries(api_db)
+    assert start["video"] == "live" and end["ended"] is True and start["user"] == "operator-user"
+    assert AuditLog(api_db).verify().ok
+
+
+@pytest.mark.parametrize(
+    ("token", "camera_id", "code"),
+    [("", "cam-1", 4401), ("nope", "cam-1", 4401), ("auditor", "cam-1", 4403), ("limited", "cam-2", 4403)],
+    ids=["no-login", "bad-token", "auditor-lacks-view_live", "camera-outside-limits"],
+)
+def test_live_view_over_websocket_refused_with_a_reason(
+    client: TestClient, tokens: dict[str, str], api_db: Database, token: str, camera_id: str, code: int
+) -> None:
+    secret = tokens.get(token, token)
+    with client.websocket_connect(f"/api/v1/cameras/{camera_id}/live?token={secret}") as ws:
+        closed = ws.receive()
+    assert closed["type"] == "websocket.close" and closed["code"] == code and closed["reason"]
+    assert _video_entries(api_db) == []
+    if code == 4403:
+        assert AuditLog(api_db).entries("access_denied")[-1].target == "view_video"
+
+
+def test_live_view_over_websocket_of_an_unknown_camera_is_4404(
+    client: TestClient, tokens: dict[str, str]
+) -> None:
+    with client.websocket_connect(f"/api/v1/cameras/no-such/live?token={tokens['operator']}") as ws:
+        closed = ws.receive()
+    assert closed["code"] == 4404 and "no-such" in closed["reason"]
+
+
+def test_live_view_over_websocket_refuses_a_cookie_from_another_origin(
+    client: TestClient, api_db: Database, live_camera: str
+) -> None:
+    from api_world import PASSWORD
+
+    client.post("/api/v1/auth/login", json={"username": "operator-user", "password": PASSWORD})
+    with (
+        pytest.raises(WebSocketDisconnect),
+        client.websocket_connect(
+            f"/api/v1/cameras/{live_camera}/live", headers={"Origin": "http://evil.example"}
+        ) as ws,
+    ):
+        ws.receive_bytes()
+    assert _video_entries(api_db) == []
 
 
 # ---------------------------------------------------------------- recorded

@@ -30,17 +30,14 @@ from starlette.concurrency import run_in_threadpool
 from safecity.governance.access import Caller
 from safecity.governance.audit import AuditAction
 from safecity.governance.permissions import Permission
-from safecity.governance.users import AuthError
 from safecity.server.api.live_wakeups import wait
 from safecity.server.context import ApiContext
-from safecity.server.security import SESSION_COOKIE
+from safecity.server.security import CLOSE_FORBIDDEN, CLOSE_UNAUTHENTICATED, websocket_caller
 from safecity.store.alerts import StoredAlert, alerts_raised_after, latest_raised_at
 from safecity.store.cameras import CameraStore
 from safecity.types import AlertKind
 
 router = APIRouter(tags=["live"])
-CLOSE_UNAUTHENTICATED = 4401
-CLOSE_FORBIDDEN = 4403
 BATCH = 100
 """Alerts sent per poll at most; a larger backlog follows on the next polls."""
 
@@ -105,21 +102,11 @@ class _Nothing(Exception):
     """No new alert: the gate's transaction is rolled back, so an empty poll writes no audit entry."""
 
 
-def _authenticate(ctx: ApiContext, websocket: WebSocket) -> Caller | None:
-    secret = websocket.query_params.get("token") or websocket.cookies.get(SESSION_COOKIE)
-    if not secret:
-        return None
-    try:
-        return Caller.of(ctx.users.authenticate_token(secret))
-    except AuthError:
-        return None
-
-
 @router.websocket("/live")
 async def live(websocket: WebSocket) -> None:
     ctx = websocket.app.state.context
     assert isinstance(ctx, ApiContext)
-    caller = await run_in_threadpool(_authenticate, ctx, websocket)
+    caller = await run_in_threadpool(websocket_caller, ctx, websocket)
     if caller is None:
         await websocket.close(code=CLOSE_UNAUTHENTICATED)
         return

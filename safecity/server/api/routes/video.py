@@ -10,28 +10,38 @@ entry). Listing the recorded spans shows no images and is not recorded.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+import contextlib
+from collections.abc import AsyncIterator
 from datetime import datetime, timedelta
 from typing import Annotated
 
-from fastapi import APIRouter, Query
+import anyio
+from fastapi import APIRouter, Query, WebSocket, WebSocketDisconnect
 from fastapi.responses import FileResponse, StreamingResponse
 from pydantic import BaseModel
+from starlette.concurrency import run_in_threadpool
 
-from safecity.governance.access import Caller
+from safecity.governance.access import AccessDenied, Caller
 from safecity.governance.audit import AuditAction
 from safecity.governance.permissions import Permission
 from safecity.server.api.routes.observations import aware
 from safecity.server.api.schemas import PROBLEM_RESPONSES, DomainOut
 from safecity.server.context import ApiContext
 from safecity.server.problems import BadRequest, NotFound, Unavailable
-from safecity.server.security import Context, CurrentCaller
-from safecity.store.cameras import CameraStore
+from safecity.server.security import (
+    CLOSE_FORBIDDEN,
+    CLOSE_UNAUTHENTICATED,
+    Context,
+    CurrentCaller,
+    websocket_caller,
+)
+from safecity.store.cameras import CameraStore, CameraStoreError
 from safecity.store.models import AlertRow
 from safecity.store.recordings import Segment
 from safecity.types import Camera
 from safecity.video.clips import Clip, NoVideo, write_clip
 from safecity.video.hub import NoStream, TooManyViewers
+from safecity.video.live import Viewer
 
 router = APIRouter(tags=["video"], responses=PROBLEM_RESPONSES)
 
@@ -40,6 +50,8 @@ VIDEO_RESPONSE: dict[int | str, dict[str, object]] = {
     200: {"content": {MP4: {}}, "description": "The video (MP4)"}
 }
 NO_STORE = {"Cache-Control": "no-store", "X-Content-Type-Options": "nosniff"}
+CLOSE_NOT_FOUND = 4404
+CLOSE_TRY_AGAIN_LATER = 1013
 
 
 class RecordingSpan(DomainOut):
@@ -59,7 +71,7 @@ class RecordedSpans(BaseModel):
 def _camera(ctx: ApiContext, camera_id: str) -> Camera:
     try:
         return CameraStore(ctx.db).get(camera_id)
-    except LookupError as exc:
+    except (LookupError, CameraStoreError) as exc:  # the store's "no camera with id"
         raise NotFound(f"no camera with id {camera_id!r}") from exc
 
 
@@ -75,60 +87,110 @@ def _span(ctx: ApiContext, since: datetime | None, until: datetime | None) -> tu
     return start, end
 
 
+def _open_live(ctx: ApiContext, caller: Caller, camera_id: str) -> Viewer:
+    """A viewer of the camera's live view, once the gate let the caller in (recorded)."""
+    camera = _camera(ctx, camera_id)
+    assert ctx.video is not None
+    with ctx.gate.read(
+        caller, AuditAction.VIEW_VIDEO, Permission.VIEW_LIVE, cameras=[camera_id], details={"video": "live"}
+    ) as read:
+        read.record([camera_id])
+    try:
+        return ctx.video.live(camera)
+    except NoStream as exc:
+        raise NotFound(str(exc)) from exc
+    except TooManyViewers as exc:
+        raise Unavailable(str(exc)) from exc
+
+
+def _ended(ctx: ApiContext, caller: Caller, camera_id: str, started: datetime, sent: int) -> None:
+    assert ctx.video is not None
+    ctx.video.left(camera_id)
+    ctx.gate.audit.record(
+        AuditAction.VIEW_VIDEO,
+        username=caller.username,
+        role=caller.role,
+        target=camera_id,
+        details={
+            "video": "live",
+            "ended": True,
+            "from": started.isoformat(),
+            "to": ctx.gate.clock().isoformat(),
+            "bytes": sent,
+        },
+    )
+
+
+async def _live_chunks(
+    ctx: ApiContext, caller: Caller, camera_id: str, viewer: Viewer
+) -> AsyncIterator[bytes]:
+    """The viewer's MP4 bytes until the camera stalls, the view is `live_max_s` old or the viewer
+    leaves; then the view's end is recorded (also when the viewer's connection was cut)."""
+    settings = ctx.settings.recording
+    started = ctx.gate.clock()
+    sent = 0
+    try:
+        async for chunk in viewer.achunks(settings.stall_timeout_s):
+            sent += len(chunk)
+            yield chunk
+            if (ctx.gate.clock() - started).total_seconds() > settings.live_max_s:
+                break
+    finally:
+        with anyio.CancelScope(shield=True):  # a cut connection cancels us: still record the end
+            await run_in_threadpool(_ended, ctx, caller, camera_id, started, sent)
+
+
 @router.get(
     "/cameras/{camera_id}/live.mp4",
     response_class=StreamingResponse,
     responses={**VIDEO_RESPONSE, 503: {"description": "The camera has too many viewers"}},
 )
 def live_video(camera_id: str, ctx: Context, caller: CurrentCaller) -> StreamingResponse:
-    """The camera's live view as fragmented MP4 for Media Source Extensions (`view_live`; recorded
-    when it starts and when it ends). Nothing is re-encoded: every viewer shares one remux."""
-    camera = _camera(ctx, camera_id)
-    assert ctx.video is not None
-    details = {"video": "live"}
-    with ctx.gate.read(
-        caller, AuditAction.VIEW_VIDEO, Permission.VIEW_LIVE, cameras=[camera_id], details=details
-    ) as read:
-        read.record([camera_id])
-    try:
-        viewer = ctx.video.live(camera)
-    except NoStream as exc:
-        raise NotFound(str(exc)) from exc
-    except TooManyViewers as exc:
-        raise Unavailable(str(exc)) from exc
-    return StreamingResponse(
-        _live_body(ctx, caller, camera_id, viewer.chunks), media_type=MP4, headers=NO_STORE
-    )
+    """The camera's live view as fragmented MP4 (`view_live`; recorded when it starts and when it
+    ends), for players that read a stream over HTTP. Nothing is re-encoded: every viewer shares one
+    remux. The web UI uses the WebSocket `/cameras/{camera_id}/live` instead: a browser opens only
+    six HTTP connections to one server, fewer than a camera wall needs."""
+    viewer = _open_live(ctx, caller, camera_id)
+    return StreamingResponse(_live_chunks(ctx, caller, camera_id, viewer), media_type=MP4, headers=NO_STORE)
 
 
-def _live_body(
-    ctx: ApiContext, caller: Caller, camera_id: str, chunks: Callable[[float], Iterator[bytes]]
-) -> Iterator[bytes]:
-    settings = ctx.settings.recording
-    started = ctx.gate.clock()
-    sent = 0
+@router.websocket("/cameras/{camera_id}/live")
+async def live_video_socket(websocket: WebSocket, camera_id: str) -> None:
+    """The camera's live view over a WebSocket: binary messages of fragmented MP4, the same bytes
+    as `live.mp4` (`view_live`; recorded when it starts and when it ends). A refusal closes the
+    socket after accepting it, with the reason, so that the page can say why: 4401 (log in), 4403
+    (not allowed; recorded), 4404 (no such camera or no stream), 1013 (too many viewers)."""
+    ctx = websocket.app.state.context
+    assert isinstance(ctx, ApiContext)
+    caller = await run_in_threadpool(websocket_caller, ctx, websocket)
+    await websocket.accept()
+    if caller is None:
+        await websocket.close(CLOSE_UNAUTHENTICATED, "log in first")
+        return
     try:
-        for chunk in chunks(settings.stall_timeout_s):
-            sent += len(chunk)
-            yield chunk
-            if (ctx.gate.clock() - started).total_seconds() > settings.live_max_s:
-                break
-    finally:
-        assert ctx.video is not None
-        ctx.video.left(camera_id)
-        ctx.gate.audit.record(
-            AuditAction.VIEW_VIDEO,
-            username=caller.username,
-            role=caller.role,
-            target=camera_id,
-            details={
-                "video": "live",
-                "ended": True,
-                "from": started.isoformat(),
-                "to": ctx.gate.clock().isoformat(),
-                "bytes": sent,
-            },
-        )
+        viewer = await run_in_threadpool(_open_live, ctx, caller, camera_id)
+    except AccessDenied as exc:
+        await websocket.close(CLOSE_FORBIDDEN, _reason(str(exc)))
+        return
+    except NotFound as exc:
+        await websocket.close(CLOSE_NOT_FOUND, _reason(str(exc)))
+        return
+    except Unavailable as exc:
+        await websocket.close(CLOSE_TRY_AGAIN_LATER, _reason(str(exc)))
+        return
+    try:
+        async for chunk in _live_chunks(ctx, caller, camera_id, viewer):
+            await websocket.send_bytes(chunk)
+    except (WebSocketDisconnect, OSError):  # uvicorn's ClientDisconnected is an OSError
+        return
+    with contextlib.suppress(WebSocketDisconnect, OSError, RuntimeError):
+        await websocket.close(CLOSE_TRY_AGAIN_LATER, "the camera's stream ended")
+
+
+def _reason(text: str) -> str:
+    """A close reason fits in 123 bytes of UTF-8."""
+    data = text.encode()
+    return text if len(data) <= 123 else data[:120].decode(errors="ignore") + "…"
 
 
 @router.get("/cameras/{camera_id}/recordings", response_model=RecordedSpans)

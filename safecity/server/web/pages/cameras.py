@@ -13,6 +13,7 @@ from safecity.governance.audit import AuditAction
 from safecity.governance.permissions import Permission
 from safecity.registry.map import MAP_HEIGHT, MAP_WIDTH, project
 from safecity.server.web import charts
+from safecity.server.web import wall as wall_of
 from safecity.server.web.common import (
     LIST_LIMIT,
     camera_states,
@@ -39,13 +40,19 @@ router = APIRouter(include_in_schema=False)
 
 
 @router.get("/")
-def dashboard(request: Request) -> Response:
+def dashboard(request: Request, wall: str = wall_of.DEFAULT_LAYOUT, first: str = "0") -> Response:
     caller = guard(request)
     if isinstance(caller, Response):
         return caller
     ctx = context_of(request)
     now = utcnow()
-    cameras = visible_cameras(caller, CameraStore(ctx.db).all())
+    every = CameraStore(ctx.db).all()
+    cameras = visible_cameras(caller, every)
+    states = camera_states(ctx)
+    try:
+        live_wall = wall_of.build(wall_of.watchable(caller, every), states, wall, wall_of.parse_first(first))
+    except ValueError as exc:
+        return error_page(request, caller, 400, "Bad request", str(exc))
     limit = None if caller.camera_ids is None else sorted(caller.camera_ids)
     with ctx.db.session() as session:
         chart = charts.hourly_chart(charts.hourly_counts(session, now, limit), now)
@@ -58,7 +65,6 @@ def dashboard(request: Request) -> Response:
         ) as read:
             recent = alert_page(read.session, camera_ids=read.cameras, limit=LIST_LIMIT)
             read.record([a.alert.id for a in recent])
-    states = camera_states(ctx)
     return render(
         request,
         "dashboard.html",
@@ -68,6 +74,8 @@ def dashboard(request: Request) -> Response:
         traffic_end=traffic_end,
         recent=recent,
         cameras=[(c, states.get(c.id, "unknown") if c.enabled else "disabled") for c in cameras],
+        wall=live_wall if caller.can(Permission.VIEW_LIVE) else None,
+        layouts=list(wall_of.LAYOUTS),
     )
 
 

@@ -116,6 +116,16 @@ function showCameras(body, cameras) {
   }
 }
 
+function showTileStates(cameras) {
+  for (const camera of cameras) {
+    document.querySelectorAll("[data-tile-state]").forEach((badge) => {
+      if (badge.dataset.tileState !== camera.id) return;
+      badge.className = "state state-" + camera.state;
+      badge.textContent = camera.state;
+    });
+  }
+}
+
 function setupLive() {
   const list = document.getElementById("live-alerts");
   if (!list) return;
@@ -138,7 +148,10 @@ function setupLive() {
       let message;
       try { message = JSON.parse(event.data); } catch (e) { return; }
       if (message.type === "alert") showAlert(list, message.alert, links);
-      else if (message.type === "cameras" && cameras) showCameras(cameras, message.cameras);
+      else if (message.type === "cameras") {
+        if (cameras) showCameras(cameras, message.cameras);
+        showTileStates(message.cameras);
+      }
     });
     socket.addEventListener("close", (event) => {
       document.body.dataset.live = "closed";
@@ -156,11 +169,14 @@ function setupLive() {
   connect();
 }
 
-// Live video: the server streams fragmented MP4 (one remux of the camera, shared by all viewers);
-// Media Source Extensions play it. The player stays near the live edge, trims what it has shown,
-// and reconnects when the stream ends (camera down, server restarted, too slow a connection).
+// Live video: the server sends fragmented MP4 over a WebSocket (one remux of the camera, shared by
+// all viewers); Media Source Extensions play it. A WebSocket, not a streamed HTTP response: a
+// browser opens at most six HTTP connections to one server, fewer than a camera wall needs. The
+// player stays near the live edge, trims what it has shown, and reconnects when the stream ends
+// (camera down, server restarted, too slow a connection), but not when it was refused.
 const LIVE_MIME = 'video/mp4; codecs="avc1.42E01E"';
 const LIVE_MAX_LAG_S = 1.5;
+const LIVE_REFUSED = { 4401: "not logged in", 4403: "not allowed", 4404: "no live stream" };
 
 function startLiveVideo(video) {
   const status = document.getElementById(video.dataset.status);
@@ -173,7 +189,15 @@ function startLiveVideo(video) {
     say("This browser cannot play H.264 live video (Media Source Extensions).", "error");
     return;
   }
+  const scheme = window.location.protocol === "https:" ? "wss:" : "ws:";
+  const url = scheme + "//" + window.location.host + video.dataset.live;
   let wait = 1000;
+  const retry = (text) => {
+    video.dataset.state = "reconnecting";
+    say(text + "; reconnecting…", "live-off");
+    window.setTimeout(connect, wait);
+    wait = Math.min(wait * 2, 30000);
+  };
   async function connect() {
     const source = new MediaSource();
     const objectUrl = URL.createObjectURL(source);
@@ -201,48 +225,29 @@ function startLiveVideo(video) {
       }
       pump();
     });
-    let response;
-    try {
-      response = await fetch(video.dataset.live, { credentials: "same-origin" });
-    } catch (e) {
-      response = null;
-    }
-    if (!response || !response.ok) {
-      let detail = "the live view cannot be opened";
-      if (response) {
-        try {
-          detail = problemText(await response.json(), detail);
-        } catch (e) { /* not a problem body */ }
-        if (response.status === 401 || response.status === 403 || response.status === 404) {
-          say(detail, "error");
-          return;
-        }
+    const socket = new WebSocket(url);
+    socket.binaryType = "arraybuffer";
+    let started = false;
+    socket.addEventListener("message", (event) => {
+      if (!(event.data instanceof ArrayBuffer)) return;
+      if (!started) {
+        started = true;
+        wait = 1000;
+        say("live", "live-on");
+        video.dataset.state = "playing";
+        video.play().catch(() => {});
       }
-      say(detail + "; retrying…", "live-off");
-      window.setTimeout(connect, wait);
-      wait = Math.min(wait * 2, 30000);
-      return;
-    }
-    say("live", "live-on");
-    video.dataset.state = "playing";
-    const reader = response.body.getReader();
-    video.play().catch(() => {});
-    for (;;) {
-      let chunk;
-      try {
-        chunk = await reader.read();
-      } catch (e) {
-        break;
-      }
-      if (chunk.done) break;
-      wait = 1000;
-      pending.push(chunk.value);
+      pending.push(new Uint8Array(event.data));
       pump();
-    }
-    video.dataset.state = "reconnecting";
-    say("the camera's stream ended; reconnecting…", "live-off");
-    window.setTimeout(connect, wait);
-    wait = Math.min(wait * 2, 30000);
+    });
+    socket.addEventListener("close", (event) => {
+      if (event.code in LIVE_REFUSED) {
+        video.dataset.state = "refused";
+        say(event.reason || LIVE_REFUSED[event.code], "error");
+        return;
+      }
+      retry(event.reason || (started ? "the camera's stream ended" : "the live view cannot be opened"));
+    });
   }
   connect();
 }
