@@ -6,13 +6,15 @@ the square's true box on each frame (None while it is not in the picture) so tes
 
 from __future__ import annotations
 
+import shutil
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import av
 import numpy as np
 
-from safecity.types import BBox, BGRImage, Frame
+from safecity.store.recordings import RecordingStore, Segment, segment_path
+from safecity.types import BBox, BGRImage, Frame, RecordingMode, new_id
 
 T0 = datetime(2026, 3, 2, 7, 30, tzinfo=UTC)
 
@@ -101,3 +103,58 @@ def keyframed_clip(path: Path, *, seconds: int = 8, fps: int = 25) -> Path:
             container.mux(stream.encode(av.VideoFrame.from_ndarray(image, format="bgr24")))
         container.mux(stream.encode(None))
     return path
+
+
+def faces_clip(path: Path, *, seconds: int = 4, fps: int = 25) -> dict[str, list[BBox]]:
+    """Grace Hopper (left) and Eileen Collins (right), faces about 105 px wide, drifting right half a
+    pixel a frame over a grey 640x360 picture; H.264 with a keyframe each second. Returns each
+    identity's face box on every frame."""
+    import cv2
+
+    from safecity.sim.faces import IDENTITIES, reference_image
+
+    width, height = 640, 360
+    placed = {"grace_hopper": (60, 60, 0.5), "eileen_collins": (380, 50, 1.1)}  # x, y, scale
+    heads = {}
+    for name, (_, _, scale) in placed.items():
+        ident = IDENTITIES[name]
+        x, y, w, h = ident.crop
+        crop = reference_image(name)[y : y + h, x : x + w]
+        heads[name] = cv2.resize(np.ascontiguousarray(crop), (round(w * scale), round(h * scale)))
+    boxes: dict[str, list[BBox]] = {name: [] for name in placed}
+    with av.open(str(path), mode="w") as container:
+        stream = container.add_stream("libx264", rate=fps, options={"g": str(fps), "keyint_min": str(fps)})
+        stream.width, stream.height, stream.pix_fmt = width, height, "yuv420p"
+        for i in range(seconds * fps):
+            image = np.full((height, width, 3), 110, np.uint8)
+            for name, (x0, y0, scale) in placed.items():
+                ident, head = IDENTITIES[name], heads[name]
+                x = x0 + i // 2
+                image[y0 : y0 + head.shape[0], x : x + head.shape[1]] = head
+                fx, fy, fw, fh = ident.face_box
+                cx, cy = ident.crop[0], ident.crop[1]
+                boxes[name].append(
+                    BBox(
+                        x + round((fx - cx) * scale),
+                        y0 + round((fy - cy) * scale),
+                        round(fw * scale),
+                        round(fh * scale),
+                    )
+                )
+            container.mux(stream.encode(av.VideoFrame.from_ndarray(image, format="bgr24")))
+        container.mux(stream.encode(None))
+    return boxes
+
+
+def indexed_segment(
+    store: RecordingStore, camera_id: str, start: datetime, clip: Path, seconds: float, segment_id: str = ""
+) -> Segment:
+    """`clip` filed and indexed as a continuous segment of `camera_id` from `start`, as a recorder does."""
+    segment_id = segment_id or new_id()
+    rel = segment_path(camera_id, start, RecordingMode.CONTINUOUS, segment_id)
+    store.file(rel).parent.mkdir(parents=True, exist_ok=True)
+    shutil.copy(clip, store.file(rel))
+    end = start + timedelta(seconds=seconds)
+    segment = Segment(segment_id, camera_id, start, end, rel, clip.stat().st_size, RecordingMode.CONTINUOUS)
+    store.add(segment)
+    return segment

@@ -13,7 +13,6 @@ import json
 from pathlib import Path
 from typing import Annotated
 
-import numpy as np
 import typer
 from rich.table import Table
 
@@ -41,7 +40,7 @@ from safecity.governance.confirmation import (
 from safecity.governance.permissions import Permission
 from safecity.store.alerts import StoredAlert, find_alerts, stored_alert
 from safecity.store.models import AlertRow
-from safecity.types import AlertKind, BBox, BGRImage
+from safecity.types import AlertKind
 
 # `alert export` imports the face detector (dlib, cv2), the evidence exporter and the media store
 # (cv2) inside the function: `safecity --help` stays light.
@@ -244,28 +243,20 @@ def alert_export(
         typer.Option("--unblurred", help="Leave the matched face visible (confirmed face matches only)."),
     ] = False,
 ) -> None:
-    """Export an alert's evidence (snapshot with faces blurred, evidence.json); recorded in the audit log."""
-    from safecity.analytics.faces.detector import FaceDetector
-    from safecity.governance.disclosure import EvidenceExporter, ExportError
+    """Export an alert's evidence (snapshot and recorded clip with faces blurred, evidence.json);
+    recorded in the audit log."""
+    from safecity.governance.disclosure import ExportError
     from safecity.store.media import MediaStore
+    from safecity.store.recordings import RecordingStore
+    from safecity.video.evidence import evidence_exporter
 
     s = settings()
     db = open_db(s)
-    detector = FaceDetector(
-        s.faces.model_copy(update={"detector": "hog", "upsample": s.faces.photo_upsample})
-    )
-
-    def find_faces(image: BGRImage) -> list[BBox]:
-        rgb = np.ascontiguousarray(image[:, :, ::-1])
-        return [d.bbox for d in detector.detect(rgb)]
-
-    exporter = EvidenceExporter(
+    exporter = evidence_exporter(
+        s,
         access_gate(db, s),
         MediaStore(s.effective_media_dir, s.store.snapshot_jpeg_quality),
-        find_faces=find_faces,
-        confirmations_required=s.governance.confirmations_required,
-        snapshot_margin=s.store.snapshot_margin,
-        blur_kernel_fraction=s.faces.blur_kernel_fraction,
+        RecordingStore(db, s.effective_recordings_dir),
     )
     try:
         result = exporter.export_alert(

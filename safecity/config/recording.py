@@ -58,6 +58,19 @@ class RecordingSettings(SectionModel):
             "reuse it (one audit entry per clip and viewer, not one per request)."
         ),
     )
+    export_detect_every: int = Field(
+        5,
+        ge=1,
+        le=50,
+        description=(
+            "An exported clip is searched for faces (to blur them) in every this-many-th frame; a "
+            "face found is blurred from the searched frame before to the one after. 1 searches "
+            "every frame (about 130 ms per 720p frame)."
+        ),
+    )
+    export_crf: int = Field(
+        23, ge=0, le=51, description="x264 quality of an exported clip (lower: better and larger)."
+    )
     live_fragment_ms: int = Field(
         200, ge=40, le=5000, description="Fragment length of the live view: latency grows with it."
     )

@@ -8,7 +8,11 @@ transaction as the read. What it writes is a folder per alert:
   and the audit entry (sequence number and hash) that records the export;
 - the snapshot (`snapshot.jpg`), with every face in it blurred by default;
 - for a face match exported `unblurred`: the matched face left visible (other faces in the
-  crop stay blurred) and the enrolled reference photo (`reference.jpg`).
+  crop stay blurred) and the enrolled reference photo (`reference.jpg`);
+- the recorded video around the alert (`clip.mp4`, `recording.pre_s` before to `post_s` after)
+  where the camera recorded it, re-encoded with the same rule: every face blurred, except the
+  matched face of a confirmed match exported `unblurred` (`EvidenceVideo`, written by the video
+  layer).
 
 Rules (issue 6, items 4 and 6): a face match may be exported only once confirmed by two persons;
 an unblurred face only for a confirmed face match, with a justification. Plate and camera-health
@@ -25,8 +29,9 @@ import os
 import shutil
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import cv2
 import numpy as np
@@ -42,6 +47,38 @@ from safecity.types import AlertKind, BBox, BGRImage, probe_face_box
 
 FaceFinder = Callable[[BGRImage], Sequence[BBox]]
 """Finds the faces in a snapshot (a face detector), so that bystanders are blurred too."""
+
+
+@dataclass(frozen=True, slots=True)
+class VideoFace:
+    """A face in the camera's frame at a time: the matched face of a face-match alert."""
+
+    at: datetime
+    box: BBox
+
+
+@dataclass(frozen=True, slots=True)
+class VideoPart:
+    """What an exported clip holds."""
+
+    start: datetime
+    end: datetime
+    frames: int
+    faces_blurred: int
+    kept_looks: int
+    """Looks at the clip in which the matched face was followed and left visible."""
+
+
+class EvidenceVideo(Protocol):
+    """Writes the recorded clip of an alert to `out` with every face blurred except `keep`, and
+    `subject` blurred even where the face detector misses it; None when nothing was recorded."""
+
+    def __call__(
+        self, camera_id: str, at: datetime, out: Path, *, keep: VideoFace | None, subject: VideoFace | None
+    ) -> VideoPart | None: ...
+
+
+CLIP_FILE = "clip.mp4"
 KEEP_OVERLAP = 0.3
 """A detected face overlapping the matched face by this IoU is the matched face itself."""
 
@@ -77,6 +114,7 @@ class EvidenceExporter:
         snapshot_margin: float,
         blur_kernel_fraction: float,
         jpeg_quality: int = 90,
+        video: EvidenceVideo | None = None,
     ) -> None:
         self.gate = gate
         self.media = media
@@ -85,6 +123,7 @@ class EvidenceExporter:
         self.snapshot_margin = snapshot_margin
         self.blur_kernel_fraction = blur_kernel_fraction
         self.jpeg_quality = jpeg_quality
+        self.video = video
 
     def export_alert(
         self,
@@ -129,7 +168,7 @@ class EvidenceExporter:
                 out_dir.mkdir(parents=True, exist_ok=True)
                 shutil.rmtree(tmp, ignore_errors=True)
                 tmp.mkdir()
-                files, blurred = self._write(read.session, row, tmp, unblurred)
+                files, blurred, clip = self._write(read.session, row, tmp, unblurred)
                 read.record(
                     [row.id],
                     kind=row.kind,
@@ -140,6 +179,15 @@ class EvidenceExporter:
                     verified_by=list(state.confirmed_by),
                 )
                 manifest = self._manifest(row, read.session, caller, justification, recipients, unblurred)
+                if clip is not None:
+                    manifest["clip"] = {
+                        "file": CLIP_FILE,
+                        "start": clip.start.isoformat(),
+                        "end": clip.end.isoformat(),
+                        "frames": clip.frames,
+                        "faces_blurred": clip.faces_blurred,
+                        "matched_face_visible_in_looks": clip.kept_looks,
+                    }
             assert read.entry is not None
             manifest["audit"] = {"seq": read.entry.seq, "hash": read.entry.hash}
             (tmp / "evidence.json").write_text(
@@ -151,7 +199,9 @@ class EvidenceExporter:
             raise
         return ExportResult(folder, ("evidence.json", *files), read.entry.seq, unblurred, blurred)
 
-    def _write(self, session: Any, row: AlertRow, tmp: Path, unblurred: bool) -> tuple[tuple[str, ...], int]:
+    def _write(
+        self, session: Any, row: AlertRow, tmp: Path, unblurred: bool
+    ) -> tuple[tuple[str, ...], int, VideoPart | None]:
         files: list[str] = []
         evidence = row.evidence or {}
         snapshot = self._snapshot(session, row, unblurred)
@@ -166,7 +216,22 @@ class EvidenceExporter:
             if reference is not None:
                 self._save(tmp / "reference.jpg", reference)
                 files.append("reference.jpg")
-        return tuple(files), blurred
+        clip = self._clip(session, row, tmp / CLIP_FILE, unblurred)
+        if clip is not None:
+            files.append(CLIP_FILE)
+            blurred += clip.faces_blurred
+        return tuple(files), blurred, clip
+
+    def _clip(self, session: Any, row: AlertRow, out: Path, unblurred: bool) -> VideoPart | None:
+        if self.video is None:
+            return None
+        face: VideoFace | None = None
+        if row.kind == AlertKind.FACE_WATCHLIST.value and row.observation_id is not None:
+            sighting = session.get(FaceSightingRow, row.observation_id)
+            if sighting is not None:
+                face = VideoFace(sighting.ts, BBox(sighting.x, sighting.y, sighting.w, sighting.h))
+        kept = face if unblurred else None
+        return self.video(row.camera_id, row.ts, out, keep=kept, subject=None if unblurred else face)
 
     def _snapshot(self, session: Any, row: AlertRow, unblurred: bool) -> _Snapshot | None:
         ref, matched = self._snapshot_ref(session, row)

@@ -3,7 +3,8 @@ browser plays and seeks in (`moov` first), across as many segments as the span c
 
 The clip starts at the last keyframe at or before the asked start (a clip that began between
 keyframes would show nothing until the next one), so it may start up to one keyframe interval
-early; it ends with the last packet before the asked end. Gaps between segments (a camera that
+early; it ends with the last packet decoded before the asked end (so a frame it shows never lacks
+the frame it was predicted from). Gaps between segments (a camera that
 was down) are kept as gaps in the timeline.
 """
 
@@ -79,7 +80,11 @@ def write_clip(
                     if seg_first is None:
                         seg_first = packet.dts
                     at = segment.start + timedelta(seconds=float((packet.pts - seg_first) * time_base))
-                    if at >= until:
+                    # Stop in decode order: a frame shown before `until` may need one shown after it.
+                    if (
+                        segment.start + timedelta(seconds=float((packet.dts - seg_first) * time_base))
+                        >= until
+                    ):
                         break
                     if origin is None:
                         if packet.is_keyframe:

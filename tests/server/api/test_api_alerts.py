@@ -5,13 +5,20 @@ from __future__ import annotations
 import io
 import json
 import zipfile
+from datetime import timedelta
+from pathlib import Path
 
+import av
 import pytest
 from api_world import World, bearer
 from fastapi.testclient import TestClient
+from videos import indexed_segment, keyframed_clip
 
+from safecity.config import Settings
 from safecity.governance.audit import AuditLog
 from safecity.store.database import Database
+from safecity.store.models import AlertRow
+from safecity.store.recordings import RecordingStore
 
 REASON = "case 2026-17: stolen vehicle"
 UNKNOWN = "no-such-alert"
@@ -345,6 +352,32 @@ def test_a_confirmed_face_match_exports_as_a_zip(
     entry = AuditLog(api_db).entries("export")[-1]
     assert entry.target == world.face_alert and entry.justification == REASON
     assert entry.seq == manifest["audit"]["seq"]
+
+
+def test_an_export_holds_the_alerts_recorded_clip(
+    client: TestClient,
+    tokens: dict[str, str],
+    world: World,
+    api_db: Database,
+    api_settings: Settings,
+    tmp_path: Path,
+) -> None:
+    with api_db.read_session() as session:
+        row = session.get(AlertRow, world.plate_alert)
+        assert row is not None
+        camera_id, at = row.camera_id, row.ts
+    store = RecordingStore(api_db, api_settings.effective_recordings_dir)
+    indexed_segment(store, camera_id, at - timedelta(seconds=4), keyframed_clip(tmp_path / "cam.mp4"), 8)
+    r = export(client, tokens["investigator"], world.plate_alert)
+    assert hasattr(r, "content") and r.status_code == 200, getattr(r, "text", "")
+    archive = zipfile.ZipFile(io.BytesIO(r.content))
+    assert set(archive.namelist()) == {"evidence.json", "snapshot.jpg", "clip.mp4"}
+    manifest = json.loads(archive.read("evidence.json"))
+    (tmp_path / "clip.mp4").write_bytes(archive.read("clip.mp4"))
+    with av.open(str(tmp_path / "clip.mp4")) as exported:  # re-encoded H.264 that plays
+        assert exported.streams.video[0].codec_context.name == "h264"
+        assert sum(1 for _ in exported.decode(video=0)) == manifest["clip"]["frames"] > 100
+    assert AuditLog(api_db).entries("export")[-1].details["files"] == ["snapshot.jpg", "clip.mp4"]
 
 
 def test_a_plate_alert_exports_without_confirmation(

@@ -4,7 +4,6 @@ requests, an alert's clip; roles, camera limits, bad spans, and the audit entry 
 from __future__ import annotations
 
 import dataclasses
-import shutil
 import time
 from collections.abc import Callable, Iterator
 from datetime import timedelta
@@ -17,14 +16,14 @@ from fastapi.testclient import TestClient
 from rtsp import RtspServer, unavailable_reason
 from services import need_service
 from starlette.websockets import WebSocketDisconnect
-from videos import keyframed_clip
+from videos import indexed_segment, keyframed_clip
 
 from safecity.config import Settings
 from safecity.governance.audit import AuditLog
 from safecity.store.cameras import CameraStore
 from safecity.store.database import Database
-from safecity.store.recordings import RecordingStore, Segment, segment_path
-from safecity.types import RecordingMode, new_id
+from safecity.store.recordings import RecordingStore, Segment
+from safecity.types import new_id
 
 SEGMENT_START = T0 - timedelta(seconds=4)  # the alerts are at T0; the clip's 8 s cover both sides
 
@@ -46,17 +45,7 @@ def clip(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def recorded(api_settings: Settings, api_db: Database, clip: Path) -> list[Segment]:
     """An 8-s segment on each camera around T0, indexed as the recorder indexes it."""
     store = RecordingStore(api_db, api_settings.effective_recordings_dir)
-    segments = []
-    for camera_id in ("cam-1", "cam-2"):
-        segment_id = new_id()
-        rel = segment_path(camera_id, SEGMENT_START, RecordingMode.CONTINUOUS, segment_id)
-        store.file(rel).parent.mkdir(parents=True, exist_ok=True)
-        shutil.copy(clip, store.file(rel))
-        end = SEGMENT_START + timedelta(seconds=8)
-        size = clip.stat().st_size
-        segment = Segment(segment_id, camera_id, SEGMENT_START, end, rel, size, RecordingMode.CONTINUOUS)
-        store.add(segment)
-        segments.append(segment)
+    segments = [indexed_segment(store, camera_id, SEGMENT_START, clip, 8) for camera_id in ("cam-1", "cam-2")]
     return segments
 
 

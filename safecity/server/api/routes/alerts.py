@@ -13,9 +13,8 @@ import tempfile
 import zipfile
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import Annotated, Any
 
-import numpy as np
 from fastapi import APIRouter, Query, Response
 from pydantic import AliasPath, BaseModel, Field
 
@@ -29,7 +28,7 @@ from safecity.governance.confirmation import (
     acknowledge,
     decisions_of,
 )
-from safecity.governance.disclosure import EvidenceExporter, ExportError
+from safecity.governance.disclosure import ExportError
 from safecity.governance.permissions import Permission
 from safecity.server.api.routes.observations import (
     JPEG_RESPONSE,
@@ -46,10 +45,8 @@ from safecity.store.alerts import stored_alert
 from safecity.store.field_limits import ALERT_CONFIRMATION, AUDIT_ENTRY
 from safecity.store.models import AlertRow, FaceSightingRow, PlateReadRow
 from safecity.store.observation_pages import alert_page
-from safecity.types import AlertKind, BBox, BGRImage
-
-if TYPE_CHECKING:
-    from safecity.analytics.faces.detector import FaceDetector
+from safecity.types import AlertKind
+from safecity.video.evidence import evidence_exporter
 
 router = APIRouter(prefix="/alerts", tags=["alerts"], responses=PROBLEM_RESPONSES)
 
@@ -251,31 +248,6 @@ def reject_alert(alert_id: str, body: NoteRequest, ctx: Context, caller: Current
     return _decide(ctx, caller, alert_id, Decision.REJECT, body.note)
 
 
-def _exporter(ctx: ApiContext) -> EvidenceExporter:
-    """The exporter, with a HOG face detector (as `safecity alert export`) built only once it is
-    needed: a refused export costs no model load."""
-    s = ctx.settings
-    detector: list[FaceDetector] = []
-
-    def find_faces(image: BGRImage) -> list[BBox]:
-        if not detector:
-            from safecity.analytics.faces.detector import FaceDetector
-
-            settings = s.faces.model_copy(update={"detector": "hog", "upsample": s.faces.photo_upsample})
-            detector.append(FaceDetector(settings))
-        rgb = np.ascontiguousarray(image[:, :, ::-1])
-        return [d.bbox for d in detector[0].detect(rgb)]
-
-    return EvidenceExporter(
-        ctx.gate,
-        ctx.media,
-        find_faces=find_faces,
-        confirmations_required=s.governance.confirmations_required,
-        snapshot_margin=s.store.snapshot_margin,
-        blur_kernel_fraction=s.faces.blur_kernel_fraction,
-    )
-
-
 @router.post(
     "/{alert_id}/export",
     dependencies=[require_permission(Permission.EXPORT)],
@@ -288,9 +260,10 @@ def _exporter(ctx: ApiContext) -> EvidenceExporter:
 def export_alert(alert_id: str, body: ExportRequest, ctx: Context, caller: CurrentCaller) -> Response:
     """Export an alert's evidence as a ZIP (`export`, reason and recipients required; recorded).
 
-    Faces in the snapshot are blurred; `unblurred` leaves a confirmed match's face visible.
+    Faces in the snapshot and in the alert's recorded clip (`clip.mp4`, where the camera recorded
+    it) are blurred; `unblurred` leaves a confirmed match's face visible.
     """
-    exporter = _exporter(ctx)
+    exporter = evidence_exporter(ctx.settings, ctx.gate, ctx.media, ctx.recordings)
     with tempfile.TemporaryDirectory(prefix="safecity-export-") as tmp:
         try:
             result = exporter.export_alert(
