@@ -158,3 +158,17 @@ def indexed_segment(
     segment = Segment(segment_id, camera_id, start, end, rel, clip.stat().st_size, RecordingMode.CONTINUOUS)
     store.add(segment)
     return segment
+
+
+def coded_clip(path: Path, codec: str, *, seconds: int = 4, fps: int = 25) -> Path:
+    """The moving square in another codec a camera may send: `libx265` (H.265) or `mjpeg`."""
+    images, _ = square_frames(frames=seconds * fps, width=320, height=240, speed=2)
+    options = {"g": str(fps), "keyint_min": str(fps)} if codec == "libx265" else {}
+    pix_fmt = "yuvj420p" if codec == "mjpeg" else "yuv420p"
+    with av.open(str(path), mode="w") as container:
+        stream = container.add_stream(codec, rate=fps, options=options)
+        stream.width, stream.height, stream.pix_fmt = 320, 240, pix_fmt
+        for image in images:
+            container.mux(stream.encode(av.VideoFrame.from_ndarray(image, format="bgr24")))
+        container.mux(stream.encode(None))
+    return path

@@ -89,6 +89,19 @@ class RecordingSettings(SectionModel):
         le=86400.0,
         description="One live view ends after this long (a new view is a new audit entry).",
     )
+    live_jpeg_fps: float = Field(
+        5.0,
+        gt=0,
+        le=30,
+        description=(
+            "A camera that does not send H.264 (H.265, MJPEG) is shown live as JPEG images this many "
+            "a second (decoded once per camera, whatever the number of viewers)."
+        ),
+    )
+    live_jpeg_width: int = Field(
+        960, ge=160, le=3840, description="Those images are scaled to at most this wide."
+    )
+    live_jpeg_quality: int = Field(80, ge=10, le=100, description="JPEG quality of those images.")
     open_timeout_s: float = Field(10.0, gt=0, le=120, description="Seconds to wait for a camera to answer.")
     stall_timeout_s: float = Field(
         10.0, gt=0, le=600, description="A connection that delivers nothing this long is reconnected."

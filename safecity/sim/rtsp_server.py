@@ -1,4 +1,5 @@
-"""An RTSP server for the synthetic city and for tests: serves H.264 mp4 files, each looping forever.
+"""An RTSP server for the synthetic city and for tests: serves mp4 files (H.264; also H.265 and MJPEG,
+as cameras send them), each looping forever.
 
 Run with the *system* Python, which has GStreamer's introspection bindings (Debian packages
 python3-gi, gir1.2-gst-rtsp-server-1.0 and the GStreamer plugins; see .ci/run); the project's
@@ -44,6 +45,37 @@ class Clip:
     caps: Gst.Caps
     samples: list[Sample]
     duration: int  # ns of one lap
+    payloader: str
+
+
+CODECS = {
+    # qtdemux caps name: (parser into access units, RTP payloader)
+    "video/x-h264": (
+        "h264parse config-interval=-1 ! video/x-h264,stream-format=byte-stream,alignment=au",
+        "rtph264pay config-interval=1",
+    ),
+    "video/x-h265": (
+        "h265parse config-interval=-1 ! video/x-h265,stream-format=byte-stream,alignment=au",
+        "rtph265pay config-interval=1",
+    ),
+    "image/jpeg": ("jpegparse", "rtpjpegpay"),
+}
+"""What a camera may send: H.264 (most), H.265 (newer cameras), MJPEG (old and cheap ones)."""
+
+
+def codec_of(path: str) -> str:
+    """The caps name of the file's video track (its first sample's)."""
+    pipeline = Gst.parse_launch("filesrc name=src ! qtdemux ! appsink name=sink sync=false")
+    pipeline.get_by_name("src").set_property("location", path)
+    pipeline.set_state(Gst.State.PLAYING)
+    sample = pipeline.get_by_name("sink").emit("try-pull-sample", 10 * Gst.SECOND)
+    pipeline.set_state(Gst.State.NULL)
+    if sample is None:
+        raise RuntimeError(f"{path}: no video found")
+    name = str(sample.get_caps().get_structure(0).get_name())
+    if name not in CODECS:
+        raise RuntimeError(f"{path}: {name} cannot be served; one of {', '.join(CODECS)}")
+    return name
 
 
 def frame_ns(caps: Gst.Caps) -> int:
@@ -54,11 +86,10 @@ def frame_ns(caps: Gst.Caps) -> int:
 
 
 def load_clip(path: str) -> Clip:
-    """Every access unit of the file's H.264 track, as Annex B with SPS/PPS before each keyframe."""
-    pipeline = Gst.parse_launch(
-        "filesrc name=src ! qtdemux ! h264parse config-interval=-1 ! "
-        "video/x-h264,stream-format=byte-stream,alignment=au ! appsink name=sink sync=false"
-    )
+    """Every access unit of the file's video track (H.264 or H.265 as Annex B with the parameter sets
+    before each keyframe, or JPEG images)."""
+    parse, payloader = CODECS[codec_of(path)]
+    pipeline = Gst.parse_launch(f"filesrc name=src ! qtdemux ! {parse} ! appsink name=sink sync=false")
     pipeline.get_by_name("src").set_property("location", path)
     sink = pipeline.get_by_name("sink")
     pipeline.set_state(Gst.State.PLAYING)
@@ -88,14 +119,14 @@ def load_clip(path: str) -> Clip:
         err, _debug = error.parse_error()
         raise RuntimeError(f"{path}: {err.message}")
     if not raw or caps is None:
-        raise RuntimeError(f"{path}: no H.264 video found")
+        raise RuntimeError(f"{path}: no video found")
     # A lap lasts from the first to the end of the last frame shown. With B-frames decoding
     # starts earlier than showing (dts < pts); shift the lap so that no timestamp is negative.
     first_shown = min(pts for _, pts, _, _, _ in raw)
     end = max(pts + dur for _, pts, _, dur, _ in raw)
     origin = min(min(pts, dts) for _, pts, dts, _, _ in raw)
     samples = [Sample(data, pts - origin, dts - origin, delta) for data, pts, dts, _, delta in raw]
-    return Clip(caps=caps, samples=samples, duration=end - first_shown)
+    return Clip(caps=caps, samples=samples, duration=end - first_shown, payloader=payloader)
 
 
 class LoopingFactory(GstRtspServer.RTSPMediaFactory):  # type: ignore[misc]
@@ -105,7 +136,7 @@ class LoopingFactory(GstRtspServer.RTSPMediaFactory):  # type: ignore[misc]
         super().__init__()
         self.clip = clip
         self.set_shared(True)
-        self.set_launch("( appsrc name=src format=time ! rtph264pay name=pay0 pt=96 config-interval=1 )")
+        self.set_launch(f"( appsrc name=src format=time ! {clip.payloader} name=pay0 pt=96 )")
         self.connect("media-configure", self._on_media_configure)
 
     def _on_media_configure(self, _factory: object, media: GstRtspServer.RTSPMedia) -> None:

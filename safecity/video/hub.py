@@ -19,7 +19,7 @@ from safecity.config import RecordingSettings
 from safecity.store.recordings import ReconcileReport, RecordingStore
 from safecity.types import Camera, RecordingMode
 from safecity.video.feed import FeedStatus, PacketFeed
-from safecity.video.live import LiveStream, Viewer
+from safecity.video.live import JpegSettings, LiveStream, Viewer
 from safecity.video.segments import SegmentRecorder, probe_seconds
 
 log = logging.getLogger(__name__)
@@ -97,10 +97,12 @@ class VideoHub:
                 entry.idle_timer.cancel()
                 entry.idle_timer = None
             if entry.live is None:
+                s = self.settings
                 entry.live = LiveStream(
                     camera.id,
-                    fragment_ms=self.settings.live_fragment_ms,
-                    max_viewers=self.settings.live_max_viewers,
+                    fragment_ms=s.live_fragment_ms,
+                    max_viewers=s.live_max_viewers,
+                    jpeg=JpegSettings(s.live_jpeg_fps, s.live_jpeg_width, s.live_jpeg_quality),
                 )
                 entry.feed.add(entry.live)
             entry.feed.start()

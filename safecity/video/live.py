@@ -6,6 +6,9 @@ segment and the fragments since the last keyframe, so the picture starts at once
 decoded or encoded per viewer. A viewer too slow to keep up (its queue full) is dropped rather
 than holding memory: the page reconnects. When the camera's connection re-opens, the stream
 starts anew (new init segment), so current viewers are ended and reconnect.
+
+A camera that does not send H.264 (which every browser's MSE plays) is shown as JPEG images
+instead, a few a second (`recording.live_jpeg_fps`); the page tells them apart by their first bytes.
 """
 
 from __future__ import annotations
@@ -26,12 +29,22 @@ from av.packet import Packet
 from av.video.stream import VideoStream
 
 from safecity.video.boxes import BoxSplitter, sample_count
+from safecity.video.jpeg import JpegFrames
 from safecity.video.segments import fragmented_mp4_options
 
 MIME = 'video/mp4; codecs="avc1.640028"'
 """What the page asks Media Source Extensions for; the real profile comes in the init segment."""
 
 _END = b""
+
+
+@dataclass(frozen=True, slots=True)
+class JpegSettings:
+    """The live view of a camera that does not send H.264: JPEG images (`recording.live_jpeg_*`)."""
+
+    fps: float = 5.0
+    width: int = 960
+    quality: int = 80
 
 
 class _Writer(io.RawIOBase):
@@ -120,9 +133,18 @@ class LiveStream:
     """A `PacketSink` that muxes one camera's packets into shared fragmented MP4."""
 
     def __init__(
-        self, camera_id: str, *, fragment_ms: int, max_viewers: int, queue_fragments: int = 150
+        self,
+        camera_id: str,
+        *,
+        fragment_ms: int,
+        max_viewers: int,
+        queue_fragments: int = 150,
+        jpeg: JpegSettings | None = None,
     ) -> None:
         self.camera_id = camera_id
+        self.jpeg = jpeg or JpegSettings()
+        self._images: JpegFrames | None = None
+        self._last_image: bytes | None = None
         self.fragment_ms = fragment_ms
         self.max_viewers = max_viewers
         self.queue_fragments = queue_fragments
@@ -146,6 +168,8 @@ class LiveStream:
             if len(self._viewers) >= self.max_viewers:
                 return None
             viewer = Viewer(queue.Queue(self.queue_fragments + 2), self)
+            if self._last_image is not None:
+                viewer.queue.put_nowait(self._last_image)
             if self._init is not None:
                 viewer.queue.put_nowait(self._init)
                 for fragment in self._gop[-self.queue_fragments :]:
@@ -178,6 +202,10 @@ class LiveStream:
     def opened(self, stream: VideoStream) -> None:
         with self._lock:
             self._reset()
+            if stream.codec_context.name != "h264":  # browsers' MSE plays H.264 only, everywhere
+                j = self.jpeg
+                self._images = JpegFrames(stream, fps=j.fps, width=j.width, quality=j.quality)
+                return
             self._output = av.open(
                 _Writer(self), "w", format="mp4", options=fragmented_mp4_options(self.fragment_ms)
             )
@@ -185,6 +213,12 @@ class LiveStream:
 
     def packet(self, packet: Packet[VideoStream], arrival: datetime) -> None:
         with self._lock:
+            if self._images is not None:
+                image = self._images.packet(packet)
+                if image is not None:
+                    self._last_image = image
+                    self._send(image)
+                return
             if self._output is None or self._out_stream is None:
                 return
             if not self._started:
@@ -210,6 +244,8 @@ class LiveStream:
                 self._output.close()
         self._output = None
         self._out_stream = None
+        self._images = None
+        self._last_image = None
         self._splitter = BoxSplitter()
         self._init = None
         self._init_parts = []

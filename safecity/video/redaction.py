@@ -112,9 +112,7 @@ def _bgr(frame: av.VideoFrame) -> BGRImage:
 
 
 def _frames(path: Path) -> av.container.InputContainer:
-    container = av.open(str(path))
-    container.streams.video[0].thread_type = "AUTO"
-    return container
+    return av.open(str(path))  # one decoding thread: see `video.jpeg` on threads and PyAV's log
 
 
 def _look(path: Path, start: datetime, find_faces: FaceFinder, every: int) -> list[_Look]:

@@ -29,13 +29,14 @@ TEMPLATES = HERE / "templates"
 STATIC = HERE / "static"
 
 CSP = (
-    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: blob:; "
     "media-src 'self' blob:; "
     "connect-src 'self'; font-src 'self'; object-src 'none'; base-uri 'none'; "
     "form-action 'self'; frame-ancestors 'none'"
 )
 """No inline script or style, nothing from any other host (`'self'` covers the same-origin WebSocket;
-`blob:` media is the live view's Media Source, built in the page from this server's stream)."""
+`blob:` media is the live view's Media Source, and `blob:` images a non-H.264 camera's live JPEG
+images, both built in the page from this server's stream)."""
 SECURITY_HEADERS = {
     "Content-Security-Policy": CSP,
     "X-Content-Type-Options": "nosniff",

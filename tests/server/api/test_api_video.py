@@ -9,6 +9,8 @@ from collections.abc import Callable, Iterator
 from datetime import timedelta
 from pathlib import Path
 
+import cv2
+import numpy as np
 import pytest
 from api_world import World, bearer
 from factories import T0
@@ -16,7 +18,7 @@ from fastapi.testclient import TestClient
 from rtsp import RtspServer, unavailable_reason
 from services import need_service
 from starlette.websockets import WebSocketDisconnect
-from videos import indexed_segment, keyframed_clip
+from videos import coded_clip, indexed_segment, keyframed_clip
 
 from safecity.config import Settings
 from safecity.governance.audit import AuditLog
@@ -146,6 +148,30 @@ def test_live_view_over_websocket_sends_fragmented_mp4_and_is_recorded_at_start_
     start, end = _video_entries(api_db)
     assert start["video"] == "live" and end["ended"] is True and start["user"] == "operator-user"
     assert AuditLog(api_db).verify().ok
+
+
+@pytest.fixture(scope="module")
+def hevc_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    if (why := unavailable_reason()) is not None:
+        need_service(why)
+    clip = coded_clip(tmp_path_factory.mktemp("hevc") / "cam.mp4", "libx265")
+    with RtspServer({"/cam": clip}) as server:
+        yield server.url("/cam")
+
+
+def test_the_live_view_of_an_h265_camera_is_jpeg_images(
+    client: TestClient, tokens: dict[str, str], api_db: Database, hevc_url: str
+) -> None:
+    cameras = CameraStore(api_db)
+    cam = cameras.get("cam-1")
+    sites = [s for s in cameras.sites() if s.id == cam.site_id]
+    cameras.save(sites, [dataclasses.replace(cam, stream_url=hevc_url)], replace=True)
+    with client.websocket_connect(f"/api/v1/cameras/cam-1/live?token={tokens['operator']}") as ws:
+        shown = [ws.receive_bytes() for _ in range(3)]
+    for data in shown:
+        assert data[:2] == b"\xff\xd8"
+        assert cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_COLOR).shape == (240, 320, 3)
+    eventually(lambda: len(_video_entries(api_db)) == 2, 10, "the live view's closing entry")
 
 
 @pytest.mark.parametrize(

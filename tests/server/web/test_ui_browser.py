@@ -18,8 +18,9 @@ from urllib.parse import urlsplit
 
 import pytest
 from factories import stored_plate_alert
-from rtsp import unavailable_reason
+from rtsp import RtspServer, unavailable_reason
 from services import need_service
+from videos import coded_clip
 from web_names import PASSWORD
 
 from safecity.governance.audit import AuditLog
@@ -251,6 +252,40 @@ def test_a_bad_wall_layout_is_a_clear_400(visit: Any, web_world: Any) -> None:
     response = v.go("/?wall=10x10")
     assert response.status == 400 and "unknown wall layout" in v.page.inner_text("main")
     v.errors.clear()  # the browser logs the 400 itself
+
+
+@pytest.fixture
+def hevc_camera(web_world: Any, tmp_path: Path) -> Iterator[str]:
+    """cam-7 sends H.265, which browsers' Media Source Extensions do not play."""
+    if not web_world.live:
+        need_service(str(unavailable_reason()))
+    store = CameraStore(web_world.db)
+    cam1 = store.get("cam-1")
+    site = next(s for s in store.sites() if s.id == cam1.site_id)
+    with RtspServer({"/cam": coded_clip(tmp_path / "h265.mp4", "libx265")}) as server:
+        store.save(
+            [site],
+            [dataclasses.replace(cam1, id="cam-7", name="H.265 camera", stream_url=server.url("/cam"))],
+        )
+        yield "cam-7"
+        store.remove("cam-7", purge=True)
+
+
+def test_a_camera_that_does_not_send_h264_is_shown_as_live_images(
+    visit: Any, web_world: Any, hevc_camera: str, screenshots: Path
+) -> None:
+    v = visit()
+    v.login("operator-1")
+    v.go(f"/cameras/{hevc_camera}")
+    image = v.page.wait_for_selector("img.live-images")
+    first = image.get_attribute("src")
+    v.page.wait_for_function(
+        "([img, first]) => img.complete && img.naturalWidth === 320 && img.src !== first",
+        arg=[image, first],
+    )
+    assert v.page.locator("#live-video").is_hidden()
+    assert v.page.locator("#live-video-status").inner_text() == "live"
+    v.clean()
 
 
 def test_a_click_on_the_timeline_plays_the_recording(visit: Any, web_world: Any, screenshots: Path) -> None:

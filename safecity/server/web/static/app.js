@@ -176,7 +176,22 @@ function setupLive() {
 // (camera down, server restarted, too slow a connection), but not when it was refused.
 const LIVE_MIME = 'video/mp4; codecs="avc1.42E01E"';
 const LIVE_MAX_LAG_S = 1.5;
+const LIVE_EDGE_S = 0.3;
 const LIVE_REFUSED = { 4401: "not logged in", 4403: "not allowed", 4404: "no live stream" };
+
+// A camera that does not send H.264 is shown as JPEG images, in an <img> in the video's place.
+function showImages(video) {
+  let image = video.parentNode.querySelector("img.live-images");
+  if (!image) {
+    image = document.createElement("img");
+    image.className = video.className + " live-images";
+    image.alt = video.getAttribute("aria-label") || "live images";
+    video.after(image);
+  }
+  video.hidden = true;
+  video.dataset.mode = "images";
+  return image;
+}
 
 function startLiveVideo(video) {
   const status = document.getElementById(video.dataset.status);
@@ -210,13 +225,20 @@ function startLiveVideo(video) {
       if (buffer.updating || pending.length === 0 || source.readyState !== "open") return;
       buffer.appendBuffer(pending.shift());
     };
+    // A new viewer is sent everything since the camera's last keyframe (decoding starts there);
+    // once the first frames decode, jump to the live edge instead of playing that backlog.
+    let caughtUp = false;
     buffer.addEventListener("updateend", () => {
       const ranges = video.buffered;
       if (ranges.length) {
         const end = ranges.end(ranges.length - 1);
         const start = ranges.start(0);
-        if (video.currentTime < start || end - video.currentTime > LIVE_MAX_LAG_S) {
-          video.currentTime = Math.max(start, end - 0.3);
+        const lag = end - video.currentTime;
+        if (!caughtUp && video.readyState >= 2 && lag > LIVE_EDGE_S + 0.2) {
+          caughtUp = true;
+          video.currentTime = end - LIVE_EDGE_S;
+        } else if (video.currentTime < start || lag > LIVE_MAX_LAG_S) {
+          video.currentTime = Math.max(start, end - LIVE_EDGE_S);
         }
         if (!buffer.updating && video.currentTime - start > 30) {
           buffer.remove(start, video.currentTime - 10);
@@ -228,16 +250,29 @@ function startLiveVideo(video) {
     const socket = new WebSocket(url);
     socket.binaryType = "arraybuffer";
     let started = false;
+    let image = null;
     socket.addEventListener("message", (event) => {
       if (!(event.data instanceof ArrayBuffer)) return;
+      const bytes = new Uint8Array(event.data);
       if (!started) {
         started = true;
         wait = 1000;
         say("live", "live-on");
         video.dataset.state = "playing";
-        video.play().catch(() => {});
+        if (bytes[0] === 0xff && bytes[1] === 0xd8) {
+          image = showImages(video);  // not H.264: the server sends JPEG images
+        } else {
+          video.hidden = false;
+          video.play().catch(() => {});
+        }
       }
-      pending.push(new Uint8Array(event.data));
+      if (image) {
+        const previous = image.src;
+        image.src = URL.createObjectURL(new Blob([bytes], { type: "image/jpeg" }));
+        if (previous) URL.revokeObjectURL(previous);
+        return;
+      }
+      pending.push(bytes);
       pump();
     });
     socket.addEventListener("close", (event) => {
