@@ -27,7 +27,7 @@ from safecity.registry.validation import (
 )
 from safecity.store.cameras import CameraStore, CameraStoreError
 from safecity.store.runs import list_runs
-from safecity.types import Camera, Site
+from safecity.types import Camera, RecordingMode, Site
 
 # `camera remove` imports the media store (cv2) inside the function: `safecity --help` stays light.
 
@@ -110,6 +110,14 @@ def camera_add(
             "default: the settings' plates.countries."
         ),
     ] = "",
+    recording: Annotated[
+        RecordingMode,
+        typer.Option(
+            help="Record its video: continuous, motion (kept where something moved) or events (kept "
+            "where a plate, face or alert was seen); each mode keeps recordings for its own days "
+            "(settings [recording])."
+        ),
+    ] = RecordingMode.NONE,
 ) -> None:
     """Register one camera."""
     s = settings()
@@ -137,6 +145,7 @@ def camera_add(
             camera_type=camera_type,
             retain_face_vectors=retain_face_vectors,
             plate_countries=countries,
+            recording=recording,
         )
         validate_camera(camera)
     except RegistryError as exc:
@@ -191,6 +200,7 @@ def _camera_json(c: Camera) -> dict[str, object]:
         "camera_type": c.camera_type,
         "retain_face_vectors": c.retain_face_vectors,
         "plate_countries": list(c.plate_countries),
+        "recording": c.recording.value,
         "counting": None if c.counting is None else c.counting.model_dump(mode="json"),
     }
 

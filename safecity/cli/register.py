@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from safecity.cli.common import command_group, fail, open_db, out
+from safecity.cli.common import command_group, fail, open_db, out, settings
 from safecity.governance.register import export_register
 
 register_app = command_group("The public transparency register.")
@@ -21,9 +21,10 @@ def register_export(
     """Write the public register (GeoJSON + a static HTML page) from the live camera registry."""
     if out_dir.exists() and not out_dir.is_dir():
         fail(f"{out_dir} exists and is not a directory")
-    db = open_db(reading=True)
+    s = settings()
+    db = open_db(s, reading=True)
     try:
-        geojson_path, html_path = export_register(db, out_dir)
+        geojson_path, html_path = export_register(db, out_dir, recording=s.recording)
     except OSError as exc:
         fail(f"cannot write the register to {out_dir}: {exc}", code=1)
     finally:

@@ -119,6 +119,11 @@ class RecordingSettings(SectionModel):
         """The clip of an alert seen at `at`: from `pre_s` before to `post_s` after."""
         return at - timedelta(seconds=self.pre_s), at + timedelta(seconds=self.post_s)
 
+    def kept_days(self, mode: str, camera_retention_days: int) -> int:
+        """Days a camera's recordings in `mode` are kept: the mode's days, never beyond the camera's
+        published retention."""
+        return min(self.days(mode), camera_retention_days)
+
     def days(self, mode: str) -> int:
         """Days a segment written in `mode` is kept (continuous, motion or events)."""
         by_mode = {"continuous": self.continuous_days, "motion": self.motion_days, "events": self.events_days}

@@ -43,8 +43,7 @@ class RecordingRetention:
     settings: RecordingSettings
 
     def cutoff(self, mode: RecordingMode, camera_retention_days: int, now: datetime) -> datetime:
-        days = min(self.settings.days(str(mode)), camera_retention_days)
-        return now - timedelta(days=days)
+        return now - timedelta(days=self.settings.kept_days(str(mode), camera_retention_days))
 
     def due(self, db: Database, cameras: Mapping[str, int], now: datetime, *, batch: int) -> list[Segment]:
         """Segments the sweep deletes now, per camera and mode at most `batch` looked at each.

@@ -23,17 +23,20 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
+from safecity.config import RecordingSettings
 from safecity.governance.audit import AuditLog
 from safecity.registry.geojson import cameras_to_geojson
 from safecity.registry.map import MAP_HEIGHT, MAP_WIDTH, project
 from safecity.store.cameras import CameraStore
 from safecity.store.database import Database
-from safecity.types import Camera, Capability, Site
+from safecity.types import Camera, Capability, RecordingMode, Site
 
 GEOJSON_NAME = "register.geojson"
 HTML_NAME = "index.html"
 ANALYSES_FACES = "safecity:analyses_faces"
 ANALYSES_PLATES = "safecity:analyses_plates"
+RECORDING_DAYS = "safecity:recording_days"
+"""Days a recording camera's video is kept (with `safecity:recording`, the mode)."""
 
 
 AUDIT_HEAD_MEMBER = "safecity:audit_head"
@@ -61,8 +64,24 @@ class AuditHead:
         return {"entries": self.seq, "hash": self.hash, "as_of": self.at.astimezone(UTC).isoformat()}
 
 
+def recording_text(camera: Camera, recording: RecordingSettings) -> str:
+    """What the public is told of a camera's video recording: whether, which, and for how long."""
+    if camera.recording is RecordingMode.NONE:
+        return "not recorded"
+    days = recording.kept_days(camera.recording.value, camera.retention_days)
+    what = {
+        RecordingMode.CONTINUOUS: "continuously",
+        RecordingMode.MOTION: "where something moved",
+        RecordingMode.EVENTS: "around plate reads, faces and alerts",
+    }[camera.recording]
+    return f"recorded {what}, kept {days} day{'s' if days != 1 else ''}"
+
+
 def public_register(
-    cameras: Sequence[Camera], sites: Sequence[Site], audit: AuditHead | None = None
+    cameras: Sequence[Camera],
+    sites: Sequence[Site],
+    audit: AuditHead | None = None,
+    recording: RecordingSettings | None = None,
 ) -> dict[str, object]:
     """The public GeoJSON FeatureCollection, with faces/plates analysis stated as booleans per camera.
 
@@ -79,6 +98,8 @@ def public_register(
         properties = feature["properties"]
         properties[ANALYSES_FACES] = Capability.FACES in camera.capabilities
         properties[ANALYSES_PLATES] = Capability.PLATES in camera.capabilities
+        if recording is not None and camera.recording is not RecordingMode.NONE:
+            properties[RECORDING_DAYS] = recording.kept_days(camera.recording.value, camera.retention_days)
     if audit is not None:
         collection[AUDIT_HEAD_MEMBER] = audit.as_json()
     return collection
@@ -146,7 +167,11 @@ them: <code>safecity audit verify --anchor {audit.seq}:{e(audit.hash)}</code> wo
 
 
 def register_html(
-    cameras: Sequence[Camera], sites: Sequence[Site], generated_at: datetime, audit: AuditHead | None = None
+    cameras: Sequence[Camera],
+    sites: Sequence[Site],
+    generated_at: datetime,
+    audit: AuditHead | None = None,
+    recording: RecordingSettings | None = None,
 ) -> str:
     """The public page: camera table, inline SVG map, counts per capability, date, link to the GeoJSON."""
     e = html.escape
@@ -166,12 +191,13 @@ def register_html(
             _analyses(camera),
             camera.legal_basis or "not stated",
             str(camera.retention_days),
+            recording_text(camera, recording or RecordingSettings()),
             "yes" if camera.enabled else "no",
         )
         rows.append("<tr>" + "".join(f"<td>{e(cell)}</td>" for cell in cells) + "</tr>")
     headers = (
         "Id", "Name", "Site / address", "Latitude, longitude", "Operator", "Analyses",
-        "Legal basis", "Retention (days)", "Enabled",
+        "Legal basis", "Retention (days)", "Video", "Enabled",
     )  # fmt: skip
     counts = "".join(
         f"<tr><td>{e(capability.value)}</td>"
@@ -227,7 +253,11 @@ def _write_atomic(path: Path, text: str) -> None:
 
 
 def export_register(
-    db: Database, out_dir: Path, *, generated_at: datetime | None = None
+    db: Database,
+    out_dir: Path,
+    *,
+    generated_at: datetime | None = None,
+    recording: RecordingSettings | None = None,
 ) -> tuple[Path, Path]:
     """Write ``register.geojson`` and ``index.html`` from the registry in `db` into `out_dir`.
 
@@ -242,7 +272,8 @@ def export_register(
     when = generated_at if generated_at is not None else datetime.now(UTC)
     geojson_path, html_path = out_dir / GEOJSON_NAME, out_dir / HTML_NAME
     audit = AuditHead.of(db)
-    text = json.dumps(public_register(cameras, sites, audit), indent=2, ensure_ascii=False) + "\n"
-    _write_atomic(geojson_path, text)
-    _write_atomic(html_path, register_html(cameras, sites, when, audit))
+    recording = recording or RecordingSettings()
+    register = public_register(cameras, sites, audit, recording)
+    _write_atomic(geojson_path, json.dumps(register, indent=2, ensure_ascii=False) + "\n")
+    _write_atomic(html_path, register_html(cameras, sites, when, audit, recording))
     return geojson_path, html_path

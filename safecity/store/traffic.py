@@ -95,6 +95,19 @@ def line_crossings_between(
         return [line_crossing_from_row(row) for row in session.scalars(query)]
 
 
+def motion_spans(
+    session: Session, camera_id: str, since: datetime, until: datetime, *, limit: int = 5000
+) -> list[tuple[datetime, datetime]]:
+    """(start, end) of the camera's motion tracks that began in [since, until), oldest first; no paths."""
+    query = (
+        select(MotionTrackRow.ts, MotionTrackRow.ended_at)
+        .where(MotionTrackRow.camera_id == camera_id, MotionTrackRow.ts >= since, MotionTrackRow.ts < until)
+        .order_by(MotionTrackRow.ts)
+        .limit(limit)
+    )
+    return [(start, end) for start, end in session.execute(query)]
+
+
 def motion_tracks_between(
     session: Session, since: datetime | None, until: datetime | None, camera_ids: Collection[str]
 ) -> list[MotionTrack]:

@@ -68,6 +68,12 @@ def test_camera_add_then_show() -> None:
     assert (data["capabilities"], data["heading_deg"]) == (["motion", "plates"], 90.0)
 
 
+@pytest.mark.parametrize("mode", ["none", "continuous", "motion", "events"])
+def test_camera_add_sets_the_recording_mode(mode: str) -> None:
+    assert add("cam-1", "--recording", mode)[0] == 0
+    assert json.loads(run("camera", "show", "cam-1")[1])["recording"] == mode
+
+
 def test_camera_show_masks_stream_credentials() -> None:
     add("cam-1", "--stream-url", "rtsp://admin:hunter2@10.0.0.5/stream1")
     code, output = run("camera", "show", "cam-1")
@@ -90,6 +96,7 @@ def test_camera_list_shows_registered_cameras() -> None:
         (("--heading", "400"), "--heading:"),
         (("--retention-days", "0"), "--retention-days:"),
         (("--stream-url", "ftp://x/y"), "--stream-url:"),
+        (("--recording", "always"), "--recording"),
     ],
 )
 def test_camera_add_rejects_bad_values(args: tuple[str, ...], message: str) -> None:

@@ -7,18 +7,22 @@ import re
 from datetime import UTC, datetime
 from pathlib import Path
 
+import pytest
 from factories import camera, site
 
+from safecity.config import RecordingSettings
 from safecity.governance.register import (
     ANALYSES_FACES,
     ANALYSES_PLATES,
+    RECORDING_DAYS,
     export_register,
     public_register,
+    recording_text,
     register_html,
 )
 from safecity.store.cameras import CameraStore
 from safecity.store.database import Database
-from safecity.types import Camera, Capability, Site
+from safecity.types import Camera, Capability, RecordingMode, Site
 
 WHEN = datetime(2026, 3, 2, 7, 30, tzinfo=UTC)
 FACES = frozenset({Capability.FACES, Capability.MOTION})
@@ -111,3 +115,25 @@ def test_public_register_can_be_imported_again() -> None:
     cams = [camera("cam-1", capabilities=frozenset({Capability.FACES, Capability.PLATES}))]
     _, back = cameras_from_geojson(public_register(cams, [site()]), CameraDefaults())
     assert back[0].capabilities == cams[0].capabilities
+
+
+@pytest.mark.parametrize(
+    ("mode", "retention_days", "text", "days"),
+    [
+        (RecordingMode.NONE, 30, "not recorded", None),
+        (RecordingMode.CONTINUOUS, 30, "recorded continuously, kept 7 days", 7),
+        (RecordingMode.MOTION, 30, "recorded where something moved, kept 14 days", 14),
+        (RecordingMode.EVENTS, 30, "recorded around plate reads, faces and alerts, kept 30 days", 30),
+        (RecordingMode.EVENTS, 1, "recorded around plate reads, faces and alerts, kept 1 day", 1),  # capped
+    ],
+)
+def test_the_register_says_whether_and_how_long_video_is_kept(
+    mode: RecordingMode, retention_days: int, text: str, days: int | None
+) -> None:
+    recording = RecordingSettings(continuous_days=7, motion_days=14, events_days=30)
+    cam = camera("cam-1", recording=mode, retention_days=retention_days)
+    assert recording_text(cam, recording) == text
+    assert f"<td>{text}</td>" in register_html([cam], [site("site-1")], WHEN, recording=recording)
+    features = public_register([cam], [site("site-1")], recording=recording)["features"]
+    assert isinstance(features, list)
+    assert features[0]["properties"].get(RECORDING_DAYS) == days

@@ -126,7 +126,18 @@ def _seed_last_day(db: Database) -> None:
 
 
 def _seed_recordings(db: Database, settings: Settings, clip: Path, face_alert_at: datetime) -> None:
-    """cam-1 recorded an hour ago (for the timeline) and around its face alert (for the alert's clip)."""
+    """cam-1 recorded an hour ago (for the timeline) and around its face alert (for the alert's clip);
+    something moved in the hour's recording."""
+    from safecity.store.models import MotionTrackRow
+
+    moved = utcnow() - timedelta(hours=1)
+    with db.session() as session:
+        session.add(
+            MotionTrackRow(
+                id=new_id(), camera_id="cam-1", ts=moved, ended_at=moved + timedelta(seconds=5),
+                x=0, y=0, w=10, h=10, confidence=1.0, track_id=1, snapshot="", path=[[0, 0]],
+            )
+        )  # fmt: skip
     store = RecordingStore(db, settings.effective_recordings_dir)
     for start in (utcnow() - timedelta(hours=1), face_alert_at - timedelta(seconds=4)):
         segment_id = new_id()

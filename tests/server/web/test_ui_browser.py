@@ -292,6 +292,7 @@ def test_a_click_on_the_timeline_plays_the_recording(visit: Any, web_world: Any,
     v = visit()
     v.login("investigator-1")
     v.go("/cameras/cam-1")
+    assert v.page.locator("#timeline rect.tl-motion").count() == 1  # the seeded motion track
     span = v.page.locator("#timeline rect.tl-rec").first
     v.page.locator("#timeline").scroll_into_view_if_needed()
     box = span.bounding_box()

@@ -50,7 +50,9 @@ def health(ctx: Context) -> Health:
 def register_geojson(ctx: Context) -> JSONResponse:
     """The public camera register as GeoJSON (OSM surveillance tags, operator, legal basis, retention)."""
     store = CameraStore(ctx.db)
-    body: dict[str, Any] = public_register(store.all(), store.sites(), AuditHead.of(ctx.db))
+    body: dict[str, Any] = public_register(
+        store.all(), store.sites(), AuditHead.of(ctx.db), ctx.settings.recording
+    )
     return JSONResponse(body, media_type=GEOJSON_MEDIA)
 
 
@@ -58,7 +60,9 @@ def register_geojson(ctx: Context) -> JSONResponse:
 def register_page(ctx: Context) -> HTMLResponse:
     """The public camera register as a self-contained page (no request to any other host)."""
     store = CameraStore(ctx.db)
-    page = register_html(store.all(), store.sites(), datetime.now(UTC), AuditHead.of(ctx.db))
+    page = register_html(
+        store.all(), store.sites(), datetime.now(UTC), AuditHead.of(ctx.db), ctx.settings.recording
+    )
     return HTMLResponse(
         page, headers={"Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'"}
     )

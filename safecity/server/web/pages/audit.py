@@ -8,7 +8,7 @@ from fastapi.responses import Response
 from safecity.governance.access import AccessDenied, Caller
 from safecity.governance.audit import AuditAction, AuditLog, Verification
 from safecity.governance.permissions import Permission
-from safecity.governance.register import GEOJSON_NAME, AuditHead
+from safecity.governance.register import GEOJSON_NAME, AuditHead, recording_text
 from safecity.registry.map import MAP_HEIGHT, MAP_WIDTH, project
 from safecity.server.web.common import (
     AUDIT_SHOWN,
@@ -98,7 +98,7 @@ def register(request: Request) -> Response:
         request,
         "register.html",
         web_caller(request),
-        cameras=cameras,
+        cameras=[(c, recording_text(c, ctx.settings.recording)) for c in cameras],
         sites=sites,
         points=project(cameras),
         width=MAP_WIDTH,

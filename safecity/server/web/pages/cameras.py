@@ -34,6 +34,7 @@ from safecity.store.observation_pages import (
     face_sighting_page,
     plate_read_page,
 )
+from safecity.store.traffic import motion_spans
 from safecity.types import RecordingMode
 
 router = APIRouter(include_in_schema=False)
@@ -127,19 +128,20 @@ def camera_page(camera_id: str, request: Request) -> Response:
                     # A matched face is stored unblurred: shown only to those who may confirm matches.
                     faces.append((s.row, matched, not matched or caller.can(Permission.CONFIRM_MATCH)))
                 alerts = alert_page(read.session, camera_ids=read.cameras, limit=LIST_LIMIT)
+                now = ctx.gate.clock()
+                moved = motion_spans(read.session, camera.id, now - timedelta(hours=24), now)
                 read.record(
                     [r.id for r in plates] + [f[0].id for f in faces] + [a.alert.id for a in alerts],
                     camera_id=camera.id,
                 )
         except AccessDenied as exc:
             return forbidden(request, caller, exc)
-        now = ctx.gate.clock()
         events = [("plate", r.ts) for r in plates] + [("face", f[0].ts) for f in faces]
         events += [("alert", a.alert.timestamp) for a in alerts]
         segments = ctx.recordings.segments(camera.id, now - timedelta(hours=24), now)
         if segments or camera.recording is not RecordingMode.NONE:
             timeline = build_timeline(
-                segments, events, now, clip_s=min(300.0, ctx.settings.recording.max_clip_s)
+                segments, events, now, motion=moved, clip_s=min(300.0, ctx.settings.recording.max_clip_s)
             )
     return render(
         request,
