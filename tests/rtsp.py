@@ -13,9 +13,6 @@ fails in CI.
 from __future__ import annotations
 
 import functools
-import os
-import re
-import selectors
 import shutil
 import signal
 import subprocess
@@ -65,31 +62,14 @@ class RtspServer:
             time.sleep(0.1)
 
     def _try_start(self, deadline: float) -> str | None:
-        args = [str(SYSTEM_PYTHON), str(SERVER_SCRIPT), str(self.port)]
-        args += [f"{mount}={path}" for mount, path in self.mounts.items()]
-        with self._log.open("wb") as stderr:
-            process = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=stderr)
-        assert process.stdout is not None
-        line = b""
-        with selectors.DefaultSelector() as selector:
-            selector.register(process.stdout, selectors.EVENT_READ)
-            while not line.endswith(b"\n"):
-                remaining = deadline - time.monotonic()
-                if remaining <= 0 or not selector.select(remaining):
-                    break
-                chunk = os.read(process.stdout.fileno(), 1)
-                if not chunk:
-                    break
-                line += chunk
-        match = re.match(rb"READY rtsp://[^:]+:(\d+)", line)
-        if match is None:
-            process.kill()
-            process.wait()
-            process.stdout.close()
-            stderr = self._log.read_text(errors="replace").strip()
-            return f"RTSP test server did not become ready (exit code {process.returncode}): {stderr}"
-        self.port = int(match.group(1))
-        self._process = process
+        args = [str(self.port), *(f"{mount}={path}" for mount, path in self.mounts.items())]
+        remaining = max(0.1, deadline - time.monotonic())
+        try:
+            self._process, self.port = sim_rtsp.launch(
+                SERVER_SCRIPT, args, python=SYSTEM_PYTHON, log=self._log, ready_timeout_s=remaining
+            )
+        except sim_rtsp.RtspServerError as exc:
+            return f"RTSP test server: {exc}"
         return None
 
     def stop(self) -> None:

@@ -8,13 +8,9 @@ signal). `unavailable_reason()` says why it cannot run here, with the Debian pac
 
 from __future__ import annotations
 
-import os
-import re
-import selectors
 import shutil
 import subprocess
 import tempfile
-import time
 from pathlib import Path
 from types import TracebackType
 from typing import Self
@@ -29,34 +25,12 @@ INSTALL = f"apt-get install {DEBIAN_PACKAGES}"
 MOUNT = "/clock"
 READY_TIMEOUT_S = 30.0
 
-_CHECK = """
-import gi
-gi.require_version("Gst", "1.0")
-gi.require_version("GstRtspServer", "1.0")
-from gi.repository import Gst, GstRtspServer
-Gst.init(None)
-print(" ".join(e for e in ("appsrc", "openh264enc", "h264parse", "rtph264pay")
-               if Gst.ElementFactory.find(e) is None))
-"""
-_READY = re.compile(rb"READY rtsp://[^:]+:(\d+)")
+ELEMENTS = ("appsrc", "openh264enc", "h264parse", "rtph264pay")
 
 
 def unavailable_reason(python: Path = SYSTEM_PYTHON) -> str | None:
     """None when the clock camera can run here, else why not (with the Debian packages to install)."""
-    if not python.is_file():
-        return f"{python} is missing (the system Python with GStreamer's bindings); {INSTALL}"
-    try:
-        result = subprocess.run(
-            [str(python), "-c", _CHECK], capture_output=True, text=True, timeout=60, check=False
-        )
-    except (OSError, subprocess.TimeoutExpired) as exc:
-        return f"cannot run {python}: {exc}"
-    if result.returncode != 0:
-        last = (result.stderr.strip().splitlines() or ["unknown error"])[-1]
-        return f"{python} has no GStreamer RTSP server bindings ({last}); {INSTALL}"
-    if missing := result.stdout.strip():
-        return f"GStreamer elements missing for the clock camera: {missing}; {INSTALL}"
-    return None
+    return sim_rtsp.unavailable_reason(python, ELEMENTS)
 
 
 class ClockCamera:
@@ -92,44 +66,17 @@ class ClockCamera:
         """Start the camera and wait until it listens; RtspServerError when it does not."""
         if self._process is not None and self._process.poll() is None:
             raise RtspServerError("the clock camera is already running")
-        args = [str(self.python), "-c", sim_rtsp._BOOTSTRAP, str(os.getpid()), str(SERVER_SCRIPT)]
-        args += [str(self.port), f"--mount={MOUNT}", *self.args]
-        self.log.parent.mkdir(parents=True, exist_ok=True)
-        with self.log.open("wb") as stderr:
-            process = subprocess.Popen(
-                args, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=stderr, start_new_session=True
-            )
-        assert process.stdout is not None
-        line = b""
-        deadline = time.monotonic() + READY_TIMEOUT_S
-        with selectors.DefaultSelector() as selector:
-            selector.register(process.stdout, selectors.EVENT_READ)
-            while not line.endswith(b"\n"):
-                remaining = deadline - time.monotonic()
-                if remaining <= 0 or not selector.select(remaining):
-                    break
-                # One byte at a time: a buffered read could wait for more than the line.
-                chunk = os.read(process.stdout.fileno(), 1)
-                if not chunk:
-                    break
-                line += chunk
-        match = _READY.match(line)
-        if match is None:
-            sim_rtsp._end(process)
-            words = self.log.read_text(errors="replace").strip().splitlines()[-5:]
-            raise RtspServerError(
-                f"the clock camera did not start (exit code {process.returncode}): "
-                + (" | ".join(words) or "(it printed nothing)")
-            )
-        self.port = int(match.group(1))
-        self._process = process
+        args = [str(self.port), f"--mount={MOUNT}", *self.args]
+        self._process, self.port = sim_rtsp.launch(
+            SERVER_SCRIPT, args, python=self.python, log=self.log, ready_timeout_s=READY_TIMEOUT_S
+        )
         return self
 
     def stop(self) -> None:
         """End the camera and remove its log; idempotent."""
         process, self._process = self._process, None
         if process is not None:
-            sim_rtsp._end(process)
+            sim_rtsp.end(process)
         shutil.rmtree(self.log.parent, ignore_errors=True)
 
     @property

@@ -18,7 +18,7 @@ import shutil
 import subprocess
 import tempfile
 import time
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from types import TracebackType
 from typing import Self
@@ -36,15 +36,17 @@ HOST = "127.0.0.1"
 READY_TIMEOUT_S = 30.0
 STOP_TIMEOUT_S = 5.0
 
+SERVER_ELEMENTS = ("appsrc", "appsink", "filesrc", "qtdemux", "h264parse", "rtph264pay")
+"""The GStreamer elements `rtsp_server.py` cannot do without (H.265 and MJPEG ones are optional)."""
+
 _CHECK = """
+import sys
 import gi
 gi.require_version("Gst", "1.0")
 gi.require_version("GstRtspServer", "1.0")
 from gi.repository import Gst, GstRtspServer
 Gst.init(None)
-missing = [e for e in ("appsrc", "appsink", "filesrc", "qtdemux", "h264parse", "rtph264pay")
-           if Gst.ElementFactory.find(e) is None]
-print(" ".join(missing))
+print(" ".join(e for e in sys.argv[1:] if Gst.ElementFactory.find(e) is None))
 """
 
 # Runs the server script after asking Linux to kill it when its parent thread dies (prctl
@@ -70,13 +72,14 @@ class RtspServerError(RuntimeError):
     """The RTSP server did not start (or stopped); the message says why, with its last words."""
 
 
-def unavailable_reason(python: Path = SYSTEM_PYTHON) -> str | None:
-    """None when the RTSP server can run here, else why not (with the Debian packages to install)."""
+def unavailable_reason(python: Path = SYSTEM_PYTHON, elements: Sequence[str] = SERVER_ELEMENTS) -> str | None:
+    """None when a GStreamer RTSP server with `elements` can run here, else why not (with the
+    Debian packages to install)."""
     if not python.is_file():
         return f"{python} is missing (the system Python with GStreamer's bindings); {INSTALL}"
     try:
         result = subprocess.run(
-            [str(python), "-c", _CHECK], capture_output=True, text=True, timeout=60, check=False
+            [str(python), "-c", _CHECK, *elements], capture_output=True, text=True, timeout=60, check=False
         )
     except (OSError, subprocess.TimeoutExpired) as exc:
         return f"cannot run {python}: {exc}"
@@ -86,6 +89,57 @@ def unavailable_reason(python: Path = SYSTEM_PYTHON) -> str | None:
     if missing := result.stdout.strip():
         return f"GStreamer elements missing: {missing}; {INSTALL}"
     return None
+
+
+def launch(
+    script: Path, args: Sequence[str], *, python: Path, log: Path, ready_timeout_s: float
+) -> tuple[subprocess.Popen[bytes], int]:
+    """Start a GStreamer RTSP server script under the system Python, bound to the calling thread's
+    life, and wait for its `READY rtsp://HOST:PORT` line: (the process, the port it listens on).
+
+    RtspServerError, with the script's last words from `log`, when it does not get ready."""
+    command = [str(python), "-c", _BOOTSTRAP, str(os.getpid()), str(script), *args]
+    log.parent.mkdir(parents=True, exist_ok=True)
+    with log.open("wb") as stderr:
+        # Its own session: a Ctrl-C in the terminal reaches this process, which stops the
+        # server last, after the clients that read it.
+        process = subprocess.Popen(
+            command, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=stderr, start_new_session=True
+        )
+    match = _READY.match(_first_line(process, time.monotonic() + ready_timeout_s))
+    if match is None:
+        end(process)
+        raise RtspServerError(
+            f"{script.name} did not start (exit code {process.returncode}): {last_words(log)}"
+        )
+    return process, int(match.group(1))
+
+
+def last_words(log: Path, lines: int = 5) -> str:
+    """The last lines a server wrote to its log (for error messages)."""
+    try:
+        text = log.read_text(errors="replace").strip()
+    except OSError:
+        return "(no log)"
+    return " | ".join(text.splitlines()[-lines:]) or "(it printed nothing)"
+
+
+def _first_line(process: subprocess.Popen[bytes], deadline: float) -> bytes:
+    """The server's first line of output (READY …), or what came before the deadline or its exit."""
+    assert process.stdout is not None
+    line = b""
+    with selectors.DefaultSelector() as selector:
+        selector.register(process.stdout, selectors.EVENT_READ)
+        while not line.endswith(b"\n"):
+            remaining = deadline - time.monotonic()
+            if remaining <= 0 or not selector.select(remaining):
+                break
+            # One byte at a time: a buffered read could wait for more than the line.
+            chunk = os.read(process.stdout.fileno(), 1)
+            if not chunk:
+                break
+            line += chunk
+    return line
 
 
 class RtspServer:
@@ -134,50 +188,17 @@ class RtspServer:
         """Start the server and wait until it listens; RtspServerError when it does not."""
         if self.running:
             raise RtspServerError("the RTSP server is already running")
-        args = [str(self.python), "-c", _BOOTSTRAP, str(os.getpid()), str(SERVER_SCRIPT), str(self.port)]
-        args += [f"{mount}={clip}" for mount, clip in self.mounts.items()]
-        self.log.parent.mkdir(parents=True, exist_ok=True)
-        with self.log.open("wb") as stderr:
-            # Its own session: a Ctrl-C in the terminal reaches this process, which stops the
-            # server last, after the clients that read it (see `stop`).
-            process = subprocess.Popen(
-                args, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=stderr, start_new_session=True
-            )
-        assert process.stdout is not None
-        line = self._first_line(process, time.monotonic() + self.ready_timeout_s)
-        match = _READY.match(line)
-        if match is None:
-            _end(process)
-            raise RtspServerError(
-                f"the RTSP server did not start (exit code {process.returncode}): {self.last_words()}"
-            )
-        self.port = int(match.group(1))
-        self._process = process
+        args = [str(self.port), *(f"{mount}={clip}" for mount, clip in self.mounts.items())]
+        self._process, self.port = launch(
+            SERVER_SCRIPT, args, python=self.python, log=self.log, ready_timeout_s=self.ready_timeout_s
+        )
         return self
-
-    @staticmethod
-    def _first_line(process: subprocess.Popen[bytes], deadline: float) -> bytes:
-        """The server's first line of output (READY …), or what came before the deadline or its exit."""
-        assert process.stdout is not None
-        line = b""
-        with selectors.DefaultSelector() as selector:
-            selector.register(process.stdout, selectors.EVENT_READ)
-            while not line.endswith(b"\n"):
-                remaining = deadline - time.monotonic()
-                if remaining <= 0 or not selector.select(remaining):
-                    break
-                # One byte at a time: a buffered read could wait for more than the line.
-                chunk = os.read(process.stdout.fileno(), 1)
-                if not chunk:
-                    break
-                line += chunk
-        return line
 
     def stop(self) -> None:
         """End the server (SIGTERM, then SIGKILL after `STOP_TIMEOUT_S`) and wait for it; idempotent."""
         process, self._process = self._process, None
         if process is not None:
-            _end(process)
+            end(process)
         if self._own_log:
             shutil.rmtree(self.log.parent, ignore_errors=True)
 
@@ -196,11 +217,7 @@ class RtspServer:
 
     def last_words(self, lines: int = 5) -> str:
         """The last lines the server wrote to its log (for error messages)."""
-        try:
-            text = self.log.read_text(errors="replace").strip()
-        except OSError:
-            return "(no log)"
-        return " | ".join(text.splitlines()[-lines:]) or "(it printed nothing)"
+        return last_words(self.log, lines)
 
     def __enter__(self) -> Self:
         return self.start()
@@ -225,7 +242,8 @@ class RtspServer:
         return f"rtsp://{HOST}:{self.port}{path}"
 
 
-def _end(process: subprocess.Popen[bytes]) -> None:
+def end(process: subprocess.Popen[bytes]) -> None:
+    """SIGTERM, then SIGKILL after `STOP_TIMEOUT_S`; waits for the process."""
     if process.poll() is None:
         process.terminate()
         try:
