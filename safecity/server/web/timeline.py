@@ -23,6 +23,13 @@ class Timeline:
     marks: tuple[tuple[str, float], ...]
     """(kind, x) of each event: plate, face or alert."""
     count: int
+    hours: float
+
+    @property
+    def ticks(self) -> tuple[datetime, ...]:
+        """Five evenly spaced times, `since` to `until`, to label the axis."""
+        step = (self.until - self.since) / 4
+        return tuple(self.since + step * i for i in range(5))
 
 
 def _x(t: datetime, since: datetime, until: datetime) -> float:
@@ -65,4 +72,4 @@ def build(
             spans.append((*where, start, end))
     moved = [w for start, end in _merged(motion, join_gap_s) if (w := placed(start, end)) is not None]
     marks = tuple((kind, _x(t, since, until)) for kind, t in events if since <= t < until)
-    return Timeline(since, until, clip_s, tuple(spans), tuple(moved), marks, len(segments))
+    return Timeline(since, until, clip_s, tuple(spans), tuple(moved), marks, len(segments), hours)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from datetime import timedelta
 
 import pytest
@@ -72,3 +73,10 @@ def test_overlapping_motion_tracks_are_one_motion_span() -> None:
     timeline = build([], [], UNTIL, motion=motion, clip_s=300)
     assert len(timeline.motion) == 2
     assert timeline.motion[0][0] == pytest.approx(WIDTH * 21 / 24)
+
+
+@pytest.mark.parametrize("hours", [1, 6, 24])
+def test_the_axis_is_labelled_at_five_even_times(hours: int) -> None:
+    ticks = build([], [], UNTIL, hours=hours, clip_s=300).ticks
+    assert ticks[0] == UNTIL - timedelta(hours=hours) and ticks[-1] == UNTIL
+    assert len({b - a for a, b in itertools.pairwise(ticks)}) == 1

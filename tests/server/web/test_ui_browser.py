@@ -185,7 +185,7 @@ def test_the_live_view_plays_near_the_live_edge(visit: Any, web_world: Any, scre
     _playing(video, 1.0)
     lag = video.evaluate("el => el.buffered.end(el.buffered.length - 1) - el.currentTime")
     assert lag < 2.0
-    assert v.page.locator("#live-video-status").inner_text() == "live"
+    assert v.page.locator("#live-video-status").inner_text() == "video playing"
     entries = [e for e in AuditLog(web_world.db).entries("view_video") if e.username == "operator-1"]
     assert entries and entries[-1].details["video"] == "live"
     v.shot(screenshots, "camera-live")
@@ -220,8 +220,10 @@ def test_the_camera_wall_plays_every_camera_the_user_may_watch(
     for camera_id in streaming:
         tile = v.page.locator(f"#wall figure[data-tile={camera_id}]")
         _playing(tile.locator("video"), 0.5)
-        assert tile.locator(".note").inner_text() == "live"
-    assert v.page.locator("#wall figure[data-tile=cam-2] .note").inner_text() != "live"  # unreachable
+        assert tile.locator(".note").inner_text() == "video playing"
+    assert (
+        v.page.locator("#wall figure[data-tile=cam-2] .note").inner_text() != "video playing"
+    )  # unreachable
     watched = {e.target for e in AuditLog(web_world.db).entries("view_video") if e.username == "operator-1"}
     assert watched >= set(wall_cameras)  # one live view, and one audit entry, per tile
     v.page.wait_for_function("() => document.querySelector('[data-tile-state=cam-1]').textContent !== ''")
@@ -243,6 +245,20 @@ def test_the_camera_wall_pages_through_more_cameras_than_its_grid(
         t.get_attribute("data-tile") for t in v.page.query_selector_all("#wall figure.tile")
     ] == wall_cameras[4:]
     assert v.page.locator("#wall-next").count() == 0
+    v.clean()
+
+
+def test_the_timeline_zooms_to_the_last_hours(visit: Any, web_world: Any) -> None:
+    v = visit()
+    v.login("investigator-1")
+    v.go("/cameras/cam-1?hours=6")
+    assert "last 6 hours" in v.page.locator("h2", has_text="Recordings").inner_text()
+    assert v.page.locator("#timeline rect.tl-rec").count() == 1  # the recording of about an hour ago
+    v.go("/cameras/cam-1?hours=1")
+    assert "last 1 hour" in v.page.locator("h2", has_text="Recordings").inner_text()
+    response = v.go("/cameras/cam-1?hours=7")
+    assert response.status == 400 and "last 1, 6, 24 hours" in v.page.inner_text("main")
+    v.errors.clear()  # the browser logs the 400 itself
     v.clean()
 
 
@@ -284,7 +300,7 @@ def test_a_camera_that_does_not_send_h264_is_shown_as_live_images(
         arg=[image, first],
     )
     assert v.page.locator("#live-video").is_hidden()
-    assert v.page.locator("#live-video-status").inner_text() == "live"
+    assert v.page.locator("#live-video-status").inner_text() == "video playing"
     v.clean()
 
 

@@ -178,13 +178,29 @@ async def live_video_socket(websocket: WebSocket, camera_id: str) -> None:
     except Unavailable as exc:
         await websocket.close(CLOSE_TRY_AGAIN_LATER, _reason(str(exc)))
         return
-    try:
-        async for chunk in _live_chunks(ctx, caller, camera_id, viewer):
-            await websocket.send_bytes(chunk)
-    except (WebSocketDisconnect, OSError):  # uvicorn's ClientDisconnected is an OSError
-        return
-    with contextlib.suppress(WebSocketDisconnect, OSError, RuntimeError):
-        await websocket.close(CLOSE_TRY_AGAIN_LATER, "the camera's stream ended")
+    left = False
+    async with anyio.create_task_group() as tasks:
+
+        async def until_the_viewer_leaves() -> None:
+            # Sending alone notices a closed page only when a send fails (and the server's log
+            # fills with failed sends meanwhile); reading notices it at once.
+            nonlocal left
+            with contextlib.suppress(WebSocketDisconnect, OSError, RuntimeError):
+                while (await websocket.receive())["type"] != "websocket.disconnect":
+                    pass
+            left = True
+            tasks.cancel_scope.cancel()
+
+        tasks.start_soon(until_the_viewer_leaves)
+        try:
+            async for chunk in _live_chunks(ctx, caller, camera_id, viewer):
+                await websocket.send_bytes(chunk)
+        except (WebSocketDisconnect, OSError):  # uvicorn's ClientDisconnected is an OSError
+            left = True
+        tasks.cancel_scope.cancel()
+    if not left:
+        with contextlib.suppress(WebSocketDisconnect, OSError, RuntimeError):
+            await websocket.close(CLOSE_TRY_AGAIN_LATER, "the camera's stream ended")
 
 
 def _reason(text: str) -> str:

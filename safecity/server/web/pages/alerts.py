@@ -126,6 +126,8 @@ def _alert_page(
         snapshot_kind="faces" if face else "plates",
         show_snapshot=bool(alert.alert.observation_id) and (not face or caller.can(Permission.CONFIRM_MATCH)),
         has_clip=_has_clip(ctx, caller, alert),
+        pre_s=ctx.settings.recording.pre_s,
+        post_s=ctx.settings.recording.post_s,
         **values,
     )
 

@@ -38,6 +38,8 @@ from safecity.store.traffic import motion_spans
 from safecity.types import RecordingMode
 
 router = APIRouter(include_in_schema=False)
+TIMELINE_HOURS = ("1", "6", "24")
+"""The spans a camera page's timeline can show (`?hours=`): a day, and closer looks at the latest."""
 
 
 @router.get("/")
@@ -98,11 +100,15 @@ def camera_map(request: Request) -> Response:
 
 
 @router.get("/cameras/{camera_id}")
-def camera_page(camera_id: str, request: Request) -> Response:
+def camera_page(camera_id: str, request: Request, hours: str = "24") -> Response:
     caller = guard(request)
     if isinstance(caller, Response):
         return caller
     ctx = context_of(request)
+    if hours not in TIMELINE_HOURS:
+        message = f"the timeline shows the last {', '.join(TIMELINE_HOURS)} hours, not {hours[:20]!r}"
+        return error_page(request, caller, 400, "Bad request", message)
+    span = timedelta(hours=int(hours))
     try:
         camera = CameraStore(ctx.db).get(camera_id)
     except CameraStoreError:
@@ -129,7 +135,7 @@ def camera_page(camera_id: str, request: Request) -> Response:
                     faces.append((s.row, matched, not matched or caller.can(Permission.CONFIRM_MATCH)))
                 alerts = alert_page(read.session, camera_ids=read.cameras, limit=LIST_LIMIT)
                 now = ctx.gate.clock()
-                moved = motion_spans(read.session, camera.id, now - timedelta(hours=24), now)
+                moved = motion_spans(read.session, camera.id, now - span, now)
                 read.record(
                     [r.id for r in plates] + [f[0].id for f in faces] + [a.alert.id for a in alerts],
                     camera_id=camera.id,
@@ -138,10 +144,15 @@ def camera_page(camera_id: str, request: Request) -> Response:
             return forbidden(request, caller, exc)
         events = [("plate", r.ts) for r in plates] + [("face", f[0].ts) for f in faces]
         events += [("alert", a.alert.timestamp) for a in alerts]
-        segments = ctx.recordings.segments(camera.id, now - timedelta(hours=24), now)
+        segments = ctx.recordings.segments(camera.id, now - span, now)
         if segments or camera.recording is not RecordingMode.NONE:
             timeline = build_timeline(
-                segments, events, now, motion=moved, clip_s=min(300.0, ctx.settings.recording.max_clip_s)
+                segments,
+                events,
+                now,
+                motion=moved,
+                hours=int(hours),
+                clip_s=min(300.0, ctx.settings.recording.max_clip_s),
             )
     return render(
         request,
@@ -153,6 +164,7 @@ def camera_page(camera_id: str, request: Request) -> Response:
         shown=shown,
         live=bool(camera.stream_url) and camera.enabled and caller.can(Permission.VIEW_LIVE, camera.id),
         timeline=timeline,
+        timeline_hours=TIMELINE_HOURS,
         plates=plates,
         faces=faces,
         alerts=alerts,

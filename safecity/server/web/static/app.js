@@ -121,7 +121,8 @@ function showTileStates(cameras) {
     document.querySelectorAll("[data-tile-state]").forEach((badge) => {
       if (badge.dataset.tileState !== camera.id) return;
       badge.className = "state state-" + camera.state;
-      badge.textContent = camera.state;
+      badge.textContent = "analysis: " + camera.state;
+      badge.title = badge.textContent;
     });
   }
 }
@@ -257,7 +258,7 @@ function startLiveVideo(video) {
       if (!started) {
         started = true;
         wait = 1000;
-        say("live", "live-on");
+        say("video playing", "live-on");
         video.dataset.state = "playing";
         if (bytes[0] === 0xff && bytes[1] === 0xd8) {
           image = showImages(video);  // not H.264: the server sends JPEG images
@@ -295,11 +296,16 @@ function setupTimeline() {
   const since = Date.parse(timeline.dataset.since);
   const until = Date.parse(timeline.dataset.until);
   const span = Number(timeline.dataset.clipSeconds) * 1000;
+  const title = document.getElementById("playback-title");
   const label = document.getElementById("playback-time");
+  const utc = (ms) => new Date(ms).toISOString().replace("T", " ").slice(0, 19) + " UTC";
+  let playing = null;
   timeline.addEventListener("click", (event) => {
-    const box = timeline.getBoundingClientRect();
-    const fraction = Math.min(Math.max((event.clientX - box.left) / box.width, 0), 1);
-    // One pixel is a minute or more of the day: play from the recorded span nearest the click.
+    // The click in the drawing's own units (0..1000), not the element's box: its border and any
+    // scaling would put the moment a minute or more off on a day's axis.
+    const point = new DOMPoint(event.clientX, event.clientY).matrixTransform(timeline.getScreenCTM().inverse());
+    const fraction = Math.min(Math.max(point.x / 1000, 0), 1);
+    // One pixel is seconds to minutes: play from the recorded span nearest the click.
     let at = since + fraction * (until - since);
     let best = null;
     timeline.querySelectorAll("rect.tl-rec").forEach((rect) => {
@@ -314,8 +320,14 @@ function setupTimeline() {
     const query = new URLSearchParams({ since: start.toISOString(), until: end.toISOString() });
     player.src = timeline.dataset.video + "?" + query.toString();
     player.hidden = false;
-    if (label) label.textContent = " (playing from " + start.toISOString().replace("T", " ").slice(0, 19) + " UTC)";
+    if (title) title.hidden = false;
+    playing = start.getTime();
+    if (label) label.textContent = "at " + utc(playing);
     player.play().catch(() => {});
+  });
+  // The clip's own clock says 0:00 at its start: say the wall-clock time being shown.
+  player.addEventListener("timeupdate", () => {
+    if (label && playing !== null) label.textContent = "at " + utc(playing + player.currentTime * 1000);
   });
 }
 
