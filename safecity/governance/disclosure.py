@@ -55,6 +55,8 @@ class VideoFace:
 
     at: datetime
     box: BBox
+    track_id: int | None = None
+    """The pipeline's track of that face: its other sightings are the same person."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -229,7 +231,8 @@ class EvidenceExporter:
         if row.kind == AlertKind.FACE_WATCHLIST.value and row.observation_id is not None:
             sighting = session.get(FaceSightingRow, row.observation_id)
             if sighting is not None:
-                face = VideoFace(sighting.ts, BBox(sighting.x, sighting.y, sighting.w, sighting.h))
+                box = BBox(sighting.x, sighting.y, sighting.w, sighting.h)
+                face = VideoFace(sighting.ts, box, sighting.track_id)
         kept = face if unblurred else None
         return self.video(row.camera_id, row.ts, out, keep=kept, subject=None if unblurred else face)
 

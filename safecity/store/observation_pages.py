@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 
 from safecity.store.alerts import StoredAlert, stored_alert
 from safecity.store.models import AlertRow, FaceSightingRow, FaceVectorRow, PlateReadRow
-from safecity.types import AlertKind
+from safecity.types import AlertKind, BBox
 
 
 @dataclass(frozen=True, slots=True)
@@ -110,3 +110,17 @@ def face_match_alert_of(session: Session, sighting_id: str) -> str | None:
         .limit(1)
     )
     return session.scalars(query).first()
+
+
+def face_boxes(
+    session: Session, camera_id: str, since: datetime, until: datetime, *, limit: int
+) -> list[tuple[datetime, BBox, int | None]]:
+    """(time, box in the frame, track) of each face the camera's analysis saw in [since, until)."""
+    row = FaceSightingRow
+    query = (
+        select(row.ts, row.x, row.y, row.w, row.h, row.track_id)
+        .where(row.camera_id == camera_id, row.ts >= since, row.ts < until)
+        .order_by(row.ts)
+        .limit(limit)
+    )
+    return [(ts, BBox(x, y, w, h), track) for ts, x, y, w, h, track in session.execute(query)]

@@ -4,7 +4,7 @@ faces found by dlib's HOG detector (loaded only when an export gets that far) an
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import numpy as np
@@ -13,10 +13,15 @@ from safecity.config import Settings
 from safecity.governance.access import AccessGate
 from safecity.governance.disclosure import EvidenceExporter, VideoFace, VideoPart
 from safecity.store.media import MediaStore
+from safecity.store.observation_pages import face_boxes
 from safecity.store.recordings import RecordingStore
 from safecity.types import BBox, BGRImage
 from safecity.video.clips import NoVideo
 from safecity.video.redaction import FaceFinder, RedactionRules, write_redacted_clip
+
+SIGHTINGS_LIMIT = 20_000
+"""Face sightings of one clip looked at, at most (a 15-minute clip of a crowded square)."""
+SAME_FACE_IOU = 0.5
 
 
 class RecordedEvidence:
@@ -39,6 +44,7 @@ class RecordedEvidence:
         segments = self.recordings.segments(camera_id, since, until)
         if not segments:
             return None
+        seen = self._sightings(camera_id, since, until, keep)
         try:
             clip = write_redacted_clip(
                 self.recordings,
@@ -50,11 +56,30 @@ class RecordedEvidence:
                 rules=self.rules,
                 keep=keep,
                 subject=subject,
+                seen=seen,
             )
         except NoVideo:  # indexed, but the files went (retention) between the query and the read
             out.unlink(missing_ok=True)
             return None
         return VideoPart(clip.start, clip.end, clip.frames, clip.faces_blurred, clip.kept_looks)
+
+    def _sightings(
+        self, camera_id: str, since: datetime, until: datetime, keep: VideoFace | None
+    ) -> list[VideoFace]:
+        """The faces the analysis saw on the camera in the span, but the kept person's."""
+        margin = timedelta(seconds=1)
+        with self.recordings.db.read_session() as session:
+            found = face_boxes(session, camera_id, since - margin, until + margin, limit=SIGHTINGS_LIMIT)
+        seen = []
+        for at, box, track_id in found:
+            face = VideoFace(at, box, track_id)
+            if keep is not None and (
+                (keep.track_id is not None and face.track_id == keep.track_id)
+                or (face.at == keep.at and face.box.iou(keep.box) >= SAME_FACE_IOU)
+            ):
+                continue
+            seen.append(face)
+        return seen
 
 
 def hog_face_finder(settings: Settings) -> FaceFinder:

@@ -11,7 +11,10 @@ The matched face of a confirmed face match may stay visible (`keep`): it is the 
 nearest the sighting's box in the looked-at frame nearest the sighting, followed forwards and
 backwards from look to look while a face overlaps it by `follow_iou`. Where it is lost it is
 blurred: a mistake hides the subject, never shows a bystander. In an export without a kept face,
-the sighting's own box is blurred too around the sighting's time, should the detector miss it.
+the sighting's own box is blurred too around the sighting's time, should the detector miss it; and
+every face the analysis saw in the span (its face sightings: it finds smaller faces than a
+whole-frame detector, by enlarging moving regions) is blurred at its box and time, except the
+kept person's.
 """
 
 from __future__ import annotations
@@ -87,11 +90,13 @@ def write_redacted_clip(
     rules: RedactionRules,
     keep: VideoFace | None = None,
     subject: VideoFace | None = None,
+    seen: Sequence[VideoFace] = (),
 ) -> RedactedClip:
     """The span [since, until) of the recordings as an MP4 at `out` with faces blurred.
 
     `keep` stays visible (a confirmed match exported unblurred); `subject`, the sighting's own face
-    when it is not kept, is blurred around its time even where the detector misses it."""
+    when it is not kept, and the faces the analysis `seen` in the span (its face sightings, small
+    or turned ones the detector here may miss) are blurred around their times whatever it finds."""
     handle, name = tempfile.mkstemp(prefix=".remux-", suffix=".mp4", dir=out.parent)
     os.close(handle)
     remuxed = Path(name)
@@ -99,11 +104,14 @@ def write_redacted_clip(
         clip = write_clip(store, segments, since, until, remuxed)
         looks = _look(remuxed, clip.start, find_faces, rules.detect_every)
         kept = _follow(looks, keep, rules.follow_iou) if keep is not None else {}
-        forced = _near(looks, subject) if subject is not None and keep is None else {}
+        forced: dict[int, list[BBox]] = {}
+        for face in [*seen, *([subject] if subject is not None and keep is None else [])]:
+            for i, box in _near(looks, face).items():
+                forced.setdefault(i, []).append(box)
         frames = _encode(remuxed, out, looks, kept, forced, rules)
     finally:
         remuxed.unlink(missing_ok=True)
-    blurred = sum(len(look.faces) for look in looks) - len(kept)
+    blurred = sum(len(look.faces) for look in looks) - len(kept) + len(seen)
     return RedactedClip(out, clip.start, clip.end, frames, blurred, len(kept))
 
 
@@ -185,14 +193,14 @@ def _encode(
     out: Path,
     looks: Sequence[_Look],
     kept: dict[int, BBox],
-    forced: dict[int, BBox],
+    forced: dict[int, list[BBox]],
     rules: RedactionRules,
 ) -> int:
     """Decode again, blur each frame's faces (those of the looks on either side), and encode."""
 
     def blurred_in(i: int) -> list[BBox]:
         faces = [f for f in looks[i].faces if kept.get(i) is not f]
-        return faces + ([forced[i]] if i in forced else [])
+        return faces + forced.get(i, [])
 
     count = 0
     with (

@@ -25,8 +25,9 @@ from safecity.governance.users import UserStore
 from safecity.store.cameras import CameraStore
 from safecity.store.database import Database
 from safecity.store.media import MediaStore
+from safecity.store.models import FaceSightingRow
 from safecity.store.recordings import RecordingStore, Segment
-from safecity.types import BBox, BGRImage
+from safecity.types import BBox, BGRImage, new_id
 from safecity.video.evidence import RecordedEvidence
 from safecity.video.redaction import RedactionRules, write_redacted_clip
 
@@ -90,6 +91,7 @@ def export(
     *,
     keep: VideoFace | None = None,
     subject: VideoFace | None = None,
+    seen: Sequence[VideoFace] = (),
     every: int = 5,
 ) -> object:
     store, segment = recorded
@@ -103,6 +105,7 @@ def export(
         rules=RedactionRules(detect_every=every),
         keep=keep,
         subject=subject,
+        seen=seen,
     )
 
 
@@ -244,3 +247,47 @@ def test_an_unblurred_export_of_a_confirmed_match_shows_only_the_matched_face(
     out = _exported(recorded, clip, detector, tmp_path, unblurred=True)
     for i, faces in enumerate(found(detector, frames(out))):
         assert [f.iou(clip[1][GRACE][i * 10]) > 0.5 for f in faces] == [True], f"frame {i * 10}"
+
+
+# ---------------------------------------------------------------- faces the analysis saw
+
+
+def test_faces_the_analysis_saw_are_blurred_even_where_the_detector_finds_none(
+    recorded: tuple[RecordingStore, Segment], clip: tuple[Path, dict[str, list[BBox]]], tmp_path: Path
+) -> None:
+    seen = [VideoFace(T0 + timedelta(seconds=i / FPS), clip[1][EILEEN][i]) for i in (20, 60)]
+    out = tmp_path / "clip.mp4"
+    export(recorded, out, lambda image: [], subject=None, seen=seen)  # a detector that finds nothing
+    images = frames(out, every=1)
+    for i in (20, 60):
+        assert sharpness(images[i], clip[1][EILEEN][i]) < 20, f"frame {i}"
+        assert sharpness(images[i], clip[1][GRACE][i]) > 50, f"frame {i}: nobody saw Grace there"
+
+
+def _sighting(db: Database, frame: int, box: BBox, track_id: int) -> None:
+    with db.session() as session:
+        session.add(
+            FaceSightingRow(
+                id=new_id(), camera_id="cam-1", ts=T0 + timedelta(seconds=frame / FPS), x=box.x, y=box.y,
+                w=box.w, h=box.h, confidence=0.9, quality=0.8, track_id=track_id, snapshot="",
+            )
+        )  # fmt: skip
+
+
+def test_the_sightings_blurred_are_everybody_but_the_kept_persons_track(
+    recorded: tuple[RecordingStore, Segment], clip: tuple[Path, dict[str, list[BBox]]], tmp_path: Path
+) -> None:
+    store = recorded[0]
+    CameraStore(store.db).save([site()], [camera("cam-1")])
+    for frame in (10, 50, 90):
+        _sighting(store.db, frame, clip[1][GRACE][frame], track_id=1)
+        _sighting(store.db, frame, clip[1][EILEEN][frame], track_id=2)
+    evidence = RecordedEvidence(Settings(), store, lambda image: [])
+    keep = VideoFace(T0 + timedelta(seconds=50 / FPS), clip[1][GRACE][50], track_id=1)
+    out = tmp_path / "clip.mp4"
+    part = evidence("cam-1", T0, out, keep=keep, subject=None)
+    assert part is not None and part.faces_blurred == 3  # Eileen's three sightings
+    images = frames(out, every=1)
+    for frame in (10, 50, 90):
+        assert sharpness(images[frame], clip[1][EILEEN][frame]) < 20
+        assert sharpness(images[frame], clip[1][GRACE][frame]) > 50
