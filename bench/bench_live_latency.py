@@ -29,7 +29,6 @@ max over the reads; ratio = median / floor's median.
 from __future__ import annotations
 
 import argparse
-import base64
 import importlib.util
 import io
 import statistics
@@ -44,7 +43,6 @@ from pathlib import Path
 from typing import Any
 
 import av
-import cv2
 import httpx
 import numpy as np
 
@@ -68,30 +66,6 @@ WARMUP_S = 3.0
 FPS = 25
 CHROMIUM = Path("/usr/bin/chromium")
 """Debian's chromium (apt: chromium), as the browser tests use; Playwright's own download is not."""
-
-READ_FRAME_JS = """
-(video, frames) => new Promise((resolve, reject) => {
-  const timer = setTimeout(() => reject(new Error("no video frame presented within 5 s")), 5000);
-  let left = frames;
-  const next = (now, meta) => {
-    if (--left > 0) { video.requestVideoFrameCallback(next); return; }
-    clearTimeout(timer);
-    // Drawn in the callback: the canvas holds the very frame the metadata describes.
-    const canvas = document.createElement("canvas");
-    canvas.width = video.videoWidth;
-    canvas.height = video.videoHeight;
-    canvas.getContext("2d").drawImage(video, 0, 0);
-    const ranges = video.buffered;
-    resolve({
-      shown: performance.timeOrigin + meta.expectedDisplayTime,
-      lag: ranges.length ? ranges.end(ranges.length - 1) - video.currentTime : null,
-      png: canvas.toDataURL("image/png"),
-    });
-  };
-  video.requestVideoFrameCallback(next);
-})
-"""
-"""Waits for the `frames`-th next presented frame, then returns it as PNG with its display time."""
 
 
 @dataclass
@@ -230,14 +204,6 @@ def over_http(app: App, seconds: float) -> Reads:
 # -- (c) the browser --------------------------------------------------------------------------
 
 
-def png_to_gray(data_url: str) -> np.ndarray:
-    raw = base64.b64decode(data_url.split(",", 1)[1])
-    image = cv2.imdecode(np.frombuffer(raw, np.uint8), cv2.IMREAD_GRAYSCALE)
-    if image is None:
-        raise ValueError("the page sent an image that is not a PNG")
-    return image
-
-
 WAIT_PLAYING_JS = """
 (el, seconds) => new Promise((resolve, reject) => {
   const timer = setTimeout(() => reject(new Error("the live view did not play within 30 s")), 30000);
@@ -278,8 +244,8 @@ def in_browser(
             if seek_live:
                 video.evaluate(SEEK_LIVE_EDGE_JS, 0.3)
             for _ in range(per_visit):
-                result = video.evaluate(READ_FRAME_JS, frames)
-                reads.add(float(result["shown"]), png_to_gray(result["png"]))
+                result = video.evaluate(timecode.READ_FRAME_JS, frames)
+                reads.add(float(result["shown"]), timecode.png_frame(result["png"]))
                 if result["lag"] is not None:
                     reads.lags.append(float(result["lag"]))
         finally:

@@ -138,3 +138,44 @@ def decode(frame: NDArray[Any]) -> int | None:
     if bool(np.any((means > DARK) & (means < LIGHT))):
         return None
     return from_bits([int(m >= LIGHT) for m in means])
+
+
+READ_FRAME_JS = """
+(video, frames) => new Promise((resolve, reject) => {
+  const timer = setTimeout(() => reject(new Error("no video frame presented within 5 s")), 5000);
+  let left = frames;
+  const next = (now, meta) => {
+    if (--left > 0) { video.requestVideoFrameCallback(next); return; }
+    clearTimeout(timer);
+    // Drawn in the callback: the canvas holds the very frame the metadata describes.
+    const canvas = document.createElement("canvas");
+    canvas.width = video.videoWidth;
+    canvas.height = video.videoHeight;
+    canvas.getContext("2d").drawImage(video, 0, 0);
+    const ranges = video.buffered;
+    resolve({
+      shown: performance.timeOrigin + meta.expectedDisplayTime,
+      lag: ranges.length ? ranges.end(ranges.length - 1) - video.currentTime : null,
+      png: canvas.toDataURL("image/png"),
+    });
+  };
+  video.requestVideoFrameCallback(next);
+})
+"""
+"""In a browser (Playwright's `evaluate` on a <video>): waits for the `frames`-th next presented
+frame, then returns it as PNG with its display time and the player's lag behind its buffer
+(`png_frame` and `decode` read it)."""
+
+
+def png_frame(data_url: str) -> NDArray[Any]:
+    """The frame the browser sent back from `READ_FRAME_JS` (a PNG data URL), gray, for `decode`."""
+    import base64
+
+    import cv2
+    import numpy as np
+
+    raw = base64.b64decode(data_url.split(",", 1)[1])
+    image = cv2.imdecode(np.frombuffer(raw, np.uint8), cv2.IMREAD_GRAYSCALE)
+    if image is None:
+        raise ValueError("the page sent an image that is not a PNG")
+    return np.asarray(image)

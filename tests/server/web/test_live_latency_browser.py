@@ -11,7 +11,6 @@ measures the same at length, with the floor and the server path beside it.
 
 from __future__ import annotations
 
-import base64
 import statistics
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -20,7 +19,6 @@ from pathlib import Path
 from typing import Any
 
 import cv2
-import numpy as np
 import pytest
 from factories import camera, site
 from services import need_service
@@ -50,24 +48,6 @@ WAIT_PLAYING_JS = """
   const check = () => (el.currentTime >= seconds && !el.paused)
     ? (clearTimeout(timer), resolve()) : el.requestVideoFrameCallback(check);
   el.requestVideoFrameCallback(check);
-})
-"""
-
-READ_FRAME_JS = """
-(video, frames) => new Promise((resolve, reject) => {
-  const timer = setTimeout(() => reject(new Error("no video frame presented within 5 s")), 5000);
-  let left = frames;
-  const next = (now, meta) => {
-    if (--left > 0) { video.requestVideoFrameCallback(next); return; }
-    clearTimeout(timer);
-    // Drawn in the callback: the canvas holds the very frame the metadata describes.
-    const canvas = document.createElement("canvas");
-    canvas.width = video.videoWidth;
-    canvas.height = video.videoHeight;
-    canvas.getContext("2d").drawImage(video, 0, 0);
-    resolve({ shown: performance.timeOrigin + meta.expectedDisplayTime, png: canvas.toDataURL("image/png") });
-  };
-  video.requestVideoFrameCallback(next);
 })
 """
 
@@ -102,13 +82,6 @@ def clock_world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ClockWorld
             db.close()
 
 
-def _gray(data_url: str) -> np.ndarray:
-    raw = base64.b64decode(data_url.split(",", 1)[1])
-    image = cv2.imdecode(np.frombuffer(raw, np.uint8), cv2.IMREAD_GRAYSCALE)
-    assert image is not None, "the page sent an image that is not a PNG"
-    return image
-
-
 def test_the_live_view_shows_the_camera_within_two_seconds(
     browser: Any, clock_world: ClockWorld, tmp_path: Path
 ) -> None:
@@ -124,8 +97,8 @@ def test_the_live_view_shows_the_camera_within_two_seconds(
         video.evaluate(WAIT_PLAYING_JS, 1.0)
         latencies, unreadable = [], 0
         for i in range(READS):
-            result = video.evaluate(READ_FRAME_JS, FRAMES_BETWEEN_READS)
-            frame = _gray(result["png"])
+            result = video.evaluate(timecode.READ_FRAME_JS, FRAMES_BETWEEN_READS)
+            frame = timecode.png_frame(result["png"])
             made = timecode.decode(frame)
             if made is None:
                 unreadable += 1
