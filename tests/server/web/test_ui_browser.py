@@ -24,6 +24,8 @@ from videos import coded_clip
 from web_names import PASSWORD
 
 from safecity.governance.audit import AuditLog
+from safecity.governance.permissions import Role
+from safecity.governance.users import UserStore
 from safecity.sim.faces import reference_image
 from safecity.store.cameras import CameraStore
 
@@ -358,6 +360,31 @@ def test_a_viewer_sees_no_face_search_and_is_refused_it(visit: Any, web_world: A
     assert v.page.locator("#face-search").count() == 0
     refused = AuditLog(web_world.db).entries("access_denied", username="viewer-1")
     assert refused and refused[-1].target == "search_face"
+
+
+def test_a_user_limited_to_one_camera_cannot_watch_another(visit: Any, web_world: Any) -> None:
+    UserStore(web_world.db).add("limited-1", Role.OPERATOR, PASSWORD, camera_ids=["cam-2"])
+    v = visit()
+    v.login("limited-1")
+    assert v.page.locator("#wall figure.tile[data-tile=cam-1]").count() == 0  # not on the wall
+    since, until = "2026-03-02T07:29:58Z", "2026-03-02T07:30:02Z"
+    answers = v.page.evaluate(
+        """async ([since, until]) => {
+          const recorded = await fetch(`/api/v1/cameras/cam-1/video.mp4?since=${since}&until=${until}`);
+          const live = await new Promise((resolve) => {
+            const ws = new WebSocket(`ws://${location.host}/api/v1/cameras/cam-1/live`);
+            ws.onclose = (event) => resolve(event.code);
+          });
+          return [recorded.status, live];
+        }""",
+        [since, until],
+    )
+    assert answers == [403, 4403]
+    refused = AuditLog(web_world.db).entries("access_denied", username="limited-1")
+    assert [e.target for e in refused].count("view_video") == 2  # both refusals recorded
+    watched = {e.target for e in AuditLog(web_world.db).entries("view_video", username="limited-1")}
+    assert "cam-1" not in watched  # (cam-2, on the wall after login, is theirs to watch)
+    v.errors.clear()  # the browser logs the refused fetch itself
 
 
 def test_the_register_is_public(visit: Any, web_world: Any, screenshots: Path) -> None:
