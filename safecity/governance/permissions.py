@@ -58,6 +58,21 @@ class Permission(enum.StrEnum):
     MANAGE_AUTHORISATIONS = "manage_authorisations"
 
 
+WHAT_IT_ALLOWS: Mapping[Permission, str] = {
+    Permission.VIEW_LIVE: "watch live video and the live alerts",
+    Permission.VIEW_OBSERVATIONS: "see plate reads, face sightings, alerts and recordings",
+    Permission.SEARCH_PLATE: "search licence plates",
+    Permission.SEARCH_FACE: "search faces by photo",
+    Permission.MANAGE_WATCHLISTS: "manage watchlists and hotlists",
+    Permission.CONFIRM_MATCH: "confirm, reject or acknowledge alerts",
+    Permission.EXPORT: "export evidence",
+    Permission.VIEW_AUDIT: "read the audit log",
+    Permission.MANAGE_USERS: "manage users",
+    Permission.MANAGE_CAMERAS: "manage cameras",
+    Permission.MANAGE_AUTHORISATIONS: "record and decide authorisations",
+}
+"""Each permission in words a user reads on a refusal."""
+
 P = Permission
 _VIEWER = frozenset({P.VIEW_LIVE})
 _OPERATOR = _VIEWER | {P.VIEW_OBSERVATIONS, P.SEARCH_PLATE, P.CONFIRM_MATCH}

@@ -35,6 +35,7 @@ from safecity.server.api.routes import (
 )
 from safecity.server.context import ApiContext
 from safecity.server.web import routes as web
+from safecity.server.web.common import html_error
 from safecity.store.database import Database
 
 if TYPE_CHECKING:
@@ -89,7 +90,7 @@ def create_app(
         redoc_url=None,
     )
     app.state.context = context
-    problems.install(app)
+    problems.install(app, html_error)
     csrf.install(app, context)  # cookie-authenticated unsafe requests: this origin only
     api = APIRouter(prefix=API_PREFIX)
     for module in ROUTERS:

@@ -8,12 +8,13 @@ build error responses themselves. Nothing in a problem body comes from a stack t
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from http import HTTPStatus
 from typing import Any
 
 from fastapi import FastAPI, HTTPException, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from safecity.governance.access import AccessDenied, ReasonRequired
@@ -85,11 +86,26 @@ _STATUS: tuple[tuple[type[Exception], int], ...] = (
 )
 
 
-def install(app: FastAPI) -> None:
-    """Register the handlers on `app`."""
+HtmlError = Callable[[Request, int, str], Response]
+"""Renders an error as the web UI's page: (request, status, detail) → response."""
 
-    async def http_error(_: Request, exc: Exception) -> JSONResponse:
+
+def wants_html(request: Request) -> bool:
+    """A browser asking for a page (not the API, not a script): it gets the web UI's error page."""
+    return not request.url.path.startswith("/api/") and "text/html" in request.headers.get("accept", "")
+
+
+INTERNAL = "internal error; the server log has the details"
+
+
+def install(app: FastAPI, html_error: HtmlError | None = None) -> None:
+    """Register the handlers on `app`; with `html_error`, a browser's request for a page that does
+    not exist (or fails) gets a page in words rather than a JSON problem."""
+
+    async def http_error(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, StarletteHTTPException)
+        if html_error is not None and wants_html(request):
+            return html_error(request, exc.status_code, str(exc.detail))
         return problem(exc.status_code, str(exc.detail))
 
     async def validation_error(_: Request, exc: Exception) -> JSONResponse:
@@ -101,13 +117,22 @@ def install(app: FastAPI) -> None:
         detail = f"{'.'.join(first['loc'])}: {first['msg']}" if first["loc"] else str(first["msg"])
         return problem(422, detail, title="Invalid request", errors=errors)
 
-    async def domain_error(_: Request, exc: Exception) -> JSONResponse:
+    async def domain_error(request: Request, exc: Exception) -> Response:
         for kind, status in _STATUS:
             if isinstance(exc, kind):
                 return problem(status, str(exc) or HTTPStatus(status).phrase)
         log.exception("unhandled error", exc_info=exc)
-        return problem(500, "internal error; the server log has the details")
+        if html_error is not None and wants_html(request):
+            return html_error(request, 500, INTERNAL)
+        return problem(500, INTERNAL)
 
+    async def unhandled(request: Request, exc: Exception) -> Response:
+        log.exception("unhandled error", exc_info=exc)
+        if html_error is not None and wants_html(request):
+            return html_error(request, 500, INTERNAL)
+        return problem(500, INTERNAL)
+
+    app.add_exception_handler(Exception, unhandled)  # a bug: a clear 500, never a stack trace
     app.add_exception_handler(StarletteHTTPException, http_error)
     app.add_exception_handler(HTTPException, http_error)
     app.add_exception_handler(RequestValidationError, validation_error)

@@ -5,6 +5,7 @@ or shows a refusal, same-origin checks for forms, and small formatting helpers."
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from http import HTTPStatus
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -16,7 +17,7 @@ from fastapi.staticfiles import StaticFiles
 
 from safecity import __version__
 from safecity.governance.access import Caller
-from safecity.governance.permissions import Permission
+from safecity.governance.permissions import WHAT_IT_ALLOWS, Permission
 from safecity.governance.users import AuthError
 from safecity.server import csrf
 from safecity.server.context import ApiContext
@@ -144,6 +145,24 @@ def error_page(
     return render(request, "error.html", caller, status=status, title=title, message=message)
 
 
+HTML_ERRORS = {
+    404: ("Not found", "There is no page at {path}. The navigation above lists the pages your role may use."),
+    405: ("Not found", "There is no page at {path} for this kind of request."),
+    500: (
+        "Something went wrong",
+        "The server could not show this page; nothing was changed. The server's log has the details "
+        "for an administrator.",
+    ),
+}
+
+
+def html_error(request: Request, status: int, detail: str) -> HTMLResponse:
+    """An error on a page request, in words (the app's handler for browsers, outside the API)."""
+    title, message = HTML_ERRORS.get(status, (HTTPStatus(status).phrase, detail))
+    caller = web_caller(request) if status != 500 else None
+    return error_page(request, caller, status, title, message.format(path=request.url.path))
+
+
 def to_login(request: Request) -> RedirectResponse:
     target = safe_next(request.url.path + (f"?{request.url.query}" if request.url.query else ""))
     location = f"/login?next={quote(target, safe='/')}"
@@ -158,8 +177,13 @@ def guard(request: Request, *any_of: Permission, action: str = "open this page")
         return to_login(request)
     if any_of and not any(caller.can(p) for p in any_of):
         names = " or ".join(str(p) for p in any_of)
-        denied = context_of(request).gate.deny(caller, action, f"the role {caller.role} lacks {names}")
-        return forbidden(request, caller, denied)
+        context_of(request).gate.deny(caller, action, f"the role {caller.role} lacks {names}")
+        words = " or ".join(WHAT_IT_ALLOWS[p] for p in any_of)
+        message = (
+            f"Your role ({caller.role}) may not {words}. This refusal is recorded in the audit log; "
+            "an administrator can change your role if your work needs it."
+        )
+        return error_page(request, caller, 403, "Not allowed", message)
     return caller
 
 

@@ -357,6 +357,8 @@ def test_a_viewer_sees_no_face_search_and_is_refused_it(visit: Any, web_world: A
     response = v.go("/search/faces")
     assert response.status == 403
     assert "Not allowed" in v.page.locator("h1").inner_text()
+    said = v.page.locator("main").inner_text()
+    assert "may not search faces by photo" in said and "search_face" not in said  # words, not codes
     assert v.page.locator("#face-search").count() == 0
     refused = AuditLog(web_world.db).entries("access_denied", username="viewer-1")
     assert refused and refused[-1].target == "search_face"
