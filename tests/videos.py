@@ -95,14 +95,7 @@ def frame_at(index: int, image: BGRImage, *, fps: float = 25.0, camera_id: str =
 
 def keyframed_clip(path: Path, *, seconds: int = 8, fps: int = 25) -> Path:
     """A moving square, H.264 with a keyframe every `fps` frames (segments can be cut each second)."""
-    images, _ = square_frames(frames=seconds * fps, width=320, height=240, speed=2)
-    with av.open(str(path), mode="w") as container:
-        stream = container.add_stream("libx264", rate=fps, options={"g": str(fps), "keyint_min": str(fps)})
-        stream.width, stream.height, stream.pix_fmt = 320, 240, "yuv420p"
-        for image in images:
-            container.mux(stream.encode(av.VideoFrame.from_ndarray(image, format="bgr24")))
-        container.mux(stream.encode(None))
-    return path
+    return coded_clip(path, "libx264", seconds=seconds, fps=fps)
 
 
 def faces_clip(path: Path, *, seconds: int = 4, fps: int = 25) -> dict[str, list[BBox]]:
@@ -161,9 +154,10 @@ def indexed_segment(
 
 
 def coded_clip(path: Path, codec: str, *, seconds: int = 4, fps: int = 25) -> Path:
-    """The moving square in another codec a camera may send: `libx265` (H.265) or `mjpeg`."""
+    """The moving square in a codec a camera may send: `libx264`, `libx265` (H.265) or `mjpeg`;
+    the first two with a keyframe every `fps` frames."""
     images, _ = square_frames(frames=seconds * fps, width=320, height=240, speed=2)
-    options = {"g": str(fps), "keyint_min": str(fps)} if codec == "libx265" else {}
+    options = {} if codec == "mjpeg" else {"g": str(fps), "keyint_min": str(fps)}
     pix_fmt = "yuvj420p" if codec == "mjpeg" else "yuv420p"
     with av.open(str(path), mode="w") as container:
         stream = container.add_stream(codec, rate=fps, options=options)

@@ -97,12 +97,11 @@ class VideoHub:
                 entry.idle_timer.cancel()
                 entry.idle_timer = None
             if entry.live is None:
-                s = self.settings
                 entry.live = LiveStream(
                     camera.id,
-                    fragment_ms=s.live_fragment_ms,
-                    max_viewers=s.live_max_viewers,
-                    jpeg=JpegSettings(s.live_jpeg_fps, s.live_jpeg_width, s.live_jpeg_quality),
+                    fragment_ms=self.settings.live_fragment_ms,
+                    max_viewers=self.settings.live_max_viewers,
+                    jpeg=JpegSettings.of(self.settings),
                 )
                 entry.feed.add(entry.live)
             entry.feed.start()

@@ -28,6 +28,7 @@ from av.container import OutputContainer
 from av.packet import Packet
 from av.video.stream import VideoStream
 
+from safecity.config import RecordingSettings
 from safecity.video.boxes import BoxSplitter, sample_count
 from safecity.video.jpeg import JpegFrames
 from safecity.video.segments import fragmented_mp4_options
@@ -42,9 +43,13 @@ _END = b""
 class JpegSettings:
     """The live view of a camera that does not send H.264: JPEG images (`recording.live_jpeg_*`)."""
 
-    fps: float = 5.0
-    width: int = 960
-    quality: int = 80
+    fps: float
+    width: int
+    quality: int
+
+    @staticmethod
+    def of(settings: RecordingSettings) -> JpegSettings:
+        return JpegSettings(settings.live_jpeg_fps, settings.live_jpeg_width, settings.live_jpeg_quality)
 
 
 class _Writer(io.RawIOBase):
@@ -142,7 +147,7 @@ class LiveStream:
         jpeg: JpegSettings | None = None,
     ) -> None:
         self.camera_id = camera_id
-        self.jpeg = jpeg or JpegSettings()
+        self.jpeg = jpeg or JpegSettings.of(RecordingSettings())
         self._images: JpegFrames | None = None
         self._last_image: bytes | None = None
         self.fragment_ms = fragment_ms

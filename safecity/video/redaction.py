@@ -131,21 +131,23 @@ def _look(path: Path, start: datetime, find_faces: FaceFinder, every: int) -> li
         time_base = stream.time_base
         assert time_base is not None
         first_pts: int | None = None
+
+        def look(index: int, frame: av.VideoFrame) -> _Look:
+            assert first_pts is not None
+            at = start + timedelta(seconds=float(((frame.pts or 0) - first_pts) * time_base))
+            return _Look(index, at, tuple(find_faces(_bgr(frame))))
+
         last: tuple[int, av.VideoFrame] | None = None
         for index, frame in enumerate(source.decode(stream)):
-            pts = frame.pts or 0
-            first_pts = pts if first_pts is None else first_pts
+            if first_pts is None:
+                first_pts = frame.pts or 0
             if index % every == 0:
-                image = _bgr(frame)
-                at = start + timedelta(seconds=float((pts - first_pts) * time_base))
-                looks.append(_Look(index, at, tuple(find_faces(image))))
+                looks.append(look(index, frame))
                 last = None
             else:
                 last = (index, frame)
-        if last is not None and first_pts is not None:
-            index, frame = last
-            at = start + timedelta(seconds=float(((frame.pts or 0) - first_pts) * time_base))
-            looks.append(_Look(index, at, tuple(find_faces(_bgr(frame)))))
+        if last is not None:
+            looks.append(look(*last))
     return looks
 
 
@@ -223,8 +225,6 @@ def _encode(
             image = _bgr(frame)
             around = {following, min(following + 1, len(looks) - 1)} if looks else set()
             boxes = [context_box(f, image.shape, rules.motion_margin) for i in around for f in blurred_in(i)]
-            if looks and looks[following].frame == index:
-                boxes = blurred_in(following) + boxes  # the look's own frame: also the tight boxes
             out_frame = av.VideoFrame.from_ndarray(
                 np.ascontiguousarray(blur_faces(image, boxes, rules.blur_kernel_fraction)), format="bgr24"
             )
