@@ -103,11 +103,15 @@ def web_caller(request: Request) -> Caller | None:
 
 NAV: tuple[tuple[str, str, tuple[Permission, ...] | None], ...] = (
     ("Dashboard", "/", ()),
+    ("Alerts", "/alerts", (Permission.VIEW_OBSERVATIONS,)),
     ("Map", "/map", ()),
     ("Plate search", "/search", (Permission.SEARCH_PLATE,)),
     ("Face search", "/search/faces", (Permission.SEARCH_FACE,)),
     ("Watchlists", "/watchlists", (Permission.MANAGE_WATCHLISTS, Permission.MANAGE_AUTHORISATIONS)),
     ("Hotlist", "/hotlists", (Permission.VIEW_OBSERVATIONS,)),
+    ("Cameras", "/admin/cameras", (Permission.MANAGE_CAMERAS,)),
+    ("Users", "/admin/users", (Permission.MANAGE_USERS,)),
+    ("Retention", "/admin/retention", (Permission.MANAGE_CAMERAS,)),
     ("Audit log", "/audit", (Permission.VIEW_AUDIT,)),
     ("Public register", "/register", None),
 )

@@ -7,8 +7,34 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from safecity.server.web.pages import alerts, audit, cameras, login, search
+from safecity.server.web.pages import (
+    admin_cameras,
+    admin_users,
+    alert_list,
+    alerts,
+    audit,
+    cameras,
+    exports,
+    governance,
+    lists,
+    login,
+    maps,
+    search,
+)
 
 router = APIRouter(include_in_schema=False)
-for page in (login, cameras, search, alerts, audit):
+for page in (
+    login,
+    cameras,
+    maps,
+    search,
+    exports,
+    alert_list,
+    alerts,
+    lists,
+    audit,
+    admin_cameras,
+    admin_users,
+    governance,
+):
     router.include_router(page.router)

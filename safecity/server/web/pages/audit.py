@@ -1,4 +1,4 @@
-"""The audit log with its chain check, and the public camera register (no login)."""
+"""The audit log: its pages, the chain check."""
 
 from __future__ import annotations
 
@@ -8,8 +8,6 @@ from fastapi.responses import Response
 from safecity.governance.access import AccessDenied, Caller
 from safecity.governance.audit import AuditAction, AuditLog, Verification
 from safecity.governance.permissions import Permission
-from safecity.governance.register import GEOJSON_NAME, AuditHead, recording_text
-from safecity.registry.map import MAP_HEIGHT, MAP_WIDTH, project
 from safecity.server.web.common import (
     AUDIT_SHOWN,
     context_of,
@@ -18,11 +16,7 @@ from safecity.server.web.common import (
     guard_post,
     parse_time,
     render,
-    web_caller,
 )
-from safecity.store.cameras import CameraStore
-from safecity.store.models import utcnow
-from safecity.types import Capability
 
 router = APIRouter(include_in_schema=False)
 
@@ -85,33 +79,3 @@ def audit_verify(request: Request) -> Response:
     if isinstance(caller, Response):
         return caller
     return _audit_page(request, caller, AuditLog(context_of(request).db).verify())
-
-
-@router.get("/register")
-def register(request: Request) -> Response:
-    """The public transparency register: no login; the same facts as `register.html`/`.geojson`."""
-    ctx = context_of(request)
-    store = CameraStore(ctx.db)
-    cameras = store.all()
-    sites = {s.id: s for s in store.sites()}
-    return render(
-        request,
-        "register.html",
-        web_caller(request),
-        cameras=[(c, recording_text(c, ctx.settings.recording)) for c in cameras],
-        sites=sites,
-        points=project(cameras),
-        width=MAP_WIDTH,
-        height=MAP_HEIGHT,
-        geojson=f"/api/v1/{GEOJSON_NAME}",
-        audit=AuditHead.of(ctx.db),
-        counts=[
-            (
-                c.value,
-                sum(c in cam.capabilities for cam in cameras),
-                sum(c in cam.capabilities and cam.enabled for cam in cameras),
-            )
-            for c in Capability
-        ],
-        generated=utcnow(),
-    )

@@ -1,5 +1,5 @@
-"""The dashboard (live alerts, camera states, reads and alerts per hour), the camera map, a
-camera's page, and the snapshots the pages show."""
+"""The dashboard (live alerts, camera states, reads and alerts per hour), a camera's page, and
+the snapshots the pages show."""
 
 from __future__ import annotations
 
@@ -11,7 +11,6 @@ from fastapi.responses import Response
 from safecity.governance.access import AccessDenied
 from safecity.governance.audit import AuditAction
 from safecity.governance.permissions import Permission
-from safecity.registry.map import MAP_HEIGHT, MAP_WIDTH, project
 from safecity.server.web import charts
 from safecity.server.web import wall as wall_of
 from safecity.server.web.common import (
@@ -79,23 +78,6 @@ def dashboard(request: Request, wall: str = wall_of.DEFAULT_LAYOUT, first: str =
         cameras=[(c, states.get(c.id, "unknown") if c.enabled else "disabled") for c in cameras],
         wall=live_wall if caller.can(Permission.VIEW_LIVE) else None,
         layouts=list(wall_of.LAYOUTS),
-    )
-
-
-@router.get("/map")
-def camera_map(request: Request) -> Response:
-    caller = guard(request)
-    if isinstance(caller, Response):
-        return caller
-    ctx = context_of(request)
-    points = project(CameraStore(ctx.db).all(), camera_states(ctx))
-    return render(
-        request,
-        "map.html",
-        caller,
-        points=points,
-        width=MAP_WIDTH,
-        height=MAP_HEIGHT,
     )
 
 
