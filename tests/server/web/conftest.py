@@ -21,6 +21,7 @@ from typing import Any
 
 import cv2
 import pytest
+from browsing import Visit
 from factories import T0, camera, site, stored_face_alert, stored_plate_alert
 from rtsp import RtspServer, unavailable_reason
 from services import chromium
@@ -207,3 +208,17 @@ def screenshots(tmp_path: Path) -> Iterator[Path]:
         Path(target).mkdir(parents=True, exist_ok=True)
         for shot in folder.glob("*.png"):
             shutil.copy(shot, Path(target) / shot.name)
+
+
+@pytest.fixture
+def visit(browser: Any, web_world: Any) -> Iterator[Any]:
+    opened: list[Visit] = []
+
+    def open_one() -> Visit:
+        v = Visit(browser, web_world.url)
+        opened.append(v)
+        return v
+
+    yield open_one
+    for v in opened:
+        v.close()

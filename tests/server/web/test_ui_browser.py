@@ -14,9 +14,9 @@ import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
 
 import pytest
+from browsing import Visit
 from factories import stored_plate_alert
 from rtsp import RtspServer, unavailable_reason
 from services import need_service
@@ -28,73 +28,6 @@ from safecity.governance.permissions import Role
 from safecity.governance.users import UserStore
 from safecity.sim.faces import reference_image
 from safecity.store.cameras import CameraStore
-
-TIMEOUT_MS = 10_000
-
-
-class Visit:
-    """One browser context; records requests to other hosts and console errors while it lives."""
-
-    def __init__(self, browser: Any, base: str) -> None:
-        self.base = base
-        self.host = urlsplit(base).netloc
-        self.context = browser.new_context(viewport={"width": 1280, "height": 860})
-        self.context.set_default_timeout(TIMEOUT_MS)
-        self.foreign: list[str] = []
-        self.errors: list[str] = []
-        self.context.route("**/*", self._route)
-        self.page = self.context.new_page()
-        self.page.on("console", self._console)
-        self.page.on("pageerror", lambda exc: self.errors.append(f"page error: {exc}"))
-
-    def _route(self, route: Any) -> None:
-        url = route.request.url
-        parts = urlsplit(url)
-        if parts.scheme in ("data", "blob") or parts.netloc == self.host:
-            route.continue_()
-        else:
-            self.foreign.append(url)
-            route.abort()
-
-    def _console(self, message: Any) -> None:
-        if message.type == "error" or "Content Security Policy" in message.text:
-            self.errors.append(message.text)
-
-    def go(self, path: str) -> Any:
-        response = self.page.goto(self.base + path)
-        self.page.wait_for_load_state("load")
-        return response
-
-    def login(self, username: str) -> None:
-        self.go("/login")
-        self.page.fill("input[name=username]", username)
-        self.page.fill("input[name=password]", PASSWORD)
-        self.page.click("button[type=submit]")
-        self.page.wait_for_url(self.base + "/")
-
-    def shot(self, folder: Path, name: str) -> None:
-        self.page.screenshot(path=str(folder / f"{name}.png"), full_page=True)
-
-    def clean(self) -> None:
-        assert self.foreign == [], f"requests to other hosts: {self.foreign}"
-        assert self.errors == [], f"console errors: {self.errors}"
-
-    def close(self) -> None:
-        self.context.close()
-
-
-@pytest.fixture
-def visit(browser: Any, web_world: Any) -> Iterator[Any]:
-    opened: list[Visit] = []
-
-    def open_one() -> Visit:
-        v = Visit(browser, web_world.url)
-        opened.append(v)
-        return v
-
-    yield open_one
-    for v in opened:
-        v.close()
 
 
 def nav_links(v: Visit) -> list[str]:
