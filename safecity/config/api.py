@@ -33,6 +33,9 @@ class ApiSettings(SectionModel):
     )
     page_max: int = Field(500, ge=1, description="Most items one page of a listing may hold.")
     page_default: int = Field(50, ge=1, description="Items on a page when the request names no limit.")
+    alerts_page_size: int = Field(
+        50, ge=1, le=500, description="Alerts on one page of the web UI's alert list (/alerts)."
+    )
     max_list_items: int = Field(
         1000,
         ge=1,

@@ -111,7 +111,8 @@ class MatchConfirmations:
             raise self.gate.deny(caller, action, "a confirmation must come from a logged-in user")
         try:
             with self.gate.read(caller, action, Permission.CONFIRM_MATCH, justification=note) as read:
-                row = read.session.get(AlertRow, alert_id)
+                # Locked: concurrent decisions on one match are counted one after the other.
+                row = read.session.get(AlertRow, alert_id, with_for_update=True)
                 if row is None:
                     raise ConfirmationError(f"no alert with id {alert_id!r}")
                 if not read.visible(row.camera_id):
@@ -187,7 +188,8 @@ def acknowledge(gate: AccessGate, caller: Caller, alert_id: str, note: str = "")
     """Mark a plate or camera alert handled; face matches are confirmed or rejected instead."""
     action = AuditAction.ACKNOWLEDGE_ALERT
     with gate.read(caller, action, Permission.CONFIRM_MATCH, justification=note) as read:
-        row = read.session.get(AlertRow, alert_id)
+        # Locked until the end of the transaction: two operators at once must not both see it new.
+        row = read.session.get(AlertRow, alert_id, with_for_update=True)
         if row is None:
             raise ConfirmationError(f"no alert with id {alert_id!r}")
         if not read.visible(row.camera_id):

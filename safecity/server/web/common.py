@@ -14,6 +14,7 @@ import jinja2
 from fastapi import Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
+from sqlalchemy import func, select
 
 from safecity import __version__
 from safecity.governance.access import Caller
@@ -23,6 +24,7 @@ from safecity.server import csrf
 from safecity.server.context import ApiContext
 from safecity.server.security import credential
 from safecity.server.web.redirects import safe_next
+from safecity.store.models import AlertRow
 from safecity.types import Camera, Capability
 
 HERE = Path(__file__).resolve().parent
@@ -126,6 +128,18 @@ def nav_for(caller: Caller | None) -> list[tuple[str, str]]:
     return out
 
 
+def new_alert_count(request: Request, caller: Caller | None) -> int | None:
+    """Alerts nobody has handled yet (status new) on the caller's cameras, for the navigation's
+    count; None for a caller who may not see alerts. A number, no personal data: not recorded."""
+    if caller is None or not caller.can(Permission.VIEW_OBSERVATIONS):
+        return None
+    query = select(func.count()).select_from(AlertRow).where(AlertRow.status == "new")
+    if caller.camera_ids is not None:
+        query = query.where(AlertRow.camera_id.in_(sorted(caller.camera_ids)))
+    with context_of(request).db.read_session() as session:
+        return int(session.scalar(query) or 0)
+
+
 def render(
     request: Request,
     template: str,
@@ -136,6 +150,7 @@ def render(
     html = ENV.get_template(template).render(
         caller=caller,
         nav=nav_for(caller),
+        nav_alerts=new_alert_count(request, caller),
         path=request.url.path,
         can=(lambda p: caller is not None and caller.can(Permission(p))),
         **values,

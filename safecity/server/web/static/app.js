@@ -64,7 +64,19 @@ function cell(row, text, className) {
   return td;
 }
 
-function showAlert(list, alert, links) {
+function alertItem(list, id) {
+  return Array.from(list.children).find((li) => li.dataset.alert === id) || null;
+}
+
+function showAlert(list, alert, links, backfilled) {
+  // An alert already listed (the page's own list, or a back-fill that overlapped the feed) is
+  // updated in place, never listed twice.
+  const known = alertItem(list, alert.id);
+  if (known) {
+    const badge = known.querySelector(".status");
+    if (badge) { badge.className = "status status-" + alert.status; badge.textContent = alert.status; }
+    return;
+  }
   const item = document.createElement("li");
   item.className = "alert-item fresh kind-" + alert.kind;
   item.dataset.alert = alert.id;
@@ -90,9 +102,34 @@ function showAlert(list, alert, links) {
   status.className = "status status-" + alert.status;
   status.textContent = alert.status;
   item.appendChild(status);
-  list.insertBefore(item, list.firstChild);
+  if (backfilled) {
+    // Missed while disconnected (or before this page was made): in its place by time, not fresh.
+    item.classList.remove("fresh");
+    const after = Array.from(list.children).find((li) => {
+      const t = li.querySelector("time");
+      return t && t.dateTime && new Date(t.dateTime) < new Date(alert.time);
+    });
+    list.insertBefore(item, after || null);
+  } else {
+    list.insertBefore(item, list.firstChild);
+    window.setTimeout(() => item.classList.remove("fresh"), 4000);
+    document.dispatchEvent(new CustomEvent("safecity:alert", { detail: alert }));
+  }
   while (list.children.length > 200) list.removeChild(list.lastChild);
-  window.setTimeout(() => item.classList.remove("fresh"), 4000);
+}
+
+async function backfillAlerts(list, links) {
+  // The latest alerts from the API, after each (re)connection: what the feed did not push while
+  // this page was closed or the connection was down. Only for roles that may list alerts.
+  if (!list.dataset.backfill) return;
+  try {
+    const response = await fetch(list.dataset.backfill, { credentials: "same-origin" });
+    if (!response.ok) return;
+    const body = await response.json();
+    for (const alert of body.items || []) showAlert(list, alert, links, true);
+  } catch (e) {
+    // The feed reconnects and back-fills again; the page keeps what it shows.
+  }
 }
 
 function showCameras(body, cameras) {
@@ -144,6 +181,7 @@ function setupLive() {
       status.textContent = "live: new alerts appear at the top";
       status.className = "note live-on";
       document.body.dataset.live = "open";
+      backfillAlerts(list, links).then(() => { list.dataset.backfilled = String(Date.now()); });
     });
     socket.addEventListener("message", (event) => {
       let message;
