@@ -75,8 +75,8 @@ def test_face_search_by_photo_upload_finds_the_sighting(
     v.page.fill("input[name=reason]", "case 2026/18: missing person")
     v.page.click("#face-search button[type=submit]")
     v.page.wait_for_selector("#results", timeout=60_000)  # the first search loads the face models
-    first = v.page.locator("tr.hit").first
-    assert web_world.sighting in first.inner_text()
+    first = v.page.locator("li.face-card").first
+    assert first.get_attribute("data-sighting") == web_world.sighting
     assert "match" in first.get_attribute("class")
     seq = int(v.page.locator("#audit-seq").inner_text().lstrip("#"))
     entry = next(e for e in AuditLog(web_world.db).entries() if e.seq == seq)

@@ -1,19 +1,26 @@
 """Plate search and face search by photo: a reason each, through the access gate (`safecity.search`),
-recorded before results are shown."""
+recorded before results are shown; results shown as people read them: face cards (the face, the
+camera, the time, the score in words, links to the camera's recording and clip) and large plate
+crops that enlarge, each with its alert and an evidence export where one was raised."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
 from typing import Annotated, Any
+from urllib.parse import urlencode
 
 from fastapi import APIRouter, File, Form, Request, UploadFile
 from fastapi.responses import HTMLResponse, Response
+from sqlalchemy import select
 
 from safecity.analytics.image_header import ImageLimits
 from safecity.governance.access import AccessDenied, Caller, ReasonRequired
 from safecity.governance.audit import AuditAction
 from safecity.governance.permissions import Permission
 from safecity.search.plates import search_plates_gated
+from safecity.server.context import ApiContext
 from safecity.server.problems import PayloadTooLarge, UnsupportedMedia
 from safecity.server.uploads import image_suffix, read_upload
 from safecity.server.web.common import (
@@ -25,10 +32,96 @@ from safecity.server.web.common import (
     render,
     visible_cameras,
 )
+from safecity.server.web.pages.alerts import face_verdict
+from safecity.server.web.pages.cameras import TIMELINE_HOURS
 from safecity.store.cameras import CameraStore
-from safecity.store.plate_search import PlateQuery, SearchMode
+from safecity.store.models import AlertRow, utcnow
+from safecity.store.plate_search import PlateQuery, PlateSearchHit, SearchMode
+from safecity.types import FaceSearchHit
 
 router = APIRouter(include_in_schema=False)
+
+
+@dataclass(frozen=True, slots=True)
+class FaceCard:
+    """One face search result as the page shows it."""
+
+    sighting_id: str
+    camera_id: str
+    camera_name: str
+    at: datetime
+    distance: float
+    match: bool
+    words: str
+    """The score as a share of strangers, in words."""
+    has_image: bool
+    camera_href: str
+    clip_href: str
+    """Recorded video around the sighting, where the camera recorded it ("" if none)."""
+    alert_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class PlateRow:
+    hit: PlateSearchHit
+    camera_name: str
+    alert_id: str
+
+
+def _camera_href(camera_id: str, at: datetime) -> str:
+    """The camera's page with the shortest timeline that still shows `at`."""
+    age_h = (utcnow() - at).total_seconds() / 3600
+    hours = next((h for h in TIMELINE_HOURS if age_h <= int(h)), "")
+    return f"/cameras/{camera_id}" + (f"?hours={hours}" if hours else "")
+
+
+def _clip_href(ctx: ApiContext, caller: Caller, camera_id: str, at: datetime) -> str:
+    if not caller.can(Permission.VIEW_OBSERVATIONS, camera_id):
+        return ""
+    since, until = ctx.settings.recording.alert_span(at)
+    if not ctx.recordings.segments(camera_id, since, until, limit=1):
+        return ""
+    query = urlencode({"since": since.isoformat(), "until": until.isoformat()})
+    return f"/api/v1/cameras/{camera_id}/video.mp4?{query}"
+
+
+def _alerts_of(ctx: ApiContext, observation_ids: Sequence[str]) -> dict[str, str]:
+    """The alert raised on each observation, if any (ids only: the caller's search already read them)."""
+    if not observation_ids:
+        return {}
+    with ctx.db.read_session() as session:
+        rows = session.execute(
+            select(AlertRow.observation_id, AlertRow.id).where(
+                AlertRow.observation_id.in_(list(observation_ids))
+            )
+        )
+        return {str(o): str(a) for o, a in rows}
+
+
+def face_cards(ctx: ApiContext, caller: Caller, hits: Sequence[FaceSearchHit]) -> list[FaceCard]:
+    names = {c.id: c.name for c in CameraStore(ctx.db).all()}
+    threshold = ctx.settings.faces.match_threshold
+    alerts = _alerts_of(ctx, [h.sighting_id for h in hits])
+    cards = []
+    for h in hits:
+        evidence = {"distance": h.distance, "method": "distance", "threshold": threshold}
+        words, _ = face_verdict(ctx.settings, evidence)
+        cards.append(
+            FaceCard(
+                h.sighting_id,
+                h.camera_id,
+                names.get(h.camera_id, h.camera_id),
+                h.timestamp,
+                h.distance,
+                h.distance <= threshold,
+                words,
+                bool(h.snapshot),
+                _camera_href(h.camera_id, h.timestamp),
+                _clip_href(ctx, caller, h.camera_id, h.timestamp),
+                alerts.get(h.sighting_id, ""),
+            )
+        )
+    return cards
 
 
 def _search_page(request: Request, caller: Caller, status: int = 200, **values: Any) -> HTMLResponse:
@@ -116,11 +209,13 @@ def plate_search(
         return _search_page(request, caller, 422, form=form, error=str(exc))
     except AccessDenied as exc:
         return forbidden(request, caller, exc)
+    names = {c.id: c.name for c in CameraStore(ctx.db).all()}
+    alerts = _alerts_of(ctx, [h.id for h in result.hits])
     return _search_page(
         request,
         caller,
         form=form,
-        hits=list(result.hits),
+        hits=[PlateRow(h, names.get(h.camera_id, h.camera_id), alerts.get(h.id, "")) for h in result.hits],
         audit_seq=result.audit_seq,
         searched=query.plate,
         mode=query.mode,
@@ -203,5 +298,5 @@ def face_search(
         caller,
         form=form,
         result=result,
-        hits=[(h, h.distance <= s.faces.match_threshold) for h in result.hits],
+        cards=face_cards(ctx, caller, result.hits),
     )
