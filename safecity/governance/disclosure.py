@@ -24,14 +24,16 @@ entry has committed; a failure on either side leaves no half export and no unrec
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import shutil
+import zipfile
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Any, Protocol
+from typing import IO, Any, Protocol
 
 import cv2
 import numpy as np
@@ -89,13 +91,51 @@ class ExportError(ValueError):
     """An export that may not or cannot be made (unknown alert, not confirmed, unblurred not allowed)."""
 
 
+SUMS_FILE = "SHA256SUMS"
+"""A package's file hashes in `sha256sum` format: `sha256sum -c SHA256SUMS` in the unpacked folder
+checks every file; the same hashes of the images and clip are in the export's audit entry."""
+
+
+@dataclass(frozen=True, slots=True)
+class ExportedFile:
+    name: str
+    size: int
+    sha256: str
+
+
+def sha256_of(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def exported_file(folder: Path, name: str) -> ExportedFile:
+    return ExportedFile(name, (folder / name).stat().st_size, sha256_of(folder / name))
+
+
 @dataclass(frozen=True, slots=True)
 class ExportResult:
     folder: Path
     files: tuple[str, ...]
+    """What was exported (`evidence.json` first); the package also holds `SHA256SUMS`."""
     audit_seq: int
     unblurred: bool
     faces_blurred: int
+    manifest: tuple[ExportedFile, ...] = ()
+    """Each exported file with its size and SHA-256, as `SHA256SUMS` lists them."""
+    audit_hash: str = ""
+
+    @property
+    def package_files(self) -> tuple[str, ...]:
+        return (*self.files, SUMS_FILE)
+
+    def write_zip(self, target: Path | IO[bytes]) -> None:
+        """The package as one ZIP (the web UI's download, the API's answer): same files, same hashes."""
+        with zipfile.ZipFile(target, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+            for name in self.package_files:
+                archive.write(self.folder / name, arcname=name)
 
 
 @dataclass(frozen=True, slots=True)
@@ -171,12 +211,14 @@ class EvidenceExporter:
                 shutil.rmtree(tmp, ignore_errors=True)
                 tmp.mkdir()
                 files, blurred, clip = self._write(read.session, row, tmp, unblurred)
+                hashes = {name: sha256_of(tmp / name) for name in files}
                 read.record(
                     [row.id],
                     kind=row.kind,
                     camera_id=row.camera_id,
                     observation_id=row.observation_id,
                     files=list(files),
+                    sha256=hashes,
                     faces_blurred=blurred,
                     verified_by=list(state.confirmed_by),
                 )
@@ -195,11 +237,22 @@ class EvidenceExporter:
             (tmp / "evidence.json").write_text(
                 json.dumps(manifest, indent=2, ensure_ascii=False, default=str) + "\n", encoding="utf-8"
             )
+            listed = tuple(exported_file(tmp, name) for name in ("evidence.json", *files))
+            sums = "".join(f"{f.sha256}  {f.name}\n" for f in listed)
+            (tmp / SUMS_FILE).write_text(sums, encoding="utf-8")
             os.replace(tmp, folder)
         except BaseException:
             shutil.rmtree(tmp, ignore_errors=True)
             raise
-        return ExportResult(folder, ("evidence.json", *files), read.entry.seq, unblurred, blurred)
+        return ExportResult(
+            folder,
+            ("evidence.json", *files),
+            read.entry.seq,
+            unblurred,
+            blurred,
+            listed,
+            read.entry.hash,
+        )
 
     def _write(
         self, session: Any, row: AlertRow, tmp: Path, unblurred: bool

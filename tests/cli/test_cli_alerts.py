@@ -505,7 +505,7 @@ def test_confirmed_face_match_is_exported_with_its_record(here: Here, tmp_path: 
     code, output = export(here, tmp_path / "out")
     assert code == 0, output
     folder = tmp_path / "out" / f"alert-{here.world.face_alert}"
-    assert sorted(p.name for p in folder.iterdir()) == ["evidence.json", "snapshot.jpg"]
+    assert sorted(p.name for p in folder.iterdir()) == ["SHA256SUMS", "evidence.json", "snapshot.jpg"]
     manifest = json.loads((folder / "evidence.json").read_text())
     assert manifest["justification"] == REASON and manifest["recipients"] == RECIPIENTS
     assert manifest["exported_by"] == {"user": "ivan", "role": "investigator"}
@@ -532,7 +532,12 @@ def test_unblurred_export_leaves_the_matched_face_and_adds_the_reference(here: H
     code, output = export(here, tmp_path / "out", "--unblurred")
     assert code == 0 and "matched face visible" in output and "0 blurred" in output
     folder = tmp_path / "out" / f"alert-{here.world.face_alert}"
-    assert sorted(p.name for p in folder.iterdir()) == ["evidence.json", "reference.jpg", "snapshot.jpg"]
+    assert sorted(p.name for p in folder.iterdir()) == [
+        "SHA256SUMS",
+        "evidence.json",
+        "reference.jpg",
+        "snapshot.jpg",
+    ]
     exported = read_jpeg(folder / "snapshot.jpg")
     assert mean_diff(exported, here.media(here.world.face_snapshot), here.world.matched) < 3.0
     reference = read_jpeg(folder / "reference.jpg")
@@ -555,7 +560,7 @@ def test_plate_alert_is_exported_without_confirmation(here: Here, tmp_path: Path
     (entry,) = here.audit(AuditAction.EXPORT)
     assert entry.role == (USERS[user][0] if user else "cli")
     folder = tmp_path / "out" / f"alert-{here.world.plate_alert}"
-    assert sorted(p.name for p in folder.iterdir()) == ["evidence.json", "snapshot.jpg"]
+    assert sorted(p.name for p in folder.iterdir()) == ["SHA256SUMS", "evidence.json", "snapshot.jpg"]
     assert json.loads((folder / "evidence.json").read_text())["alert"]["kind"] == "plate_hotlist"
 
 

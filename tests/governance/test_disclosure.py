@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import zipfile
 from pathlib import Path
 
 import cv2
@@ -15,7 +16,7 @@ from safecity.config import FaceSettings, StoreSettings
 from safecity.governance.access import AccessDenied, AccessGate, Caller, ReasonRequired
 from safecity.governance.audit import AuditAction, AuditLog
 from safecity.governance.confirmation import Decision, MatchConfirmations, NotConfirmed
-from safecity.governance.disclosure import EvidenceExporter, ExportError
+from safecity.governance.disclosure import SUMS_FILE, EvidenceExporter, ExportError, sha256_of
 from safecity.governance.permissions import Role
 from safecity.governance.users import UserStore
 from safecity.sim.faces import reference_image
@@ -229,3 +230,34 @@ def test_an_existing_export_folder_is_not_overwritten(
     with pytest.raises(ExportError, match="exists already"):
         exporter.export_alert(investigator, alert_id, tmp_path / "out", justification=REASON, recipients=TO)
     assert len(AuditLog(sqlite_db).entries(AuditAction.EXPORT)) == 1
+
+
+def test_the_package_lists_each_files_sha256_and_the_audit_entry_holds_them(
+    sqlite_db: Database, media: MediaStore, exporter: EvidenceExporter, investigator: Caller, tmp_path: Path
+) -> None:
+    alert_id = face_alert(sqlite_db, media, confirmed=True)
+    result = exporter.export_alert(
+        investigator, alert_id, tmp_path / "out", justification=REASON, recipients=TO
+    )
+    sums = dict(
+        reversed(line.split("  ", 1)) for line in (result.folder / SUMS_FILE).read_text().splitlines()
+    )
+    assert set(sums) == set(result.files)
+    assert all(sums[name] == sha256_of(result.folder / name) for name in result.files)
+    assert {f.name: f.sha256 for f in result.manifest} == sums
+    entry = next(e for e in AuditLog(sqlite_db).entries(AuditAction.EXPORT) if e.seq == result.audit_seq)
+    media_files = {n: h for n, h in sums.items() if n != "evidence.json"}
+    assert entry.details["sha256"] == media_files and entry.hash == result.audit_hash
+
+
+def test_the_zip_holds_the_files_and_their_sums(
+    sqlite_db: Database, media: MediaStore, exporter: EvidenceExporter, investigator: Caller, tmp_path: Path
+) -> None:
+    alert_id = face_alert(sqlite_db, media, confirmed=True)
+    result = exporter.export_alert(
+        investigator, alert_id, tmp_path / "out", justification=REASON, recipients=TO
+    )
+    result.write_zip(tmp_path / "package.zip")
+    with zipfile.ZipFile(tmp_path / "package.zip") as archive:
+        assert sorted(archive.namelist()) == sorted(result.package_files)
+        assert archive.read(SUMS_FILE) == (result.folder / SUMS_FILE).read_bytes()

@@ -345,7 +345,7 @@ def test_a_confirmed_face_match_exports_as_a_zip(
     assert r.headers["content-type"] == "application/zip"
     assert r.headers["content-disposition"] == f'attachment; filename="alert-{world.face_alert}.zip"'
     archive = zipfile.ZipFile(io.BytesIO(r.content))
-    assert set(archive.namelist()) == {"evidence.json", "snapshot.jpg"}
+    assert set(archive.namelist()) == {"evidence.json", "snapshot.jpg", "SHA256SUMS"}
     manifest = json.loads(archive.read("evidence.json"))
     assert manifest["alert"]["id"] == world.face_alert and manifest["recipients"] == "City police, case desk"
     assert manifest["faces"] == "all blurred" and "photo_ref" not in manifest["evidence"]
@@ -371,7 +371,7 @@ def test_an_export_holds_the_alerts_recorded_clip(
     r = export(client, tokens["investigator"], world.plate_alert)
     assert hasattr(r, "content") and r.status_code == 200, getattr(r, "text", "")
     archive = zipfile.ZipFile(io.BytesIO(r.content))
-    assert set(archive.namelist()) == {"evidence.json", "snapshot.jpg", "clip.mp4"}
+    assert set(archive.namelist()) == {"evidence.json", "snapshot.jpg", "clip.mp4", "SHA256SUMS"}
     manifest = json.loads(archive.read("evidence.json"))
     (tmp_path / "clip.mp4").write_bytes(archive.read("clip.mp4"))
     with av.open(str(tmp_path / "clip.mp4")) as exported:  # re-encoded H.264 that plays
@@ -385,7 +385,11 @@ def test_a_plate_alert_exports_without_confirmation(
 ) -> None:
     r = export(client, tokens["investigator"], world.plate_alert)
     assert hasattr(r, "content") and r.status_code == 200
-    assert set(zipfile.ZipFile(io.BytesIO(r.content)).namelist()) == {"evidence.json", "snapshot.jpg"}
+    assert set(zipfile.ZipFile(io.BytesIO(r.content)).namelist()) == {
+        "evidence.json",
+        "snapshot.jpg",
+        "SHA256SUMS",
+    }
 
 
 def test_an_unconfirmed_face_match_is_not_exported(

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import io
 import tempfile
-import zipfile
 from datetime import datetime
 from pathlib import Path
 from typing import Annotated, Any
@@ -277,9 +276,7 @@ def export_alert(alert_id: str, body: ExportRequest, ctx: Context, caller: Curre
         except (ExportError, ConfirmationError) as exc:
             raise _refusal(ctx, alert_id, exc) from exc
         buffer = io.BytesIO()
-        with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as archive:
-            for name in result.files:
-                archive.write(result.folder / name, arcname=name)
+        result.write_zip(buffer)
     return Response(
         buffer.getvalue(),
         media_type=ZIP,

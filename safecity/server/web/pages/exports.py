@@ -10,10 +10,8 @@ export, and only its maker (with `export` permission) may download it.
 from __future__ import annotations
 
 import hashlib
-import json
 import re
 import secrets
-import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any
@@ -29,7 +27,7 @@ from safecity.governance.confirmation import (
     ConfirmationState,
     decisions_of,
 )
-from safecity.governance.disclosure import ExportError
+from safecity.governance.disclosure import SUMS_FILE, ExportedFile, ExportError
 from safecity.governance.permissions import Permission
 from safecity.server.web.common import (
     SECURITY_HEADERS,
@@ -50,16 +48,7 @@ router = APIRouter(include_in_schema=False)
 
 EXPORTS_FOLDER = "exports"
 """Under `data_dir`: the packages made from the web UI, one folder per user and export."""
-SUMS_FILE = "SHA256SUMS"
-"""The package's manifest of file hashes, in `sha256sum` format (`sha256sum -c SHA256SUMS` checks it)."""
 TOKEN = re.compile(r"^[A-Za-z0-9_-]{16,64}$")
-
-
-@dataclass(frozen=True, slots=True)
-class PackedFile:
-    name: str
-    size: int
-    sha256: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,7 +57,7 @@ class Package:
 
     token: str
     zip_name: str
-    files: tuple[PackedFile, ...]
+    files: tuple[ExportedFile, ...]
     audit_seq: int
     audit_hash: str
     unblurred: bool
@@ -90,28 +79,6 @@ class AlertSummary:
     """Confirmed by enough people (a face match): only then may it be exported, and unblurred."""
     confirmed_by: tuple[str, ...]
     required: int
-
-
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
-def pack(folder: Path, files: tuple[str, ...], zip_path: Path) -> tuple[PackedFile, ...]:
-    """Hash each exported file, write `SHA256SUMS` beside them and pack all into `zip_path`."""
-    packed = tuple(PackedFile(n, (folder / n).stat().st_size, _sha256(folder / n)) for n in files)
-    sums = "".join(f"{p.sha256}  {p.name}\n" for p in packed)
-    (folder / SUMS_FILE).write_text(sums, encoding="utf-8")
-    tmp = zip_path.with_suffix(".partial")
-    with zipfile.ZipFile(tmp, "w", compression=zipfile.ZIP_DEFLATED) as archive:
-        for p in packed:
-            archive.write(folder / p.name, arcname=p.name)
-        archive.write(folder / SUMS_FILE, arcname=SUMS_FILE)
-    tmp.replace(zip_path)
-    return packed
 
 
 def _kind_words(kind: str) -> str:
@@ -249,14 +216,13 @@ def export_post(
     except (ReasonRequired, ExportError, ConfirmationError) as exc:
         return _form_page(request, caller, summary, 409, form=form, error=f"Not exported: {exc}.")
     zip_name = f"{result.folder.name}.zip"
-    files = pack(result.folder, result.files, out / zip_name)
-    manifest = json.loads((result.folder / "evidence.json").read_text(encoding="utf-8"))
+    result.write_zip(out / zip_name)
     package = Package(
         token,
         zip_name,
-        files,
+        result.manifest,
         result.audit_seq,
-        str(manifest.get("audit", {}).get("hash", "")),
+        result.audit_hash,
         result.unblurred,
         result.faces_blurred,
     )
