@@ -171,7 +171,7 @@ class _FaceMatching:
         store = FaceWatchlistStore(db, media)
         rule = load_rule(s.faces, s.effective_face_calibration_path)
         self.matcher = FaceMatcher(store.templates_in_force(), rule)
-        self.alerter = FaceAlerter(store)
+        self.alerter = FaceAlerter(store, s.faces.alert_repeat_s)
         self.events: list[FaceMatchEvent] = []
 
     def submit_matches(self, events: Sequence[FaceMatchEvent]) -> None:

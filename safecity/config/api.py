@@ -36,6 +36,9 @@ class ApiSettings(SectionModel):
     alerts_page_size: int = Field(
         50, ge=1, le=500, description="Alerts on one page of the web UI's alert list (/alerts)."
     )
+    audit_page_size: int = Field(
+        25, ge=1, le=500, description="Audit entries on one page of the web UI's audit log (/audit)."
+    )
     max_list_items: int = Field(
         1000,
         ge=1,

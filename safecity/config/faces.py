@@ -143,6 +143,12 @@ class FaceSettings(SectionModel):
     enrol_consistency: float = Field(
         0.6, gt=0, description="Photos of one person further than this from the others' mean are refused."
     )
+    alert_repeat_s: float = Field(
+        300.0,
+        ge=0,
+        description="A watchlist match of a person on a camera within this many seconds of that person's "
+        "last alert on that camera raises no new alert (0: every match alerts).",
+    )
     enrol_max_photo_side: int = Field(
         2000, ge=100, description="Enrolment photos are shrunk to this longest side before detection."
     )

@@ -68,7 +68,7 @@ class Runtime:
         self._lock = threading.Lock()
         self._writer = ObservationWriter(db, settings.store, media=MediaStore(settings.effective_media_dir))
         self._faces = FaceWatchlistStore(db, MediaStore(settings.effective_media_dir))
-        self._face_alerter = FaceAlerter(self._faces)
+        self._face_alerter = FaceAlerter(self._faces, settings.faces.alert_repeat_s)
         self._hotlists = HotlistAlerter(HotlistStore(db, settings.hotlists))
         self._speeding = SpeedingWatch(db, settings.traffic) if settings.traffic.sections else None
         self._offline = OfflineWatch(settings.streams.offline_alert_s)

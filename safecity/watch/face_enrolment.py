@@ -12,17 +12,20 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import cv2
 import numpy as np
+from sqlalchemy import select
 
 from safecity.analytics.faces.analyser import FaceAnalyser, FacePhotoError, read_photo
 from safecity.analytics.image_header import DEFAULT_LIMITS, ImageLimits, ImageRefused, check_image_file
 from safecity.governance.audit import AuditAction, AuditLog
 from safecity.governance.users import SYSTEM
 from safecity.store.face_watchlists import FaceWatchlistStore, PhotoToEnrol, StoredFaceAlert, face_match_alert
-from safecity.types import Alert, BBox, RGBImage, WatchlistPerson, context_box
+from safecity.store.models import AlertRow
+from safecity.types import Alert, AlertKind, BBox, RGBImage, WatchlistPerson, context_box
 from safecity.watch.faces import FaceMatchEvent
 
 PHOTO_CONTEXT = 0.6
@@ -94,13 +97,58 @@ class FaceAlerter:
     12(3)): the audit entry, written in the alert's transaction, names the reference watchlist and
     its version, the authorisation and its window, and the input that matched (the sighting and the
     SHA-256 of its probe crop). The persons who verify it are recorded when they confirm.
+
+    A person who stays in view, or walks past again and again, matches on every pass: a match of
+    the same enrolled person on the same camera within `repeat_s` seconds of that person's last
+    alert there raises no new alert (`faces.alert_repeat_s`), so operators see one alert to decide
+    on, not one a minute. The window counts from the last alert raised, by sighting time, so a
+    person who is still there after the window raises the next one.
     """
 
-    def __init__(self, store: FaceWatchlistStore) -> None:
+    def __init__(self, store: FaceWatchlistStore, repeat_s: float = 0.0) -> None:
+        if repeat_s < 0:
+            raise ValueError(f"repeat_s must be 0 or more seconds, got {repeat_s}")
         self.store = store
         self.audit = AuditLog(store.db)
+        self.repeat = timedelta(seconds=repeat_s)
+
+    def new_matches(self, events: Sequence[FaceMatchEvent]) -> list[FaceMatchEvent]:
+        """The events that raise an alert: not within the repeat window of an earlier alert (stored,
+        or raised by an earlier event in `events`) for the same person on the same camera."""
+        if not self.repeat:
+            return list(events)
+        last: dict[tuple[str, str], datetime] = {}
+        kept = []
+        for event in sorted(events, key=lambda e: e.sighting.timestamp):
+            template, at = event.match.template, event.sighting.timestamp
+            key = (template.entry_id, event.sighting.camera_id)
+            before = last.get(key) or self._last_alert(template.watchlist_id, *key, at)
+            if before is not None and at - before < self.repeat:
+                continue
+            kept.append(event)
+            last[key] = at
+        return kept
+
+    def _last_alert(self, watchlist_id: str, entry_id: str, camera_id: str, at: datetime) -> datetime | None:
+        """When the newest stored alert for `entry_id` on `camera_id` within the window before `at` was."""
+        query = (
+            select(AlertRow.ts, AlertRow.evidence)
+            .where(AlertRow.kind == AlertKind.FACE_WATCHLIST.value)
+            .where(AlertRow.camera_id == camera_id)
+            .where(AlertRow.watchlist_id == watchlist_id)
+            .where(AlertRow.ts > at - self.repeat)
+            .where(AlertRow.ts <= at)
+            .order_by(AlertRow.ts.desc())
+        )
+        with self.store.db.read_session() as session:
+            for ts, evidence in session.execute(query):
+                if isinstance(evidence, dict) and evidence.get("entry_id") == entry_id:
+                    found: datetime = ts
+                    return found
+        return None
 
     def save(self, events: Sequence[FaceMatchEvent]) -> list[Alert]:
+        events = self.new_matches(events)
         alerts: list[StoredFaceAlert] = [
             face_match_alert(
                 e.sighting,
