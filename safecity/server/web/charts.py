@@ -18,6 +18,8 @@ from sqlalchemy.orm import Session
 from safecity.store.models import AlertRow, LineCrossingRow, PlateReadRow
 from safecity.types import AlertKind
 
+_Timed = type[PlateReadRow] | type[AlertRow] | type[LineCrossingRow]
+"""Stored rows with a camera and a time, which the charts count per hour."""
 CHART_WIDTH = 720
 CHART_HEIGHT = 200
 CHART_LEFT = 36
@@ -50,7 +52,7 @@ class HourlyChart:
 
 def _per_hour(
     session: Session,
-    table: type[PlateReadRow] | type[AlertRow] | type[LineCrossingRow],
+    table: _Timed,
     end: datetime,
     hours: int,
     camera_ids: Sequence[str] | None,
@@ -86,17 +88,31 @@ def hourly_counts(
     }
 
 
-def latest_traffic(session: Session, now: datetime, camera_ids: Sequence[str] | None) -> datetime:
-    """When the traffic chart ends: now, or the last stored crossing when none came in the last day
-    (a city that paused counting, or the demo's recorded morning, still shows its last day)."""
-    query = select(func.max(LineCrossingRow.ts))
-    if camera_ids is not None:
-        query = query.where(LineCrossingRow.camera_id.in_(list(camera_ids)))
-    latest = session.scalar(query)
-    if latest is None:
+def _chart_end(session: Session, now: datetime, camera_ids: Sequence[str] | None, *rows: _Timed) -> datetime:
+    """When a chart ends: now, or the last stored row when none came in the last day (a city that
+    paused counting, or the demo's recorded morning, still shows its last day)."""
+    stamps = []
+    for row in rows:
+        query = select(func.max(row.ts))
+        if camera_ids is not None:
+            query = query.where(row.camera_id.in_(list(camera_ids)))
+        stamp = session.scalar(query)
+        if stamp is not None:
+            stamps.append(stamp if stamp.tzinfo is not None else stamp.replace(tzinfo=now.tzinfo))
+    if not stamps:
         return now
-    latest = latest if latest.tzinfo is not None else latest.replace(tzinfo=now.tzinfo)
+    latest = max(stamps)
     return latest if latest < now - timedelta(hours=24) else now
+
+
+def latest_traffic(session: Session, now: datetime, camera_ids: Sequence[str] | None) -> datetime:
+    """When the traffic chart ends (`_chart_end` of the line crossings)."""
+    return _chart_end(session, now, camera_ids, LineCrossingRow)
+
+
+def latest_reads(session: Session, now: datetime, camera_ids: Sequence[str] | None) -> datetime:
+    """When the reads-and-alerts chart ends (`_chart_end` of plate reads and alerts)."""
+    return _chart_end(session, now, camera_ids, PlateReadRow, AlertRow)
 
 
 def traffic_counts(

@@ -1,4 +1,4 @@
-"""The dashboard's traffic chart: vehicles counted and speeding alerts per hour, up to the last traffic."""
+"""The dashboard's charts: vehicles counted and speeding alerts per hour, plate reads and alerts, each up to the last day with data."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from safecity.store.cameras import CameraStore
 from safecity.store.database import Database
 from safecity.store.traffic import insert_new_alerts
 from safecity.store.writer import write_batch
-from safecity.types import Alert, AlertKind, BBox, LineCrossing, new_id
+from safecity.types import Alert, AlertKind, BBox, LineCrossing, PlateRead, new_id
 
 NOW = datetime(2026, 12, 4, 18, 30, tzinfo=UTC)
 
@@ -59,3 +59,22 @@ def test_the_chart_ends_at_the_last_crossing_when_the_last_day_had_none(sqlite_d
     write_batch(sqlite_db, [_crossing(NOW - timedelta(hours=2))])
     with sqlite_db.session() as session:
         assert charts.latest_traffic(session, NOW, None) == NOW
+
+
+def test_the_reads_chart_ends_at_the_last_read_or_alert_when_the_last_day_had_none(
+    sqlite_db: Database,
+) -> None:
+    with sqlite_db.session() as session:
+        assert charts.latest_reads(session, NOW, None) == NOW
+    read_at, alert_at = NOW - timedelta(days=200), NOW - timedelta(days=199)
+    write_batch(
+        sqlite_db, [PlateRead(new_id(), "cam-1", read_at, BBox(0, 0, 9, 9), 0.9, "BG 123-AB", "BG123AB")]
+    )
+    with sqlite_db.session() as session:
+        assert charts.latest_reads(session, NOW, None) == read_at  # the demo's recorded morning
+    insert_new_alerts(
+        sqlite_db, [alert_row(Alert(new_id(), AlertKind.PLATE_HOTLIST, "cam-2", alert_at, "x"))]
+    )
+    with sqlite_db.session() as session:
+        assert charts.latest_reads(session, NOW, None) == alert_at
+        assert charts.latest_reads(session, NOW, ["cam-1"]) == read_at  # limited to cam-1: its read

@@ -57,7 +57,8 @@ def dashboard(request: Request, wall: str = wall_of.DEFAULT_LAYOUT, first: str =
         return error_page(request, caller, 400, "Bad request", str(exc))
     limit = None if caller.camera_ids is None else sorted(caller.camera_ids)
     with ctx.db.session() as session:
-        chart = charts.hourly_chart(charts.hourly_counts(session, now, limit), now)
+        reads_end = charts.latest_reads(session, now, limit)
+        chart = charts.hourly_chart(charts.hourly_counts(session, reads_end, limit), reads_end)
         traffic_end = charts.latest_traffic(session, now, limit)
         traffic = charts.hourly_chart(charts.traffic_counts(session, traffic_end, limit), traffic_end)
     recent = []
@@ -74,6 +75,7 @@ def dashboard(request: Request, wall: str = wall_of.DEFAULT_LAYOUT, first: str =
         chart=chart,
         traffic=traffic,
         traffic_end=traffic_end,
+        reads_end=reads_end if reads_end != now else None,
         recent=recent,
         cameras=[(c, states.get(c.id, "unknown") if c.enabled else "disabled") for c in cameras],
         wall=live_wall if caller.can(Permission.VIEW_LIVE) else None,
