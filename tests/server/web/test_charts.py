@@ -1,4 +1,5 @@
-"""The dashboard's charts: vehicles counted and speeding alerts per hour, plate reads and alerts, each up to the last day with data."""
+"""The dashboard's charts: vehicles counted and speeding alerts per hour, plate reads and alerts,
+each up to the last day that had any."""
 
 from __future__ import annotations
 
