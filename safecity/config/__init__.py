@@ -13,6 +13,7 @@ from __future__ import annotations
 from safecity.config.api import ApiSettings
 from safecity.config.base import SectionModel
 from safecity.config.cameras import CameraDefaults
+from safecity.config.citymap import MapSettings
 from safecity.config.cluster import ActorResources, ClusterSettings
 from safecity.config.counting import (
     MAX_COUNTING_ITEMS,
@@ -63,6 +64,7 @@ __all__ = [
     "FaceSettings",
     "GovernanceSettings",
     "HotlistSettings",
+    "MapSettings",
     "MotionSettings",
     "PlateSettings",
     "RecordingSettings",

@@ -19,6 +19,7 @@ from pydantic_settings import (
 
 from safecity.config.api import ApiSettings
 from safecity.config.cameras import CameraDefaults
+from safecity.config.citymap import MapSettings
 from safecity.config.cluster import ClusterSettings
 from safecity.config.counting import CountingSettings
 from safecity.config.faces import FaceSettings
@@ -67,6 +68,7 @@ class Settings(BaseSettings):
     traffic: TrafficSettings = TrafficSettings()
     counting: CountingSettings = CountingSettings()
     cluster: ClusterSettings = ClusterSettings()
+    map: MapSettings = MapSettings()
 
     @classmethod
     def settings_customise_sources(

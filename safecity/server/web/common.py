@@ -52,6 +52,22 @@ LIST_LIMIT = 20
 AUDIT_SHOWN = 200
 """Audit entries shown at most, newest first."""
 
+
+def content_security_policy(tile_origin: str | None) -> str:
+    """`CSP`, with the city's own tile server (`map.tile_url`'s origin) allowed as an image source."""
+    if tile_origin is None:
+        return CSP
+    return CSP.replace("img-src 'self' data: blob:;", f"img-src 'self' data: blob: {tile_origin};")
+
+
+def page_headers(request: Request) -> dict[str, str]:
+    """`SECURITY_HEADERS` with the CSP the settings call for (`content_security_policy`)."""
+    origin = context_of(request).settings.map.tile_origin
+    if origin is None:
+        return SECURITY_HEADERS
+    return {**SECURITY_HEADERS, "Content-Security-Policy": content_security_policy(origin)}
+
+
 STATIC_FILES = StaticFiles(directory=STATIC)
 ENV = jinja2.Environment(
     loader=jinja2.FileSystemLoader(TEMPLATES),
@@ -155,7 +171,7 @@ def render(
         can=(lambda p: caller is not None and caller.can(Permission(p))),
         **values,
     )
-    return HTMLResponse(html, status_code=status, headers=SECURITY_HEADERS)
+    return HTMLResponse(html, status_code=status, headers=page_headers(request))
 
 
 def error_page(

@@ -20,6 +20,7 @@ from safecity.server.web.pages import (
     login,
     maps,
     search,
+    tiles,
 )
 
 router = APIRouter(include_in_schema=False)
@@ -36,5 +37,6 @@ for page in (
     admin_cameras,
     admin_users,
     governance,
+    tiles,
 ):
     router.include_router(page.router)
