@@ -8,14 +8,12 @@ lapse, deletes every watchlist under it with what was collected. Every change is
 from __future__ import annotations
 
 import json
-from datetime import timedelta
 from typing import Annotated
 
 import typer
 from rich.table import Table
 
 from safecity.cli.common import (
-    audit,
     aware_time,
     command_group,
     fail,
@@ -26,7 +24,8 @@ from safecity.cli.common import (
     shown_time,
     user_or_os_user,
 )
-from safecity.governance.audit import AuditAction
+from safecity.governance import list_changes
+from safecity.governance.list_changes import Actor
 from safecity.store.authorisations import AuthorisationError, AuthorisationStore
 from safecity.store.models import utcnow
 from safecity.types import AuthorisationPurpose
@@ -67,36 +66,24 @@ def authorisation_add(
     assert start is not None and end is not None and lapse is not None
     s = settings()
     db = open_db(s)
-    hours = (
-        s.governance.urgent_deadline_realtime_h
-        if use == "realtime"
-        else s.governance.urgent_deadline_retrospective_h
-    )
     try:
-        auth = AuthorisationStore(db).create(
-            authority,
-            reference,
-            purpose,
-            camera,
-            start,
-            end,
-            lapse,
-            created_by=user_or_os_user(user),
+        auth = list_changes.record_authorisation(
+            db,
+            s,
+            Actor(user_or_os_user(user), "cli"),
+            authority=authority,
+            reference=reference,
+            purpose=purpose,
+            cameras=camera,
+            valid_from=start,
+            valid_until=end,
+            expires_at=lapse,
             note=note,
             urgent=urgent,
             use=use,
-            approval_window=timedelta(hours=hours) if urgent else None,
         )
     except AuthorisationError as exc:
         fail(str(exc))
-    audit(
-        db,
-        AuditAction.AUTHORISATION_CHANGE,
-        user=user_or_os_user(user),
-        target=auth.id,
-        justification=f"{auth.authority} {auth.reference}",
-        details={"change": "created", "purpose": auth.purpose.value, "cameras": list(auth.camera_ids)},
-    )
     out.print(f"authorisation {auth.id} recorded: {auth.authority} {auth.reference} ({auth.purpose.value})")
     if auth.approval_deadline is not None:
         out.print(
@@ -106,29 +93,20 @@ def authorisation_add(
 
 
 def _decide(authorisation: str, state: str, reason: str, user: str | None) -> None:
-    from safecity.governance.authorisations import enforce_configured
-
     s = settings()
     db = open_db(s)
-    store = AuthorisationStore(db)
-    auth = find_authorisation(store, authorisation)
+    auth = find_authorisation(AuthorisationStore(db), authorisation)
     try:
-        decided = store.decide(auth.id, state, user_or_os_user(user))
+        decided, done = list_changes.decide_authorisation(
+            db, s, Actor(user_or_os_user(user), "cli"), auth.id, state, reason
+        )
     except AuthorisationError as exc:
         fail(str(exc))
-    audit(
-        db,
-        AuditAction.AUTHORISATION_CHANGE,
-        user=user_or_os_user(user),
-        target=decided.id,
-        justification=reason,
-        details={"change": state, "reference": decided.reference},
-    )
     out.print(f"authorisation {decided.reference}: {state}")
-    for done in enforce_configured(s, db, by=user_or_os_user(user)):
+    for d in done:
         out.print(
-            f"deleted under {done.reference} ({done.status}): {done.watchlists} watchlists, "
-            f"{done.removal.persons} persons, {done.removal.alerts} alerts, {done.removal.vectors} vectors"
+            f"deleted under {d.reference} ({d.status}): {d.watchlists} watchlists, "
+            f"{d.removal.persons} persons, {d.removal.alerts} alerts, {d.removal.vectors} vectors"
         )
 
 

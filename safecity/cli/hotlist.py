@@ -4,14 +4,12 @@ reads them. Every change is recorded in the audit log; listing goes through the 
 from __future__ import annotations
 
 import json
-from datetime import timedelta
 from typing import Annotated
 
 import typer
 from rich.table import Table
 
 from safecity.cli.common import (
-    audit,
     aware_time,
     command_group,
     fail,
@@ -20,12 +18,20 @@ from safecity.cli.common import (
     out,
     settings,
     shown_time,
+    user_or_os_user,
 )
+from safecity.governance import list_changes
 from safecity.governance.access import ReasonRequired, check_reason
 from safecity.governance.audit import AuditAction
+from safecity.governance.list_changes import Actor
 from safecity.governance.permissions import Permission
-from safecity.store.hotlists import HotlistError, HotlistStore, default_expiry
+from safecity.store.hotlists import HotlistError, HotlistStore
 from safecity.store.models import utcnow
+
+
+def _actor() -> Actor:
+    return Actor(user_or_os_user(None), "cli")  # as `cli.common.audit` names the console
+
 
 hotlist_app = command_group(
     "Plate hotlists: plates and patterns that raise an alert whenever a camera reads them."
@@ -50,34 +56,22 @@ def hotlist_add(
 ) -> None:
     """Put a plate or pattern on the hotlist (default expiry: hotlists.default_expiry_days)."""
     s = settings()
-    # The same floor as a search's reason: an entry makes every camera search for the plate.
-    try:
-        check_reason(reason, s.governance.min_reason_len, "a hotlist entry")
-    except ReasonRequired as exc:
-        fail(f"--reason: {exc}")
-    now = utcnow()
     if expires is not None and days is not None:
         fail("give --expires or --days, not both")
     if days is not None and days < 1:
         fail(f"--days must be at least 1, got {days}")
-    expires_at = aware_time("--expires", expires)
-    if days is not None:
-        expires_at = now + timedelta(days=days)
-    elif expires is None:
-        expires_at = default_expiry(now, s.hotlists)
-    db = open_db(s)
-    store = HotlistStore(db, s.hotlists)
     try:
-        entry = store.add(plate, reason=reason, owner=owner, expires_at=expires_at, now=now)
+        check_reason(reason, s.governance.min_reason_len, "a hotlist entry")
+    except ReasonRequired as exc:
+        fail(f"--reason: {exc}")
+    expires_at = aware_time("--expires", expires)
+    db = open_db(s)
+    try:
+        entry = list_changes.add_hotlist_entry(
+            db, s, _actor(), plate, reason=reason, owner=owner, expires_at=expires_at, days=days
+        )
     except HotlistError as exc:
         fail(str(exc))
-    audit(
-        db,
-        "hotlist_change",
-        target=entry.id,
-        justification=reason,
-        details={"change": "added", "plate": entry.plate, "owner": owner},
-    )
     kind = "pattern" if entry.is_pattern else "plate"
     out.print(f"hotlisted {kind} {entry.plate} as {entry.id}, expires {shown_time(entry.expires_at)}")
 
@@ -134,13 +128,15 @@ def hotlist_list(
 
 
 @hotlist_app.command("remove")
-def hotlist_remove(entry_id: Annotated[str, typer.Argument(metavar="ID")]) -> None:
+def hotlist_remove(
+    entry_id: Annotated[str, typer.Argument(metavar="ID")],
+    reason: Annotated[str, typer.Option(help="Why it comes off (kept in the audit log).")] = "",
+) -> None:
     """Take an entry off the hotlist: it stops matching at once and stays on record for its alerts."""
     s = settings()
     db = open_db(s)
     try:
-        entry = HotlistStore(db, s.hotlists).remove(entry_id)
+        entry = list_changes.remove_hotlist_entry(db, s, _actor(), entry_id, reason=reason)
     except HotlistError as exc:
         fail(str(exc))
-    audit(db, "hotlist_change", target=entry.id, details={"change": "removed", "plate": entry.plate})
     out.print(f"removed hotlist entry {entry.id} ({entry.plate})")

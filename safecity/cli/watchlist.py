@@ -12,7 +12,6 @@ import typer
 from rich.table import Table
 
 from safecity.cli.common import (
-    audit,
     checked_photos,
     command_group,
     face_analyser,
@@ -26,7 +25,9 @@ from safecity.cli.common import (
     user_or_os_user,
 )
 from safecity.config import Settings
+from safecity.governance import list_changes
 from safecity.governance.audit import AuditAction
+from safecity.governance.list_changes import Actor
 from safecity.governance.permissions import Permission
 from safecity.store.authorisations import AuthorisationStore
 from safecity.store.database import Database
@@ -36,6 +37,11 @@ if TYPE_CHECKING:
 
 # The watchlist and media stores (cv2) and enrolment (onnxruntime, dlib) are imported inside the
 # functions: `safecity --help` stays light.
+
+
+def _actor(user: str | None) -> Actor:
+    return Actor(user_or_os_user(user), "cli")  # as `cli.common.audit` names the console
+
 
 watchlist_app = command_group("Face watchlists: enrolled persons under an authorisation.")
 
@@ -63,19 +69,11 @@ def watchlist_create(
     db = open_db(s)
     auth = find_authorisation(AuthorisationStore(db), authorisation, "--authorisation")
     try:
-        wl = _watchlist_store(s, db).create(
-            name, auth.id, description=description, created_by=user_or_os_user(user)
+        wl = list_changes.create_watchlist(
+            _watchlist_store(s, db), _actor(user), name, auth, description=description
         )
     except FaceWatchlistError as exc:
         fail(str(exc))
-    audit(
-        db,
-        AuditAction.WATCHLIST_CHANGE,
-        user=user_or_os_user(user),
-        target=wl.id,
-        justification=f"under {auth.authority} {auth.reference}",
-        details={"change": "created", "name": wl.name, "version": wl.version},
-    )
     out.print(f"watchlist {wl.id} {wl.name!r} created under {auth.reference}")
 
 
@@ -101,13 +99,7 @@ def watchlist_enrol(
         person = enrol_photos(face_analyser(s), store, wl.id, label, photo, note=note, limits=limits)
     except (FacePhotoError, FaceWatchlistError) as exc:
         fail(str(exc))
-    audit(
-        db,
-        AuditAction.WATCHLIST_CHANGE,
-        user=user_or_os_user(user),
-        target=f"{wl.id}/{person.id}",
-        details={"change": "enrolled", "label": person.label, "photos": len(photo)},
-    )
+    list_changes.record_enrolment(store, _actor(user), wl, person.id, person.label, len(photo))
     out.print(f"enrolled {person.label!r} ({len(person.photos)} photos) on {wl.name!r} as {person.id}")
 
 
@@ -172,24 +164,11 @@ def watchlist_remove(
         if person is not None:
             if person not in {p.id for p in store.persons(wl.id)}:
                 fail(f"--person {person!r} is not enrolled on {wl.name!r}")
-            removed = store.remove_person(person)
+            removed = list_changes.remove_person(store, _actor(user), wl, person)
         else:
-            removed = store.remove(wl.id)
+            removed = list_changes.remove_watchlist(store, _actor(user), wl)
     except FaceWatchlistError as exc:
         fail(str(exc))
-    audit(
-        db,
-        AuditAction.WATCHLIST_CHANGE,
-        user=user_or_os_user(user),
-        target=wl.id if person is None else f"{wl.id}/{person}",
-        details={
-            "change": "removed",
-            "persons": removed.persons,
-            "photos": removed.photos,
-            "alerts": removed.alerts,
-            "vectors": removed.vectors,
-        },
-    )
     what = f"person {person} of" if person is not None else "watchlist"
     out.print(
         f"removed {what} {wl.name!r}: {removed.persons} persons, {removed.photos} photos, "

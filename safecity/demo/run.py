@@ -34,13 +34,20 @@ from safecity.analytics.faces.analyser import FaceAnalyser
 from safecity.config import Settings
 from safecity.demo.traffic import CONFIG_FILE, measure, print_summary, with_sim_traffic, write_config
 from safecity.eval.sim_plates import CameraPlateScore, score_sim_plates
+from safecity.governance.access import CONSOLE_ROLE
+from safecity.governance.list_changes import (
+    Actor,
+    add_hotlist_entry,
+    create_watchlist,
+    record_authorisation,
+    record_enrolment,
+)
 from safecity.pipeline.process import ProcessingError, process_file
 from safecity.registry.geojson import cameras_from_geojson, cameras_to_geojson
 from safecity.runtime.city import Runtime
 from safecity.sim import SimCity, render_city
 from safecity.sim.faces import GRACE_HOPPER, reference_image
 from safecity.sim.rtsp import RtspServer, RtspServerError, unavailable_reason
-from safecity.store.authorisations import AuthorisationStore
 from safecity.store.cameras import CameraStore
 from safecity.store.database import Database
 from safecity.store.face_watchlists import FaceWatchlistStore
@@ -214,7 +221,7 @@ def _analyse(
     face_store = FaceWatchlistStore(db, MediaStore(media_dir, settings.store.snapshot_jpeg_quality))
     rule = load_rule(settings.faces, settings.effective_face_calibration_path)
     matcher = FaceMatcher(face_store.templates_in_force(), rule)
-    face_alerter = FaceAlerter(face_store)
+    face_alerter = FaceAlerter(face_store, settings.faces.alert_repeat_s)
     jobs = [_ClipJob(city.clips[c.id], c, settings, media_dir, city.start_time, matcher) for c in cameras]
     workers = max(1, min(len(jobs), os.cpu_count() or 1))
     results: list[RunStats] = []
@@ -268,10 +275,17 @@ def _hotlist_a_sim_vehicle(city: SimCity, db: Database, settings: Settings) -> s
     if not widths:
         return None
     plate = max(sorted(widths), key=lambda p: widths[p])
-    HotlistStore(db, settings.hotlists).add(
-        plate, reason="Demo: reported stolen (synthetic vehicle)", owner="demo", expires_at=None
+    # No expiry given: the hotlist's default (hotlists.default_expiry_days), as from the CLI.
+    add_hotlist_entry(
+        db, settings, DEMO_ACTOR, plate, reason="Demo: reported stolen (synthetic vehicle)", owner="demo"
     )
     return plate
+
+
+DEMO_ACTOR = Actor("demo", CONSOLE_ROLE)
+"""Who the demo's own setup steps are recorded as: the console's role, as `safecity` records them. The
+steps go through the functions behind `safecity hotlist|authorisation|watchlist` (`list_changes`),
+so each is in the audit chain exactly as a city's own would be."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -293,30 +307,39 @@ def _watchlist_a_sim_person(city: SimCity, db: Database, settings: Settings) -> 
     allowed, outside = tuple(face_cameras[1:]), tuple(face_cameras[:1])
     start = city.start_time
     expires = datetime.now(UTC) + timedelta(days=1)
-    auth = AuthorisationStore(db).create(
+    auth = record_authorisation(
+        db,
+        settings,
+        DEMO_ACTOR,
         authority="Demo: Higher Court in Belgrade (synthetic)",
         reference="Kpp-DEMO-1/2026",
         purpose=AuthorisationPurpose.MISSING_PERSON,
-        camera_ids=allowed,
+        cameras=allowed,
         valid_from=start - timedelta(hours=1),
         # Until it expires, not only the sim's hour: the live part (`serve_demo`) sees her again
         # now, on the same cameras, and must match there too.
         valid_until=max(start + timedelta(hours=1), expires),
         expires_at=expires,
-        created_by="demo",
         note="Synthetic authorisation for the demo: two of the three face cameras.",
     )
     media = MediaStore(settings.effective_media_dir, settings.store.snapshot_jpeg_quality)
     store = FaceWatchlistStore(db, media)
-    watchlist = store.create(
-        "Demo: missing person", auth.id, description="The sim's Grace Hopper", created_by="demo"
+    watchlist = create_watchlist(
+        store, DEMO_ACTOR, "Demo: missing person", auth, description="The sim's Grace Hopper"
     )
     photo = settings.data_dir / "enrol" / "grace_hopper.jpg"
     photo.parent.mkdir(parents=True, exist_ok=True)
     cv2.imwrite(str(photo), reference_image(GRACE_HOPPER.name))
     analyser = FaceAnalyser(settings.faces, settings.effective_model_cache_dir)
-    enrol_photos(analyser, store, watchlist.id, GRACE_HOPPER.display_name, [photo], note="demo")
+    person = enrol_photos(analyser, store, watchlist.id, GRACE_HOPPER.display_name, [photo], note="demo")
+    record_enrolment(store, DEMO_ACTOR, watchlist, person.id, person.label, 1)
     return _DemoWatchlist(GRACE_HOPPER.display_name, allowed, outside)
+
+
+def sim_period(city: SimCity) -> str:
+    """The period the analysed clips are stamped with, as the summary names it."""
+    end = city.start_time + timedelta(seconds=city.scenario.seconds)
+    return f"{city.start_time:%Y-%m-%d %H:%M:%S} to {end:%H:%M:%S} UTC"
 
 
 def _plate_score_text(score: CameraPlateScore | None) -> str:
@@ -420,6 +443,8 @@ def run_demo(settings: Settings, console: Console) -> Settings:
     total = time.perf_counter() - t0
     console.print(
         f"render {t_render:.1f} s, analysis {t_analyse:.1f} s, total {total:.1f} s\n"
+        f"stored times: {sim_period(city)} (the sim's clock, burnt into its frames): the dashboard's "
+        "last-hour and 24-hour charts show only what the live cameras add from now on\n"
         f"database:     {demo_settings.effective_database_url}\n"
         f"snapshots:    {demo_settings.effective_media_dir}\n"
         f"clips:        {city.out_dir}\n"
@@ -436,7 +461,12 @@ def run_demo(settings: Settings, console: Console) -> Settings:
     return demo_settings
 
 
-DEMO_USERS = (("investigator", "investigator"), ("operator", "operator"), ("operator2", "operator"))
+DEMO_USERS = (
+    ("investigator", "investigator"),
+    ("operator", "operator"),
+    ("operator2", "operator"),
+    ("auditor", "auditor"),
+)
 """Accounts the demo creates beside the first admin, so every part of the UI can be tried."""
 
 RTSP_LOG = "rtsp-server.log"
@@ -583,9 +613,27 @@ def _workers_ignore_ctrl_c() -> Iterator[None]:
         signal.signal(signal.SIGINT, previous)
 
 
+def recording_rate(clips: Sequence[Path], clip_seconds: float) -> float:
+    """Bytes a second the recorders write for `clips` looping as cameras: their own bitrate (the
+    recorders keep the cameras' H.264 as it comes, without re-encoding)."""
+    if clip_seconds <= 0:
+        raise ValueError(f"clip_seconds must be positive, got {clip_seconds}")
+    return sum(clip.stat().st_size for clip in clips) / clip_seconds
+
+
+def recording_note(rate: float, folder: Path) -> str:
+    """One line saying how fast the live demo's recordings grow, and where."""
+    per_hour = rate * 3600 / 1e9
+    return (
+        f"  recordings  about {per_hour:.1f} GB an hour ({rate * 8 / 1e6:.1f} Mbit/s) go to {folder}: "
+        "delete that folder after the demo (or set recording.segment_s and retention to keep less)"
+    )
+
+
 def _print_live(live: _LiveCity, url: str, settings: Settings, console: Console) -> None:
     """What a newcomer should look at while the demo is live."""
     ids = [c.id for c in live.cameras]
+    clips = demo_clips(settings, live.cameras)
     console.print(
         f"[bold]live:[/] {len(ids)} cameras streaming their clips in a loop at "
         f"rtsp://127.0.0.1:{live.rtsp.port}/<camera id>, analysed as `safecity serve` would and "
@@ -593,5 +641,9 @@ def _print_live(live: _LiveCity, url: str, settings: Settings, console: Console)
         f"  dashboard   {url}/  camera states (connecting, then live) and alerts as they arrive\n"
         f"  camera page {url}/cameras/{ids[0]}  live video and the recordings timeline "
         f"(the first segment closes after about {settings.recording.segment_s:g} s)\n"
-        f"  register    {url}/register  which cameras record and for how long"
+        f"  register    {url}/register  which cameras record and for how long\n"
+        f"  audit log   {url}/audit  (login 'auditor') every step above, the demo's own setup included\n"
+        + recording_note(
+            recording_rate(list(clips.values()), settings.sim.seconds), settings.effective_recordings_dir
+        )
     )

@@ -190,7 +190,8 @@ class AuthorisationStore:
         if status not in DECISIONS:
             raise AuthorisationError(f"decision must be one of {', '.join(DECISIONS)}, got {status!r}")
         with self.db.session() as session:
-            row = session.get(AuthorisationRow, authorisation_id)
+            # Locked: two people deciding at once on PostgreSQL must not both find it pending.
+            row = session.get(AuthorisationRow, authorisation_id, with_for_update=True)
             if row is None:
                 raise AuthorisationError(f"no authorisation with id {authorisation_id!r}")
             if status == "approved":

@@ -126,6 +126,7 @@ NAV: tuple[tuple[str, str, tuple[Permission, ...] | None], ...] = (
     ("Plate search", "/search", (Permission.SEARCH_PLATE,)),
     ("Face search", "/search/faces", (Permission.SEARCH_FACE,)),
     ("Watchlists", "/watchlists", (Permission.MANAGE_WATCHLISTS, Permission.MANAGE_AUTHORISATIONS)),
+    ("Authorisations", "/authorisations", (Permission.MANAGE_AUTHORISATIONS,)),
     ("Hotlist", "/hotlists", (Permission.VIEW_OBSERVATIONS,)),
     ("Cameras", "/admin/cameras", (Permission.MANAGE_CAMERAS,)),
     ("Users", "/admin/users", (Permission.MANAGE_USERS,)),

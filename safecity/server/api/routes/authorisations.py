@@ -8,15 +8,14 @@ do. A refusal is enforced at once: every watchlist under it is deleted with its 
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter
 from pydantic import BaseModel, Field
 
 from safecity.governance.access import Caller
-from safecity.governance.audit import AuditAction, AuditLog
-from safecity.governance.authorisations import enforce_configured
+from safecity.governance.list_changes import Actor, decide_authorisation, record_authorisation
 from safecity.governance.permissions import Permission
 from safecity.server.api.routes.cameras import require
 from safecity.server.api.schemas import PROBLEM_RESPONSES, DomainOut
@@ -131,29 +130,20 @@ def add_authorisation(body: AuthorisationIn, ctx: Context, caller: CurrentCaller
     """Record an authorisation (manage_authorisations); urgent ones start pending with a deadline."""
     require(ctx, caller, Permission.MANAGE_AUTHORISATIONS, "record an authorisation")
     check_list_length(ctx.settings, body.cameras, "body", "cameras")
-    g = ctx.settings.governance
-    hours = g.urgent_deadline_realtime_h if body.use == "realtime" else g.urgent_deadline_retrospective_h
-    auth = AuthorisationStore(ctx.db).create(
-        body.authority,
-        body.reference,
-        body.purpose,
-        body.cameras,
-        body.valid_from,
-        body.valid_until,
-        body.expires_at if body.expires_at is not None else body.valid_until,
-        created_by=caller.username,
+    auth = record_authorisation(
+        ctx.db,
+        ctx.settings,
+        Actor(caller.username, caller.role),
+        authority=body.authority,
+        reference=body.reference,
+        purpose=body.purpose,
+        cameras=body.cameras,
+        valid_from=body.valid_from,
+        valid_until=body.valid_until,
+        expires_at=body.expires_at,
         note=body.note,
         urgent=body.urgent,
         use=body.use,
-        approval_window=timedelta(hours=hours) if body.urgent else None,
-    )
-    AuditLog(ctx.db).record(
-        AuditAction.AUTHORISATION_CHANGE,
-        username=caller.username,
-        role=caller.role,
-        target=auth.id,
-        justification=f"{auth.authority} {auth.reference}",
-        details={"change": "created", "purpose": auth.purpose.value, "cameras": list(auth.camera_ids)},
     )
     return authorisation_out(auth)
 
@@ -163,18 +153,11 @@ def _decide(ctx: Context, caller: Caller, ref: str, state: str, reason: str) -> 
     store = AuthorisationStore(ctx.db)
     auth = find_authorisation(store, ref)
     try:
-        decided = store.decide(auth.id, state, caller.username)
+        decided, done = decide_authorisation(
+            ctx.db, ctx.settings, Actor(caller.username, caller.role), auth.id, state, reason
+        )
     except AuthorisationError as exc:
         raise Conflict(str(exc)) from None
-    AuditLog(ctx.db).record(
-        AuditAction.AUTHORISATION_CHANGE,
-        username=caller.username,
-        role=caller.role,
-        target=decided.id,
-        justification=reason,
-        details={"change": state, "reference": decided.reference},
-    )
-    done = enforce_configured(ctx.settings, ctx.db, by=caller.username)
     return Decision(
         authorisation=authorisation_out(store.get(decided.id).as_of(ctx.gate.clock())),
         enforced=[

@@ -6,14 +6,15 @@ recorded read of personal data (plates sought, and why), each change an audit en
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Query
 from pydantic import BaseModel, Field
 
-from safecity.governance.access import check_reason
-from safecity.governance.audit import AuditAction, AuditLog
+from safecity.governance import list_changes
+from safecity.governance.audit import AuditAction
+from safecity.governance.list_changes import Actor
 from safecity.governance.permissions import Permission
 from safecity.server.api.routes.cameras import require
 from safecity.server.api.schemas import PROBLEM_RESPONSES, DomainOut
@@ -21,7 +22,7 @@ from safecity.server.problems import BadRequest, Conflict, NotFound
 from safecity.server.security import Context, CurrentCaller
 from safecity.server.security import require as require_permission
 from safecity.store.field_limits import HOTLIST_ENTRY
-from safecity.store.hotlists import HotlistError, HotlistStore, default_expiry
+from safecity.store.hotlists import HotlistError, HotlistStore
 from safecity.store.models import utcnow
 from safecity.types import HotlistEntry
 
@@ -92,26 +93,17 @@ def add_hotlist_entry(body: HotlistEntryIn, ctx: Context, caller: CurrentCaller)
     require(ctx, caller, Permission.SEARCH_PLATE, "change the hotlist")
     if body.days is not None and body.expires_at is not None:
         raise BadRequest("give days or expires_at, not both")
-    # A hotlist entry follows a vehicle as a search does: the same shortest reason.
-    check_reason(body.reason, ctx.gate.min_reason_len, "a hotlist entry")
     now = utcnow()
-    expires_at: datetime | None
-    if body.days is not None:
-        expires_at = now + timedelta(days=body.days)
-    elif body.expires_at is not None:
-        expires_at = body.expires_at
-    else:
-        expires_at = default_expiry(now, ctx.settings.hotlists)
-    entry = HotlistStore(ctx.db, ctx.settings.hotlists).add(
-        body.plate, reason=body.reason, owner=body.owner, expires_at=expires_at, now=now
-    )
-    AuditLog(ctx.db).record(
-        AuditAction.HOTLIST_CHANGE,
-        username=caller.username,
-        role=caller.role,
-        target=entry.id,
-        justification=entry.reason,
-        details={"change": "added", "plate": entry.plate, "owner": entry.owner},
+    entry = list_changes.add_hotlist_entry(
+        ctx.db,
+        ctx.settings,
+        Actor(caller.username, caller.role),
+        body.plate,
+        reason=body.reason,
+        owner=body.owner,
+        expires_at=body.expires_at,
+        days=body.days,
+        now=now,
     )
     return entry_out(entry, now)
 
@@ -131,14 +123,9 @@ def remove_hotlist_entry(entry_id: str, ctx: Context, caller: CurrentCaller) -> 
     except HotlistError as exc:
         raise NotFound(str(exc)) from None
     try:
-        entry = store.remove(entry_id)
+        entry = list_changes.remove_hotlist_entry(
+            ctx.db, ctx.settings, Actor(caller.username, caller.role), entry_id
+        )
     except HotlistError as exc:
         raise Conflict(str(exc)) from None
-    AuditLog(ctx.db).record(
-        AuditAction.HOTLIST_CHANGE,
-        username=caller.username,
-        role=caller.role,
-        target=entry.id,
-        details={"change": "removed", "plate": entry.plate},
-    )
     return entry_out(entry, utcnow())

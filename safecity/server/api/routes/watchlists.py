@@ -17,11 +17,15 @@ from fastapi import APIRouter, File, Form, HTTPException, UploadFile
 from pydantic import BaseModel, Field
 
 from safecity.analytics.image_header import ImageLimits
-from safecity.governance.audit import AuditAction, AuditLog
+from safecity.governance import list_changes
+from safecity.governance.access import Caller
+from safecity.governance.audit import AuditAction
+from safecity.governance.list_changes import Actor
 from safecity.governance.permissions import Permission
 from safecity.server.api.routes.authorisations import find_authorisation
 from safecity.server.api.routes.cameras import require
 from safecity.server.api.schemas import PROBLEM_RESPONSES, DomainOut
+from safecity.server.context import ApiContext
 from safecity.server.problems import BadRequest, Conflict, NotFound, UnsupportedMedia
 from safecity.server.security import Context, CurrentCaller
 from safecity.server.security import require as require_permission
@@ -143,17 +147,11 @@ def create_watchlist(body: WatchlistIn, ctx: Context, caller: CurrentCaller) -> 
     except NotFound as exc:
         raise BadRequest(f"authorisation: {exc}") from None
     try:
-        wl = _store(ctx).create(body.name, auth.id, description=body.description, created_by=caller.username)
+        wl = list_changes.create_watchlist(
+            _store(ctx), Actor(caller.username, caller.role), body.name, auth, description=body.description
+        )
     except FaceWatchlistError as exc:  # not in force, expired, or the name is taken
         raise Conflict(str(exc)) from None
-    AuditLog(ctx.db).record(
-        AuditAction.WATCHLIST_CHANGE,
-        username=caller.username,
-        role=caller.role,
-        target=wl.id,
-        justification=f"under {auth.authority} {auth.reference}",
-        details={"change": "created", "name": wl.name, "version": wl.version},
-    )
     return watchlist_out(wl, 0)
 
 
@@ -180,8 +178,57 @@ def enrol_person(
     image (415); a photo without exactly one usable face is a 422 naming it.
     """
     require(ctx, caller, Permission.MANAGE_WATCHLISTS, "enrol a person")
+    from safecity.analytics.faces.analyser import FacePhotoError
+
     store = _store(ctx)
     wl = _watchlist(store, watchlist)
+    try:
+        person = enrol_uploads(ctx, caller, store, wl, label, photos, note=note)
+    except FacePhotoError as exc:
+        raise HTTPException(422, str(exc)) from None
+    return person_out(person)
+
+
+@router.delete("/watchlists/{watchlist}", response_model=RemovalOut)
+def remove_watchlist(watchlist: str, ctx: Context, caller: CurrentCaller) -> RemovalOut:
+    """Delete a list with its persons, photos, templates and alerts (manage_watchlists)."""
+    require(ctx, caller, Permission.MANAGE_WATCHLISTS, "remove a face watchlist")
+    store = _store(ctx)
+    wl = _watchlist(store, watchlist)
+    removed = list_changes.remove_watchlist(store, Actor(caller.username, caller.role), wl)
+    return removal_out(removed)
+
+
+@router.delete("/watchlists/{watchlist}/persons/{person_id}", response_model=RemovalOut)
+def remove_person(watchlist: str, person_id: str, ctx: Context, caller: CurrentCaller) -> RemovalOut:
+    """Delete one enrolled person with their photos and alerts (manage_watchlists)."""
+    require(ctx, caller, Permission.MANAGE_WATCHLISTS, "remove an enrolled person")
+    store = _store(ctx)
+    wl = _watchlist(store, watchlist)
+    try:
+        removed = list_changes.remove_person(store, Actor(caller.username, caller.role), wl, person_id)
+    except FaceWatchlistError as exc:
+        raise NotFound(str(exc)) from None
+    return removal_out(removed)
+
+
+def enrol_uploads(
+    ctx: ApiContext,
+    caller: Caller,
+    store: FaceWatchlistStore,
+    wl: FaceWatchlist,
+    label: str,
+    photos: list[UploadFile],
+    *,
+    note: str = "",
+) -> WatchlistPerson:
+    """Enrol `label` on `wl` from uploaded photos and record it: the one path behind the API and the
+    web page. Conflict if the list's authorisation is not in force; PayloadTooLarge or
+    UnsupportedMedia naming the photo; FacePhotoError (naming the photo) when one has no usable face,
+    and then nothing is enrolled."""
+    from safecity.analytics.faces.analyser import FacePhotoError
+    from safecity.watch.face_enrolment import enrol_photos
+
     auth = AuthorisationStore(ctx.db).get(wl.authorisation_id)
     if not auth.in_force(utcnow()):
         raise Conflict(
@@ -199,9 +246,6 @@ def enrol_person(
         # The format from the header, and the size it declares, before anything decodes the photo.
         check_photo(data, limits, f"photo {photo.filename or i + 1}")
         uploads.append((name, data))
-    from safecity.analytics.faces.analyser import FacePhotoError
-    from safecity.watch.face_enrolment import enrol_photos
-
     with tempfile.TemporaryDirectory(prefix="safecity-enrol-") as tmp:
         paths = []
         for name, data in uploads:
@@ -211,52 +255,8 @@ def enrol_person(
         try:
             person = enrol_photos(ctx.analyser(), store, wl.id, label, paths, note=note, limits=limits)
         except FacePhotoError as exc:
-            raise HTTPException(422, str(exc).replace(f"{tmp}/", "photo ")) from None
-    AuditLog(ctx.db).record(
-        AuditAction.WATCHLIST_CHANGE,
-        username=caller.username,
-        role=caller.role,
-        target=f"{wl.id}/{person.id}",
-        details={"change": "enrolled", "label": person.label, "photos": len(paths)},
+            raise FacePhotoError(str(exc).replace(f"{tmp}/", "photo ")) from None
+    list_changes.record_enrolment(
+        store, Actor(caller.username, caller.role), wl, person.id, person.label, len(paths)
     )
-    return person_out(person)
-
-
-@router.delete("/watchlists/{watchlist}", response_model=RemovalOut)
-def remove_watchlist(watchlist: str, ctx: Context, caller: CurrentCaller) -> RemovalOut:
-    """Delete a list with its persons, photos, templates and alerts (manage_watchlists)."""
-    require(ctx, caller, Permission.MANAGE_WATCHLISTS, "remove a face watchlist")
-    store = _store(ctx)
-    wl = _watchlist(store, watchlist)
-    removed = store.remove(wl.id)
-    _record_removal(ctx, caller.username, caller.role, wl.id, removed)
-    return removal_out(removed)
-
-
-@router.delete("/watchlists/{watchlist}/persons/{person_id}", response_model=RemovalOut)
-def remove_person(watchlist: str, person_id: str, ctx: Context, caller: CurrentCaller) -> RemovalOut:
-    """Delete one enrolled person with their photos and alerts (manage_watchlists)."""
-    require(ctx, caller, Permission.MANAGE_WATCHLISTS, "remove an enrolled person")
-    store = _store(ctx)
-    wl = _watchlist(store, watchlist)
-    if person_id not in {p.id for p in store.persons(wl.id)}:
-        raise NotFound(f"no person {person_id!r} is enrolled on {wl.name!r}")
-    removed = store.remove_person(person_id)
-    _record_removal(ctx, caller.username, caller.role, f"{wl.id}/{person_id}", removed)
-    return removal_out(removed)
-
-
-def _record_removal(ctx: Context, username: str, role: str, target: str, removed: Removal) -> None:
-    AuditLog(ctx.db).record(
-        AuditAction.WATCHLIST_CHANGE,
-        username=username,
-        role=role,
-        target=target,
-        details={
-            "change": "removed",
-            "persons": removed.persons,
-            "photos": removed.photos,
-            "alerts": removed.alerts,
-            "vectors": removed.vectors,
-        },
-    )
+    return person
