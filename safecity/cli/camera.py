@@ -1,11 +1,13 @@
 """`safecity camera add | list | show | remove | import | export`: the camera register.
 
 Errors name the `camera add` option the user typed (`--lat`, `--capabilities`), not the registry
-field behind it. Imports are all or nothing.
+field behind it. Imports are all or nothing. `add` and `import` go through
+`governance.camera_changes`, as the API and the admin pages do, and are audited (`camera_change`).
 """
 
 from __future__ import annotations
 
+import getpass
 import json
 import sys
 from pathlib import Path
@@ -16,8 +18,9 @@ from rich.table import Table
 
 from safecity.cli.common import about, command_group, err, fail, open_db, out, settings, write_text_atomic
 from safecity.config import redact_url
+from safecity.governance import camera_changes
 from safecity.registry.errors import RegistryError
-from safecity.registry.geojson import cameras_from_geojson, cameras_to_geojson, load_geojson_file
+from safecity.registry.geojson import cameras_to_geojson, load_geojson_file
 from safecity.registry.validation import (
     parse_capabilities,
     parse_plate_countries,
@@ -32,6 +35,16 @@ from safecity.types import Camera, RecordingMode, Site
 # `camera remove` imports the media store (cv2) inside the function: `safecity --help` stays light.
 
 camera_app = command_group("The camera register.")
+
+
+def _actor() -> camera_changes.Actor:
+    """Whoever runs the CLI has the database in hand: recorded as `cli:<OS user>`, role `host`,
+    as `safecity user` records its changes."""
+    try:
+        who = getpass.getuser()
+    except (OSError, KeyError):  # no login name (e.g. a container without a passwd entry)
+        who = "unknown"
+    return camera_changes.Actor(f"cli:{who}", "host")
 
 
 def _camera_table(cameras: list[Camera]) -> Table:
@@ -158,10 +171,8 @@ def camera_add(
     except RegistryError as exc:
         option = _SITE_OPTIONS.get(exc.field or "", exc.field or "")
         fail(f"camera {camera_id!r}, {option}: {exc.reason}")
-    store = CameraStore(open_db(s))
-    existing_sites = {x.id for x in store.sites()}
     try:
-        store.save([] if site_id in existing_sites else [new_site], [camera])
+        camera_changes.add_camera(open_db(s), _actor(), camera, site_name=new_site.name)
     except CameraStoreError as exc:
         fail(f"{exc}; use `safecity camera remove` first, or `camera import --replace` to update it")
     out.print(f"registered camera {camera_id} at site {site_id}")
@@ -261,14 +272,13 @@ def camera_import(
     """Import cameras from GeoJSON (OSM surveillance tags); all or nothing."""
     s = settings()
     try:
-        sites, cameras = cameras_from_geojson(load_geojson_file(path), s.camera_defaults)
+        data = load_geojson_file(path)
+        done = camera_changes.import_cameras(open_db(s), s, _actor(), data, replace=replace)
     except RegistryError as exc:
         fail(about(path, exc))
-    try:
-        CameraStore(open_db(s)).save(sites, cameras, replace=replace)
     except CameraStoreError as exc:
         fail(about(path, f"{exc}; nothing was imported (use --replace to update existing cameras)"))
-    out.print(f"imported {len(cameras)} camera(s) at {len(sites)} site(s) from {path}")
+    out.print(f"imported {len(done.cameras)} camera(s) at {len(done.sites)} site(s) from {path}")
 
 
 @camera_app.command("export")

@@ -95,6 +95,17 @@ class UserError(ValueError):
     """A user change that cannot be made (bad name, unknown user, unknown camera, ...)."""
 
 
+class OwnAccount(UserError):
+    """An admin disabling or demoting their own account: another admin must do it."""
+
+
+class LastAdmin(UserError):
+    """A change that would leave no enabled admin: nobody could manage accounts any more."""
+
+
+OWN_ACCOUNT = "you cannot disable or change the role of your own account; ask another admin"
+
+
 class AuthError(Exception):
     """Credentials refused; the message is safe to show to whoever presented them."""
 
@@ -336,9 +347,12 @@ class UserStore:
             return [_user(r) for r in session.scalars(select(UserRow).order_by(UserRow.username))]
 
     def set_role(self, username: str, role: Role | str, *, actor: Actor = Actor()) -> User:
+        """Change a role; `OwnAccount` for the actor's own account, `LastAdmin` for the last enabled admin."""
         role = _role(role)
         with self.db.session() as session:
             row = self._row(session, username)
+            if role.value != row.role:
+                self._check_admin_stays(session, actor, row, "change the role of")
             old, row.role = row.role, role.value
             self._record_change(session, actor, username, "role", old=old, new=role.value)
             return _user(row)
@@ -358,9 +372,12 @@ class UserStore:
             self._record_change(session, actor, username, "password")
 
     def disable(self, username: str, *, actor: Actor = Actor()) -> User:
-        """Disable the account and revoke its tokens (one transaction: never one without the other)."""
+        """Disable the account and revoke its tokens (one transaction: never one without the other);
+        `OwnAccount` for the actor's own account, `LastAdmin` for the last enabled admin."""
         with self.db.session() as session:
             row = self._row(session, username)
+            if not row.disabled:
+                self._check_admin_stays(session, actor, row, "disable")
             row.disabled = True
             revoked = self._revoke_all(session, row.id)
             self._record_change(session, actor, username, "disable", tokens_revoked=revoked)
@@ -601,6 +618,25 @@ class UserStore:
         return int(getattr(result, "rowcount", 0) or 0)
 
     # -- helpers ----------------------------------------------------------------------------------
+
+    def _check_admin_stays(self, session: Session, actor: Actor, row: UserRow, what: str) -> None:
+        """Refuse taking an account out of the admins when it is the actor's own or the last one.
+
+        The enabled admins' rows are locked (PostgreSQL) so that two admins demoting each other at
+        once cannot both pass the count."""
+        if actor.username == row.username:
+            raise OwnAccount(OWN_ACCOUNT)
+        if row.role != Role.ADMIN.value or row.disabled:
+            return
+        admins = session.scalars(
+            select(UserRow.id)
+            .where(UserRow.role == Role.ADMIN.value, UserRow.disabled.is_(False))
+            .with_for_update()
+        ).all()
+        if len(admins) <= 1:
+            raise LastAdmin(
+                f"cannot {what} {row.username!r}: it is the last enabled admin; add another admin first"
+            )
 
     def _row(self, session: Session, username: str) -> UserRow:
         row = session.scalars(select(UserRow).where(UserRow.username == username)).first()

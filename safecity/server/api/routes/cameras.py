@@ -8,7 +8,6 @@ camera store's all-or-nothing save) and are recorded in the audit log with the a
 
 from __future__ import annotations
 
-import dataclasses
 import json
 from collections.abc import Iterable
 from datetime import datetime
@@ -18,12 +17,11 @@ from fastapi import APIRouter, Depends, File, Query, Request, Response, UploadFi
 from pydantic import BaseModel, Field, field_validator
 
 from safecity.config import CountingGeometry, Settings, redact_url
+from safecity.governance import camera_changes
 from safecity.governance.access import Caller
-from safecity.governance.audit import AuditLog
 from safecity.governance.permissions import Permission
 from safecity.registry.errors import RegistryError
-from safecity.registry.geojson import cameras_from_geojson
-from safecity.registry.validation import parse_capabilities, validate_camera, validate_site
+from safecity.registry.validation import parse_capabilities, validate_camera
 from safecity.server.api.routes.observations import Window, page_window
 from safecity.server.api.schemas import PROBLEM_RESPONSES, DomainOut
 from safecity.server.problems import NotFound
@@ -32,13 +30,12 @@ from safecity.server.security import require as require_permission
 from safecity.server.uploads import read_upload
 from safecity.store.cameras import CameraStore, CameraStoreError
 from safecity.store.field_limits import CAMERA, SITE
-from safecity.types import Camera, Capability, RecordingMode, Site
+from safecity.types import Camera, Capability, RecordingMode
 
 router = APIRouter(tags=["cameras"], responses=PROBLEM_RESPONSES)
 T = TypeVar("T")
 
-CAMERA_CHANGE = "camera_change"
-"""Audit action of a register change made through the API (who added, changed, removed, imported)."""
+CAMERA_CHANGE = camera_changes.CAMERA_CHANGE
 
 
 # ---------------------------------------------------------------- bodies
@@ -211,30 +208,15 @@ def _camera(store: CameraStore, camera_id: str) -> Camera:
         raise NotFound(str(exc)) from None
 
 
+def _actor(caller: Caller) -> camera_changes.Actor:
+    return camera_changes.Actor(caller.username, caller.role)
+
+
 def _record(ctx: Context, caller: Caller, target: str, **details: Any) -> None:
-    AuditLog(ctx.db).record(
-        CAMERA_CHANGE, username=caller.username, role=caller.role, target=target, details=details
-    )
+    camera_changes.record(ctx.db, _actor(caller), target, **details)
 
 
-def _invalid(camera_id: str, exc: Exception) -> NoReturn:
-    if isinstance(exc, RegistryError):
-        raise RegistryError(exc.reason, feature=f"camera {camera_id!r}", field=exc.field) from None
-    raise RegistryError(str(exc), feature=f"camera {camera_id!r}") from None
-
-
-def _site_for(store: CameraStore, camera: Camera, site_name: str | None) -> list[Site]:
-    """The site to create with `camera` ([] when its site is registered already)."""
-    if camera.site_id in {s.id for s in store.sites()}:
-        return []
-    site = Site(
-        id=camera.site_id, name=site_name or camera.name, latitude=camera.latitude, longitude=camera.longitude
-    )
-    try:
-        validate_site(site)
-    except ValueError as exc:
-        _invalid(camera.id, exc)
-    return [site]
+_invalid = camera_changes.invalid
 
 
 def _built(settings: Settings, body: CameraIn) -> Camera:
@@ -411,10 +393,9 @@ def get_camera(camera_id: str, ctx: Context, caller: CurrentCaller) -> CameraDet
 def add_camera(body: CameraIn, ctx: Context, caller: CurrentCaller) -> CameraOut:
     """Register one camera (manage_cameras), checked as `safecity camera add` checks it."""
     require(ctx, caller, Permission.MANAGE_CAMERAS, "add a camera")
-    store = CameraStore(ctx.db)
-    camera = _built(ctx.settings, body)
-    store.save(_site_for(store, camera, body.site_name), [camera])
-    _record(ctx, caller, camera.id, change="added", site_id=camera.site_id)
+    camera = camera_changes.add_camera(
+        ctx.db, _actor(caller), _built(ctx.settings, body), site_name=body.site_name
+    )
     return camera_out(camera, caller)
 
 
@@ -426,21 +407,18 @@ def add_camera(body: CameraIn, ctx: Context, caller: CurrentCaller) -> CameraOut
 def update_camera(camera_id: str, body: CameraUpdate, ctx: Context, caller: CurrentCaller) -> CameraOut:
     """Change a camera (manage_cameras); fields left out keep their stored values."""
     require(ctx, caller, Permission.MANAGE_CAMERAS, "change a camera")
-    store = CameraStore(ctx.db)
-    current = _camera(store, camera_id)
-    given = body.model_dump(exclude_none=True, exclude={"site_name"})
-    changes: dict[str, Any] = dict(given)
+    _camera(CameraStore(ctx.db), camera_id)
+    changes: dict[str, Any] = body.model_dump(exclude_none=True, exclude={"site_name"})
     try:
         if "capabilities" in changes:
             changes["capabilities"] = parse_capabilities(body.capabilities or [])
-        if body.counting is not None:
-            changes["counting"] = body.counting
-        camera = dataclasses.replace(current, **changes)
-        validate_camera(camera)
     except ValueError as exc:
         _invalid(camera_id, exc)
-    store.save(_site_for(store, camera, body.site_name), [camera], replace=True)
-    _record(ctx, caller, camera_id, change="updated", fields=sorted(given))
+    if body.counting is not None:
+        changes["counting"] = body.counting
+    camera = camera_changes.update_camera(
+        ctx.db, _actor(caller), camera_id, changes, site_name=body.site_name
+    )
     return camera_out(camera, caller)
 
 
@@ -482,13 +460,14 @@ def import_cameras(
     require(ctx, caller, Permission.MANAGE_CAMERAS, "import cameras")
     what = file.filename or "upload"
     raw = read_upload(file.file, ctx.settings.api.max_upload_bytes, what)
-    sites, cameras = cameras_from_geojson(parse_geojson(raw, what), ctx.settings.camera_defaults)
     try:
-        CameraStore(ctx.db).save(sites, cameras, replace=replace)
+        done = camera_changes.import_cameras(
+            ctx.db, ctx.settings, _actor(caller), parse_geojson(raw, what), replace=replace
+        )
     except CameraStoreError as exc:
         raise CameraStoreError(
             f"{exc}; nothing was imported (replace=true updates existing cameras)"
         ) from None
-    ids = [c.id for c in cameras]
-    _record(ctx, caller, ",".join(ids[:1000]), change="imported", cameras=len(ids), replace=replace)
-    return ImportResult(cameras=len(cameras), sites=len(sites), camera_ids=ids)
+    return ImportResult(
+        cameras=len(done.cameras), sites=len(done.sites), camera_ids=[c.id for c in done.cameras]
+    )

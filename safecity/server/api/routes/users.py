@@ -19,8 +19,11 @@ from safecity.governance.users import (
     MAX_LABEL_LEN,
     MAX_TOKEN_TTL,
     MAX_USERNAME_LEN,
+    OWN_ACCOUNT,
     Actor,
     ApiToken,
+    LastAdmin,
+    OwnAccount,
     User,
     UserError,
     UserStore,
@@ -133,20 +136,26 @@ def add_user(body: UserIn, ctx: Context, caller: CurrentCaller) -> NewUser:
 def change_user(username: str, body: UserChange, ctx: Context, caller: CurrentCaller) -> UserOut:
     """Change a role, the camera limit, or disable/enable an account (manage_users).
 
-    An admin cannot disable or demote their own account (409): the last admin would lock everyone out.
+    An admin cannot disable or demote their own account, nor the last enabled admin (409, the
+    rules of `UserStore`): nobody could manage accounts any more.
     """
     actor = _admin(ctx, caller, "change a user")
     check_list_length(ctx.settings, body.cameras, "body", "cameras")
     user = _user(ctx, username)
     store: UserStore = ctx.users
     if username == caller.username and (body.disabled or (body.role not in (None, user.role))):
-        raise Conflict("you cannot disable or change the role of your own account; ask another admin")
-    if "cameras" in body.model_fields_set:
-        user = store.set_cameras(username, body.cameras, actor=actor)
-    if body.role is not None and body.role != user.role:
-        user = store.set_role(username, body.role, actor=actor)
-    if body.disabled is not None and body.disabled != user.disabled:
-        user = store.disable(username, actor=actor) if body.disabled else store.enable(username, actor=actor)
+        raise Conflict(OWN_ACCOUNT)
+    try:
+        if "cameras" in body.model_fields_set:
+            user = store.set_cameras(username, body.cameras, actor=actor)
+        if body.role is not None and body.role != user.role:
+            user = store.set_role(username, body.role, actor=actor)
+        if body.disabled is not None and body.disabled != user.disabled:
+            user = (
+                store.disable(username, actor=actor) if body.disabled else store.enable(username, actor=actor)
+            )
+    except (OwnAccount, LastAdmin) as exc:
+        raise Conflict(str(exc)) from None
     return user_out(user)
 
 
