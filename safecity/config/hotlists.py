@@ -28,6 +28,9 @@ class HotlistSettings(SectionModel):
     default_expiry_days: int = Field(
         30, ge=0, description="Days an entry stays in force unless added with its own expiry; 0: no expiry."
     )
+    max_days: int = Field(
+        3650, ge=1, description="Most days an entry may be added for (web, CLI and API refuse more)."
+    )
     min_pattern_literals: int = Field(
         3, ge=1, description="Letters or digits a pattern must fix, so that `*` cannot hotlist every car."
     )

@@ -254,7 +254,11 @@ def parse_time(name: str, value: str) -> datetime | None:
         parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
     except ValueError:
         raise ValueError(f"{name}: {value!r} is not a date and time (YYYY-MM-DDTHH:MM)") from None
-    return parsed if parsed.tzinfo is not None else parsed.replace(tzinfo=UTC)
+    try:
+        # In UTC now: a valid time whose offset takes it past year 1 or 9999 is refused here.
+        return (parsed if parsed.tzinfo is not None else parsed.replace(tzinfo=UTC)).astimezone(UTC)
+    except OverflowError:
+        raise ValueError(f"{name}: {value!r} is out of range") from None
 
 
 def camera_states(ctx: ApiContext) -> dict[str, str]:

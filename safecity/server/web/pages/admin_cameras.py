@@ -24,6 +24,7 @@ from safecity.governance import camera_changes
 from safecity.governance.access import Caller
 from safecity.governance.audit import AuditAction, AuditLog
 from safecity.governance.permissions import Permission
+from safecity.governance.users import Actor
 from safecity.registry.errors import RegistryError
 from safecity.registry.validation import parse_capabilities, parse_plate_countries
 from safecity.server.api.routes.cameras import parse_geojson
@@ -72,10 +73,6 @@ def _done(path: str, message: str) -> RedirectResponse:
     """After a change, the page again with what was done said at its top (post, redirect, get)."""
     location = f"{path}?{urlencode({'done': message})}#done"
     return RedirectResponse(location, status_code=303, headers=SECURITY_HEADERS)
-
-
-def _actor(caller: Caller) -> camera_changes.Actor:
-    return camera_changes.Actor(caller.username, caller.role)
 
 
 class FieldError(ValueError):
@@ -215,7 +212,7 @@ async def add_camera(request: Request) -> Response:
         fields["operator"] = fields["operator"] or defaults.operator
         fields["legal_basis"] = fields["legal_basis"] or defaults.legal_basis
         camera = Camera(id=camera_id, site_id=values["site_id"] or f"site-{camera_id}", **fields)
-        camera_changes.add_camera(ctx.db, _actor(caller), camera, site_name=values["site_name"] or None)
+        camera_changes.add_camera(ctx.db, Actor.of(caller), camera, site_name=values["site_name"] or None)
     except ValueError as exc:
         field, reason = _error_of(exc)
         status = 409 if isinstance(exc, CameraStoreError) else 422
@@ -241,7 +238,7 @@ async def import_cameras(
         return error_page(request, caller, 413, "File too large", f"{exc}. Nothing was imported.")
     try:
         done = camera_changes.import_cameras(
-            ctx.db, ctx.settings, _actor(caller), parse_geojson(raw, file.filename), replace=bool(replace)
+            ctx.db, ctx.settings, Actor.of(caller), parse_geojson(raw, file.filename), replace=bool(replace)
         )
     except RegistryError as exc:
         problem = {"feature": exc.feature, "field": exc.field, "reason": exc.reason}
@@ -331,7 +328,7 @@ async def edit_camera(camera_id: str, request: Request) -> Response:
             changes["site_id"] = values["site_id"]
         ctx = context_of(request)
         camera_changes.update_camera(
-            ctx.db, _actor(caller), camera_id, changes, site_name=values["site_name"] or None
+            ctx.db, Actor.of(caller), camera_id, changes, site_name=values["site_name"] or None
         )
     except ValueError as exc:
         field, reason = _error_of(exc)
@@ -348,7 +345,7 @@ async def enable_camera(camera_id: str, request: Request, enabled: Annotated[str
     if isinstance(camera, Response):
         return camera
     on = enabled == "yes"
-    camera_changes.set_enabled(context_of(request).db, _actor(caller), camera_id, on)
+    camera_changes.set_enabled(context_of(request).db, Actor.of(caller), camera_id, on)
     word = "enabled" if on else "disabled"
     return _done("/admin/cameras", f"Camera {camera_id} {word}")
 
@@ -364,8 +361,8 @@ async def save_counting(camera_id: str, request: Request, counting: Annotated[st
     try:
         data = json.loads(counting or "{}")
         geometry = CountingGeometry.model_validate(data) if data else None
-        camera_changes.set_counting(context_of(request).db, _actor(caller), camera_id, geometry)
-    except (ValueError, ValidationError) as exc:
+        camera_changes.set_counting(context_of(request).db, Actor.of(caller), camera_id, geometry)
+    except (ValueError, ValidationError, RecursionError) as exc:  # RecursionError: absurdly nested JSON
         message = str(exc).splitlines()
         reason = "; ".join(message[:3]) if message else "not counting lines"
         return _camera_page(request, caller, camera, 422, counting_error=reason)

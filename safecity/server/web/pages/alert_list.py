@@ -9,6 +9,7 @@ Face matches are never acknowledged in bulk: two different people must confirm o
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Annotated, TypeVar
@@ -55,6 +56,8 @@ STATUS_WORDS = {
     AlertStatus.ACKNOWLEDGED: "acknowledged",
 }
 MAX_PAGE = 100_000
+PAGE_NUMBER = re.compile(r"[0-9]{1,9}")
+"""ASCII digits, few of them: `str.isdigit` also takes "²", and `int` refuses 5,000 digits."""
 """Highest page number accepted: beyond it the offset is no listing a person pages through."""
 
 
@@ -119,7 +122,7 @@ def parse_filters(params: QueryParams, cameras: list[Camera]) -> Filters:
     if since is not None and until is not None and since >= until:
         raise FilterError(f"from ({since_text}) must be before to ({until_text})")
     page_text = params.get("page", "1").strip() or "1"
-    if not page_text.isdigit() or not 1 <= int(page_text) <= MAX_PAGE:
+    if not PAGE_NUMBER.fullmatch(page_text) or not 1 <= int(page_text) <= MAX_PAGE:
         raise FilterError(f"page: {page_text[:20]!r} is not a page number (1 to {MAX_PAGE})")
     return Filters(kinds, statuses, camera, since, until, since_text, until_text, int(page_text))
 

@@ -26,7 +26,9 @@ router = APIRouter(include_in_schema=False)
 
 MAX_TILE_ZOOM = 30
 """Deeper than any tile pyramid (zoom 22 is a few centimetres a pixel); keeps 2**z small."""
-TILE_NAME = re.compile(r"(\d{1,10})\.(png|jpg|jpeg)")
+TILE_NAME = re.compile(r"([0-9]{1,10})\.(png|jpg|jpeg)")
+WHOLE_NUMBER = re.compile(r"[0-9]{1,10}")
+"""ASCII digits only: `str.isdigit` also takes "²", which `int` refuses."""
 TILE_TYPES = ((b"\x89PNG\r\n\x1a\n", "image/png"), (b"\xff\xd8\xff", "image/jpeg"))
 """Raster tile formats by their first bytes (an MBTiles file's `format` metadata is optional)."""
 STREETS_URL = "/map/streets.geojson"
@@ -80,7 +82,7 @@ class TileError(ValueError):
 def tile_address(z: str, x: str, name: str) -> tuple[int, int, int]:
     """(zoom, column, row in the XYZ scheme) of `/tiles/{z}/{x}/{name}`; TileError says what is wrong."""
     found = TILE_NAME.fullmatch(name)
-    if not (z.isdigit() and x.isdigit() and found):
+    if not (WHOLE_NUMBER.fullmatch(z) and WHOLE_NUMBER.fullmatch(x) and found):
         raise TileError(f"tile {z[:12]}/{x[:12]}/{name[:20]} is not zoom/column/row.png in whole numbers")
     zoom, column, row = int(z), int(x), int(found.group(1))
     if zoom > MAX_TILE_ZOOM:
