@@ -25,7 +25,7 @@ from safecity.cli.common import (
     user_or_os_user,
 )
 from safecity.governance import list_changes
-from safecity.governance.list_changes import Actor
+from safecity.governance.users import Actor
 from safecity.store.authorisations import AuthorisationError, AuthorisationStore
 from safecity.store.models import utcnow
 from safecity.types import AuthorisationPurpose

@@ -7,7 +7,6 @@ field behind it. Imports are all or nothing. `add` and `import` go through
 
 from __future__ import annotations
 
-import getpass
 import json
 import sys
 from pathlib import Path
@@ -16,7 +15,17 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from safecity.cli.common import about, command_group, err, fail, open_db, out, settings, write_text_atomic
+from safecity.cli.common import (
+    about,
+    command_group,
+    err,
+    fail,
+    host_actor,
+    open_db,
+    out,
+    settings,
+    write_text_atomic,
+)
 from safecity.config import redact_url
 from safecity.governance import camera_changes
 from safecity.registry.errors import RegistryError
@@ -35,16 +44,6 @@ from safecity.types import Camera, RecordingMode, Site
 # `camera remove` imports the media store (cv2) inside the function: `safecity --help` stays light.
 
 camera_app = command_group("The camera register.")
-
-
-def _actor() -> camera_changes.Actor:
-    """Whoever runs the CLI has the database in hand: recorded as `cli:<OS user>`, role `host`,
-    as `safecity user` records its changes."""
-    try:
-        who = getpass.getuser()
-    except (OSError, KeyError):  # no login name (e.g. a container without a passwd entry)
-        who = "unknown"
-    return camera_changes.Actor(f"cli:{who}", "host")
 
 
 def _camera_table(cameras: list[Camera]) -> Table:
@@ -172,7 +171,7 @@ def camera_add(
         option = _SITE_OPTIONS.get(exc.field or "", exc.field or "")
         fail(f"camera {camera_id!r}, {option}: {exc.reason}")
     try:
-        camera_changes.add_camera(open_db(s), _actor(), camera, site_name=new_site.name)
+        camera_changes.add_camera(open_db(s), host_actor(), camera, site_name=new_site.name)
     except CameraStoreError as exc:
         fail(f"{exc}; use `safecity camera remove` first, or `camera import --replace` to update it")
     out.print(f"registered camera {camera_id} at site {site_id}")
@@ -273,7 +272,7 @@ def camera_import(
     s = settings()
     try:
         data = load_geojson_file(path)
-        done = camera_changes.import_cameras(open_db(s), s, _actor(), data, replace=replace)
+        done = camera_changes.import_cameras(open_db(s), s, host_actor(), data, replace=replace)
     except RegistryError as exc:
         fail(about(path, exc))
     except CameraStoreError as exc:

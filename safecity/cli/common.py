@@ -32,7 +32,7 @@ from safecity.config import Settings, load_settings, redact_url
 from safecity.governance.access import AccessDenied, AccessGate, Caller, GatedRead, ReasonRequired
 from safecity.governance.audit import AuditAction, AuditLog
 from safecity.governance.permissions import Permission
-from safecity.governance.users import AuthError, UserStore
+from safecity.governance.users import Actor, AuthError, UserStore
 from safecity.store.authorisations import AuthorisationError, AuthorisationStore
 from safecity.store.database import Database, StoreError
 from safecity.types import Alert, Authorisation
@@ -134,6 +134,16 @@ def shown_time(value: datetime | None) -> str:
 def user_or_os_user(value: str | None) -> str:
     """The `--user` given, else the operating-system user running the command."""
     return value or getpass.getuser()
+
+
+def host_actor() -> Actor:
+    """Whoever runs the CLI on the host has the database in hand: recorded as `cli:<OS user>`,
+    role `host` (user, camera and retention changes)."""
+    try:
+        who = getpass.getuser()
+    except (OSError, KeyError):  # no login name (e.g. a container without a passwd entry)
+        who = "unknown"
+    return Actor(f"cli:{who}", "host")
 
 
 def audit(

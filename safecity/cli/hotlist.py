@@ -23,8 +23,8 @@ from safecity.cli.common import (
 from safecity.governance import list_changes
 from safecity.governance.access import ReasonRequired, check_reason
 from safecity.governance.audit import AuditAction
-from safecity.governance.list_changes import Actor
 from safecity.governance.permissions import Permission
+from safecity.governance.users import Actor
 from safecity.store.hotlists import HotlistError, HotlistStore
 from safecity.store.models import utcnow
 

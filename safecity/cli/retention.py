@@ -15,7 +15,7 @@ import typer
 from rich.table import Table
 from sqlalchemy.exc import SQLAlchemyError
 
-from safecity.cli.common import command_group, fail, open_db, out, settings
+from safecity.cli.common import command_group, fail, host_actor, open_db, out, settings
 from safecity.store.cameras import CameraStore
 
 if TYPE_CHECKING:
@@ -72,7 +72,7 @@ def retention_sweep(
     s = settings()
     db = open_db(s)
     try:
-        report = sweep_configured(s, db, dry_run=dry_run)
+        report = sweep_configured(s, db, dry_run=dry_run, by=host_actor())
     except (SQLAlchemyError, OSError) as exc:
         fail(f"retention sweep failed: {exc}", code=1)
     finally:

@@ -17,7 +17,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from safecity.cli.common import command_group, fail, open_db, out, settings
+from safecity.cli.common import command_group, fail, host_actor, open_db, out, settings
 from safecity.governance.permissions import Role
 from safecity.governance.users import (
     Actor,
@@ -34,14 +34,6 @@ user_app = command_group("Users, roles, camera limits and API tokens.")
 
 ROLES = ", ".join(r.value for r in Role)
 DEFAULT_TOKEN_DAYS = 30
-
-
-def _actor() -> Actor:
-    try:
-        who = getpass.getuser()
-    except (OSError, KeyError):  # no login name (e.g. a container without a passwd entry)
-        who = "unknown"
-    return Actor(f"cli:{who}", "host")
 
 
 def _store(*, reading: bool = False) -> tuple[Database, UserStore]:
@@ -84,7 +76,7 @@ def user_add(
     db, store = _store()
     password = sys.stdin.readline().rstrip("\r\n") if password_stdin else generate_password()
     try:
-        user = store.add(username, role, password, camera_ids=_cameras(db, camera, site), actor=_actor())
+        user = store.add(username, role, password, camera_ids=_cameras(db, camera, site), actor=host_actor())
     except UserError as exc:
         fail(str(exc))
     scope = "all cameras" if user.camera_ids is None else ", ".join(sorted(user.camera_ids))
@@ -126,7 +118,7 @@ def user_disable(username: Annotated[str, typer.Argument(help="Login name.")]) -
     """Disable a user and revoke all their API tokens."""
     _, store = _store()
     try:
-        store.disable(username, actor=_actor())
+        store.disable(username, actor=host_actor())
     except UserError as exc:
         fail(str(exc))
     out.print(f"disabled {username}; their tokens are revoked")
@@ -140,7 +132,7 @@ def user_role(
     """Change a user's role."""
     _, store = _store()
     try:
-        user = store.set_role(username, role, actor=_actor())
+        user = store.set_role(username, role, actor=host_actor())
     except UserError as exc:
         fail(str(exc))
     out.print(f"{user.username} is now {user.role}")
@@ -184,7 +176,7 @@ def user_token(
 def user_unlock(username: Annotated[str, typer.Argument(help="Login name.")]) -> None:
     """Clear an account's failed logins, so its login delays end at once (recorded)."""
     _, store = _store()
-    cleared = store.unlock(username, actor=_actor())
+    cleared = store.unlock(username, actor=host_actor())
     out.print(f"cleared {cleared} failed login(s) of {username}")
 
 
@@ -215,7 +207,7 @@ def user_revoke(token_id: Annotated[str, typer.Argument(help="Token id (see `use
     """Revoke an API token."""
     _, store = _store()
     try:
-        token = store.revoke_token(token_id, actor=_actor())
+        token = store.revoke_token(token_id, actor=host_actor())
     except UserError as exc:
         fail(str(exc))
     out.print(f"revoked token {token.id} of {token.username}")

@@ -27,8 +27,8 @@ from safecity.cli.common import (
 from safecity.config import Settings
 from safecity.governance import list_changes
 from safecity.governance.audit import AuditAction
-from safecity.governance.list_changes import Actor
 from safecity.governance.permissions import Permission
+from safecity.governance.users import Actor
 from safecity.store.authorisations import AuthorisationStore
 from safecity.store.database import Database
 

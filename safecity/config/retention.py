@@ -35,6 +35,12 @@ class RetentionSettings(SectionModel):
         le=36500,
         description=f"Days audit entries are kept: {MIN_AUDIT_RETENTION_DAYS} (6 months) or more, not less.",
     )
+    export_packages_days: int = Field(
+        7,
+        ge=1,
+        le=3650,
+        description="Days an evidence package made from the web UI stays on the server to download.",
+    )
     sweep_interval_s: float = Field(
         3600.0, gt=0, description="How often `safecity serve` runs the retention sweep."
     )

@@ -101,6 +101,11 @@ class Settings(BaseSettings):
         return path if path is not None else self.data_dir / "recordings"
 
     @property
+    def effective_exports_dir(self) -> Path:
+        """Evidence packages made from the web UI, one folder per user and export."""
+        return self.data_dir / "exports"
+
+    @property
     def effective_model_cache_dir(self) -> Path:
         cache = self.faces.model_cache_dir
         return cache if cache is not None else self.data_dir / "models"

@@ -36,12 +36,12 @@ from safecity.demo.traffic import CONFIG_FILE, measure, print_summary, with_sim_
 from safecity.eval.sim_plates import CameraPlateScore, score_sim_plates
 from safecity.governance.access import CONSOLE_ROLE
 from safecity.governance.list_changes import (
-    Actor,
     add_hotlist_entry,
     create_watchlist,
     record_authorisation,
     record_enrolment,
 )
+from safecity.governance.users import Actor
 from safecity.pipeline.process import ProcessingError, process_file
 from safecity.registry.geojson import cameras_from_geojson, cameras_to_geojson
 from safecity.runtime.city import Runtime

@@ -17,6 +17,7 @@ from typing import Any, NoReturn
 
 from safecity.config import CountingGeometry, Settings
 from safecity.governance.audit import AuditLog
+from safecity.governance.users import Actor
 from safecity.registry.errors import RegistryError
 from safecity.registry.geojson import cameras_from_geojson
 from safecity.registry.validation import validate_camera, validate_site
@@ -28,14 +29,6 @@ CAMERA_CHANGE = "camera_change"
 """Audit action of a register change (who added, changed, removed, imported)."""
 IMPORT_IDS_RECORDED = 1000
 """An import's audit target lists at most this many camera ids (the count is always whole)."""
-
-
-@dataclass(frozen=True, slots=True)
-class Actor:
-    """Who makes a change, as the audit entry names them."""
-
-    username: str
-    role: str
 
 
 @dataclass(frozen=True, slots=True)

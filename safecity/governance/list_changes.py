@@ -10,13 +10,13 @@ whose message says what was wrong in words; callers turn them into an exit, a pr
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
 from safecity.config import Settings
 from safecity.governance.access import check_reason
 from safecity.governance.audit import AuditAction, AuditLog
+from safecity.governance.users import Actor
 from safecity.store.authorisations import AuthorisationStore
 from safecity.store.database import Database
 from safecity.store.hotlists import HotlistError, HotlistStore, default_expiry
@@ -29,14 +29,6 @@ if TYPE_CHECKING:
 
 # Enforcement and the watchlist store delete photo files through the media store (cv2): imported
 # where used, so that the CLI's hotlist and authorisation commands and `safecity --help` stay light.
-
-
-@dataclass(frozen=True, slots=True)
-class Actor:
-    """Who makes a change, as the audit entry names them (the CLI's role is `cli`)."""
-
-    username: str
-    role: str
 
 
 def _audit(db: Database, by: Actor, action: AuditAction, **entry: object) -> None:
@@ -63,8 +55,8 @@ def add_hotlist_entry(
     check_reason(reason, settings.governance.min_reason_len, "a hotlist entry")
     if expires_at is not None and days is not None:
         raise HotlistError("give an expiry time or a number of days, not both")
-    if days is not None and days < 1:
-        raise HotlistError(f"days must be at least 1, got {days}")
+    if days is not None and not 1 <= days <= settings.hotlists.max_days:
+        raise HotlistError(f"days must be 1 to {settings.hotlists.max_days}, got {days}")
     now = now or utcnow()
     if days is not None:
         expires_at = now + timedelta(days=days)

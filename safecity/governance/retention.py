@@ -32,6 +32,7 @@ from __future__ import annotations
 import logging
 import os
 import re
+import shutil
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -44,6 +45,7 @@ from sqlalchemy.orm import Session
 from safecity.config import MIN_AUDIT_RETENTION_DAYS, RetentionSettings, Settings
 from safecity.governance.audit import PRUNED_HEAD_KEY, PRUNED_THROUGH_KEY, AuditAction, AuditLog
 from safecity.governance.recording_retention import RECORDINGS, RecordingRetention
+from safecity.governance.users import Actor
 from safecity.store.database import Database
 from safecity.store.media import MediaStore
 from safecity.store.models import (
@@ -105,6 +107,7 @@ class RetentionPolicy:
     audit_days: int = 365
     batch_size: int = 5000
     orphan_grace_s: float = 3600.0
+    export_packages_days: int = 7
 
     def __post_init__(self) -> None:
         for name in (*CLASSES, SNAPSHOTS):
@@ -132,6 +135,7 @@ class RetentionPolicy:
             audit_days=settings.audit_days,
             batch_size=settings.batch_size,
             orphan_grace_s=settings.orphan_grace_s,
+            export_packages_days=settings.export_packages_days,
         )
 
     def class_days(self, name: str) -> int:
@@ -182,6 +186,9 @@ class SweepReport:
     """Keys of the deleted face vectors (to drop from a face index opened later)."""
     orphan_files: int = 0
     """Files no row refers to, older than `orphan_grace_s`, deleted (dry run: found)."""
+    export_packages: int = 0
+    """Evidence packages made from the web UI older than `export_packages_days`, deleted (dry run:
+    found); what was handed over lives on with its recipients, this copy only serves the download."""
 
     @property
     def rows(self) -> int:
@@ -193,6 +200,7 @@ class SweepReport:
             self.rows
             or self.media_files
             or self.orphan_files
+            or self.export_packages
             or self.face_vectors
             or self.audit_entries
             or sum(self.snapshots_cleared.values())
@@ -214,6 +222,7 @@ class SweepReport:
             "cutoffs": used_cutoffs,
             "media_files": self.media_files,
             "orphan_files": self.orphan_files,
+            "export_packages": self.export_packages,
             "face_vectors": self.face_vectors,
             "audit_entries": self.audit_entries,
             "audit_cutoff": self.audit_cutoff.isoformat(),
@@ -231,6 +240,7 @@ class SweepReport:
         return (
             f"retention {verb}: {per_class or 'no rows'}; {sum(self.snapshots_cleared.values())} snapshots "
             f"of kept rows, {self.media_files} media files, {self.orphan_files} orphan files, "
+            f"{self.export_packages} evidence packages, "
             f"{self.face_vectors} face vectors, "
             f"{self.audit_entries} audit entries"
         )
@@ -244,6 +254,7 @@ class _Tally:
         self.snapshots_cleared: dict[str, int] = {}
         self.media_files = 0
         self.orphan_files = 0
+        self.export_packages = 0
         self.face_vector_keys: list[int] = []
         self.face_vectors = 0
 
@@ -263,8 +274,11 @@ def sweep(
     audit: AuditLog | None = None,
     recordings: RecordingRetention | None = None,
     dry_run: bool = False,
+    by: Actor | None = None,
+    exports: Path | None = None,
 ) -> SweepReport:
-    """Delete what `policy` no longer allows at `now` (aware); with `dry_run` only count it."""
+    """Delete what `policy` no longer allows at `now` (aware); with `dry_run` only count it. The
+    audit entry names `by`, who ran it (an administrator, the host's CLI user), else the system."""
     if now.tzinfo is None:
         raise ValueError(f"naive datetime {now!r}; the sweep needs a timezone-aware time")
     audit = audit or AuditLog(db)
@@ -290,6 +304,9 @@ def sweep(
     if recordings is not None:
         _delete_recordings(db, recordings, cameras, now, policy, tally, cutoffs, dry_run=dry_run)
     _sweep_orphans(db, media, now - timedelta(seconds=policy.orphan_grace_s), tally, dry_run=dry_run)
+    if exports is not None:
+        cutoff = (now - timedelta(days=policy.export_packages_days)).timestamp()
+        tally.export_packages = _sweep_export_packages(exports, cutoff, dry_run=dry_run)
     keys = tuple(tally.face_vector_keys)
     if keys and face_index is not None:
         face_index.remove(keys)
@@ -306,6 +323,7 @@ def sweep(
             snapshots_cleared=tally.snapshots_cleared,
             media_files=tally.media_files,
             orphan_files=tally.orphan_files,
+            export_packages=tally.export_packages,
             face_vectors=tally.face_vectors,
             audit_entries=pruned[0],
             audit_pruned_through_seq=pruned[1],
@@ -316,10 +334,11 @@ def sweep(
             return report
         # The entry first (it follows the current head), then the prefix it records goes, in one
         # transaction: the chain is never without the anchor that `verify` starts from.
+        who = by or Actor(SYSTEM_USER, SYSTEM_USER)
         entry = audit.record(
             AuditAction.RETENTION_DELETION,
-            username=SYSTEM_USER,
-            role=SYSTEM_USER,
+            username=who.username,
+            role=who.role,
             target="retention",
             justification="retention policy",
             details=report.details(),
@@ -333,7 +352,12 @@ def sweep(
 
 
 def sweep_configured(
-    settings: Settings, db: Database, *, now: datetime | None = None, dry_run: bool = False
+    settings: Settings,
+    db: Database,
+    *,
+    now: datetime | None = None,
+    dry_run: bool = False,
+    by: Actor | None = None,
 ) -> SweepReport:
     """`sweep` with the configured policy and media store; the face index file, when there is one and
     vectors were deleted, is opened afterwards, has them removed and is saved."""
@@ -346,6 +370,8 @@ def sweep_configured(
             RecordingStore(db, settings.effective_recordings_dir), settings.recording
         ),
         dry_run=dry_run,
+        by=by,
+        exports=settings.effective_exports_dir,
     )
     path = settings.effective_face_index_path
     if report.face_vector_keys and path.exists():
@@ -687,6 +713,19 @@ def _sweep_orphans(
             tally.orphan_files += _delete_media(media, orphans)
         if orphans:
             log.info("retention: %d orphan file(s) in %s", len(orphans), folder.ref)
+
+
+def _sweep_export_packages(root: Path, cutoff: float, *, dry_run: bool) -> int:
+    """Delete the export folders (`root/<user>/<token>/`) last written before `cutoff` (epoch s)."""
+    count = 0
+    for user in _subfolders(root):
+        for package in _subfolders(Path(user.path)):
+            if package.stat(follow_symlinks=False).st_mtime >= cutoff:
+                continue
+            count += 1
+            if not dry_run:
+                shutil.rmtree(package.path, ignore_errors=True)
+    return count
 
 
 def _audit_prefix(session: Session, cutoff: datetime) -> tuple[int, int | None, str | None]:

@@ -34,7 +34,7 @@ import secrets
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, Protocol
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -270,6 +270,14 @@ def _check_password(password: str) -> str:
     return password
 
 
+class _Named(Protocol):
+    @property
+    def username(self) -> str: ...
+
+    @property
+    def role(self) -> str: ...
+
+
 @dataclass(frozen=True, slots=True)
 class Actor:
     """Who makes a change, as the audit log records it."""
@@ -278,8 +286,9 @@ class Actor:
     role: str = SYSTEM
 
     @staticmethod
-    def of(user: User) -> Actor:
-        return Actor(user.username, str(user.role))
+    def of(who: User | _Named) -> Actor:
+        """The actor of a stored user or of a caller (a logged-in user or token)."""
+        return Actor(who.username, str(who.role))
 
 
 class UserStore:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import getpass
 import json
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
@@ -76,6 +77,7 @@ def test_sweep_deletes_logs_and_the_log_still_verifies(stored: Database) -> None
     assert len(ObservationQueries(stored).plate_reads()) == 2
     entries = [json.loads(line) for line in cli("audit", "list", "--json")[1].splitlines()]
     assert [e["action"] for e in entries] == ["retention_deletion"]
+    assert entries[0]["user"] == f"cli:{getpass.getuser()}" and entries[0]["role"] == "host"
     assert cli("audit", "verify")[0] == 0
     code, output = cli("retention", "sweep")
     assert code == 0 and "nothing to delete" in output

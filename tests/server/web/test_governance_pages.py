@@ -17,9 +17,8 @@ from alert_world import FAST_HASHER, AlertWorld, build
 
 from safecity.governance import list_changes
 from safecity.governance.audit import AuditAction, AuditLog
-from safecity.governance.list_changes import Actor
 from safecity.governance.permissions import Role
-from safecity.governance.users import UserStore
+from safecity.governance.users import Actor, UserStore
 from safecity.server.app import create_app
 from safecity.server.runner import ApiServer
 from safecity.server.security import SESSION_COOKIE
@@ -209,6 +208,7 @@ def test_retention_shows_the_dry_run_and_sweeps_after_confirmation(world: AlertW
     (entry,) = AuditLog(world.db).entries(AuditAction.RETENTION_DELETION)
     assert f"Recorded as audit entry {entry.seq}" in swept.text
     assert entry.details["deleted"], "the seeded reads and alerts are older than a day"
+    assert (entry.username, entry.role) == ("admin-1", "admin")  # who pressed the button
     assert AuditLog(world.db).verify().first_bad is None
 
 

@@ -19,9 +19,8 @@ from alert_world import FAST_HASHER, AlertWorld, build
 
 from safecity.governance import list_changes
 from safecity.governance.audit import AuditAction, AuditLog
-from safecity.governance.list_changes import Actor
 from safecity.governance.permissions import Role
-from safecity.governance.users import UserStore
+from safecity.governance.users import Actor, UserStore
 from safecity.server.app import create_app
 from safecity.server.runner import ApiServer
 from safecity.server.security import SESSION_COOKIE

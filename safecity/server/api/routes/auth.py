@@ -53,7 +53,7 @@ def logout(request: Request, caller: CurrentCaller, ctx: Context) -> Response:
     """Revoke the session (or token) this request carries."""
     secret = credential(request)
     if secret is not None:
-        ctx.users.revoke_secret(secret, actor=Actor(caller.username, caller.role))
+        ctx.users.revoke_secret(secret, actor=Actor.of(caller))
     response = Response(status_code=204)
     response.delete_cookie(SESSION_COOKIE, path="/")
     return response

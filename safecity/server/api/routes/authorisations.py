@@ -15,8 +15,9 @@ from fastapi import APIRouter
 from pydantic import BaseModel, Field
 
 from safecity.governance.access import Caller
-from safecity.governance.list_changes import Actor, decide_authorisation, record_authorisation
+from safecity.governance.list_changes import decide_authorisation, record_authorisation
 from safecity.governance.permissions import Permission
+from safecity.governance.users import Actor
 from safecity.server.api.routes.cameras import require
 from safecity.server.api.schemas import PROBLEM_RESPONSES, DomainOut
 from safecity.server.limits import check_list_length
@@ -133,7 +134,7 @@ def add_authorisation(body: AuthorisationIn, ctx: Context, caller: CurrentCaller
     auth = record_authorisation(
         ctx.db,
         ctx.settings,
-        Actor(caller.username, caller.role),
+        Actor.of(caller),
         authority=body.authority,
         reference=body.reference,
         purpose=body.purpose,
@@ -153,9 +154,7 @@ def _decide(ctx: Context, caller: Caller, ref: str, state: str, reason: str) -> 
     store = AuthorisationStore(ctx.db)
     auth = find_authorisation(store, ref)
     try:
-        decided, done = decide_authorisation(
-            ctx.db, ctx.settings, Actor(caller.username, caller.role), auth.id, state, reason
-        )
+        decided, done = decide_authorisation(ctx.db, ctx.settings, Actor.of(caller), auth.id, state, reason)
     except AuthorisationError as exc:
         raise Conflict(str(exc)) from None
     return Decision(

@@ -20,6 +20,7 @@ from safecity.config import CountingGeometry, Settings, redact_url
 from safecity.governance import camera_changes
 from safecity.governance.access import Caller
 from safecity.governance.permissions import Permission
+from safecity.governance.users import Actor
 from safecity.registry.errors import RegistryError
 from safecity.registry.validation import parse_capabilities, validate_camera
 from safecity.server.api.routes.observations import Window, page_window
@@ -208,12 +209,8 @@ def _camera(store: CameraStore, camera_id: str) -> Camera:
         raise NotFound(str(exc)) from None
 
 
-def _actor(caller: Caller) -> camera_changes.Actor:
-    return camera_changes.Actor(caller.username, caller.role)
-
-
 def _record(ctx: Context, caller: Caller, target: str, **details: Any) -> None:
-    camera_changes.record(ctx.db, _actor(caller), target, **details)
+    camera_changes.record(ctx.db, Actor.of(caller), target, **details)
 
 
 _invalid = camera_changes.invalid
@@ -394,7 +391,7 @@ def add_camera(body: CameraIn, ctx: Context, caller: CurrentCaller) -> CameraOut
     """Register one camera (manage_cameras), checked as `safecity camera add` checks it."""
     require(ctx, caller, Permission.MANAGE_CAMERAS, "add a camera")
     camera = camera_changes.add_camera(
-        ctx.db, _actor(caller), _built(ctx.settings, body), site_name=body.site_name
+        ctx.db, Actor.of(caller), _built(ctx.settings, body), site_name=body.site_name
     )
     return camera_out(camera, caller)
 
@@ -417,7 +414,7 @@ def update_camera(camera_id: str, body: CameraUpdate, ctx: Context, caller: Curr
     if body.counting is not None:
         changes["counting"] = body.counting
     camera = camera_changes.update_camera(
-        ctx.db, _actor(caller), camera_id, changes, site_name=body.site_name
+        ctx.db, Actor.of(caller), camera_id, changes, site_name=body.site_name
     )
     return camera_out(camera, caller)
 
@@ -462,7 +459,7 @@ def import_cameras(
     raw = read_upload(file.file, ctx.settings.api.max_upload_bytes, what)
     try:
         done = camera_changes.import_cameras(
-            ctx.db, ctx.settings, _actor(caller), parse_geojson(raw, what), replace=replace
+            ctx.db, ctx.settings, Actor.of(caller), parse_geojson(raw, what), replace=replace
         )
     except CameraStoreError as exc:
         raise CameraStoreError(

@@ -14,8 +14,8 @@ from pydantic import BaseModel, Field
 
 from safecity.governance import list_changes
 from safecity.governance.audit import AuditAction
-from safecity.governance.list_changes import Actor
 from safecity.governance.permissions import Permission
+from safecity.governance.users import Actor
 from safecity.server.api.routes.cameras import require
 from safecity.server.api.schemas import PROBLEM_RESPONSES, DomainOut
 from safecity.server.problems import BadRequest, Conflict, NotFound
@@ -97,7 +97,7 @@ def add_hotlist_entry(body: HotlistEntryIn, ctx: Context, caller: CurrentCaller)
     entry = list_changes.add_hotlist_entry(
         ctx.db,
         ctx.settings,
-        Actor(caller.username, caller.role),
+        Actor.of(caller),
         body.plate,
         reason=body.reason,
         owner=body.owner,
@@ -123,9 +123,7 @@ def remove_hotlist_entry(entry_id: str, ctx: Context, caller: CurrentCaller) -> 
     except HotlistError as exc:
         raise NotFound(str(exc)) from None
     try:
-        entry = list_changes.remove_hotlist_entry(
-            ctx.db, ctx.settings, Actor(caller.username, caller.role), entry_id
-        )
+        entry = list_changes.remove_hotlist_entry(ctx.db, ctx.settings, Actor.of(caller), entry_id)
     except HotlistError as exc:
         raise Conflict(str(exc)) from None
     return entry_out(entry, utcnow())

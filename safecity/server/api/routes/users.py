@@ -103,7 +103,7 @@ def token_out(t: ApiToken) -> TokenOut:
 
 def _admin(ctx: Context, caller: Caller, what: str) -> Actor:
     require(ctx, caller, Permission.MANAGE_USERS, what)
-    return Actor(caller.username, caller.role)
+    return Actor.of(caller)
 
 
 def _user(ctx: Context, username: str) -> User:
@@ -179,7 +179,7 @@ def issue_token(username: str, body: TokenIn, ctx: Context, caller: CurrentCalle
     if user.disabled:
         raise Conflict(f"user {username!r} is disabled")
     issued = ctx.users.issue_token(
-        user, timedelta(days=body.ttl_days), label=body.label, actor=Actor(caller.username, caller.role)
+        user, timedelta(days=body.ttl_days), label=body.label, actor=Actor.of(caller)
     )
     return NewToken(token=token_out(issued.token), secret=issued.secret)
 

@@ -20,8 +20,8 @@ from safecity.analytics.image_header import ImageLimits
 from safecity.governance import list_changes
 from safecity.governance.access import Caller
 from safecity.governance.audit import AuditAction
-from safecity.governance.list_changes import Actor
 from safecity.governance.permissions import Permission
+from safecity.governance.users import Actor
 from safecity.server.api.routes.authorisations import find_authorisation
 from safecity.server.api.routes.cameras import require
 from safecity.server.api.schemas import PROBLEM_RESPONSES, DomainOut
@@ -148,7 +148,7 @@ def create_watchlist(body: WatchlistIn, ctx: Context, caller: CurrentCaller) -> 
         raise BadRequest(f"authorisation: {exc}") from None
     try:
         wl = list_changes.create_watchlist(
-            _store(ctx), Actor(caller.username, caller.role), body.name, auth, description=body.description
+            _store(ctx), Actor.of(caller), body.name, auth, description=body.description
         )
     except FaceWatchlistError as exc:  # not in force, expired, or the name is taken
         raise Conflict(str(exc)) from None
@@ -195,7 +195,7 @@ def remove_watchlist(watchlist: str, ctx: Context, caller: CurrentCaller) -> Rem
     require(ctx, caller, Permission.MANAGE_WATCHLISTS, "remove a face watchlist")
     store = _store(ctx)
     wl = _watchlist(store, watchlist)
-    removed = list_changes.remove_watchlist(store, Actor(caller.username, caller.role), wl)
+    removed = list_changes.remove_watchlist(store, Actor.of(caller), wl)
     return removal_out(removed)
 
 
@@ -206,7 +206,7 @@ def remove_person(watchlist: str, person_id: str, ctx: Context, caller: CurrentC
     store = _store(ctx)
     wl = _watchlist(store, watchlist)
     try:
-        removed = list_changes.remove_person(store, Actor(caller.username, caller.role), wl, person_id)
+        removed = list_changes.remove_person(store, Actor.of(caller), wl, person_id)
     except FaceWatchlistError as exc:
         raise NotFound(str(exc)) from None
     return removal_out(removed)
@@ -256,7 +256,5 @@ def enrol_uploads(
             person = enrol_photos(ctx.analyser(), store, wl.id, label, paths, note=note, limits=limits)
         except FacePhotoError as exc:
             raise FacePhotoError(str(exc).replace(f"{tmp}/", "photo ")) from None
-    list_changes.record_enrolment(
-        store, Actor(caller.username, caller.role), wl, person.id, person.label, len(paths)
-    )
+    list_changes.record_enrolment(store, Actor.of(caller), wl, person.id, person.label, len(paths))
     return person

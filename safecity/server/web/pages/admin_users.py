@@ -23,10 +23,6 @@ from safecity.store.cameras import CameraStore
 router = APIRouter(include_in_schema=False)
 
 
-def _actor(caller: Caller) -> Actor:
-    return Actor(caller.username, caller.role)
-
-
 def _page(request: Request, caller: Caller, status: int = 200, **values: Any) -> Response:
     ctx = context_of(request)
     users = ctx.users.users()
@@ -75,7 +71,7 @@ async def add_user(
     try:
         if ctx.users.find(username) is not None:
             raise UserError(f"user {username!r} already exists")
-        user = ctx.users.add(username, role, secret, camera_ids=cameras, actor=_actor(caller))
+        user = ctx.users.add(username, role, secret, camera_ids=cameras, actor=Actor.of(caller))
     except ValueError as exc:
         values = {"username": username, "role": role, "cameras": cameras or []}
         return _page(request, caller, 422, form=values, error=str(exc))
@@ -85,11 +81,16 @@ async def add_user(
     )
 
 
-def _user_or_404(request: Request, caller: Caller, username: str) -> User | Response:
+def _change(request: Request, username: str, action: str) -> tuple[Caller, User] | Response:
+    """The administrator posting a change to `username`, and that user; else the page to send
+    (login, refusal, cross-site, or a 404 for a user that does not exist)."""
+    caller = guard_post(request, Permission.MANAGE_USERS, action=action)
+    if isinstance(caller, Response):
+        return caller
     found = context_of(request).users.find(username)
     if found is None:
         return error_page(request, caller, 404, "Not found", f"There is no user {username!r}.")
-    return found
+    return caller, found
 
 
 def _done(username: str, what: str) -> Response:
@@ -99,16 +100,14 @@ def _done(username: str, what: str) -> Response:
 
 @router.post("/admin/users/{username}/role")
 async def set_role(username: str, request: Request, role: Annotated[str, Form()] = "") -> Response:
-    caller = guard_post(request, Permission.MANAGE_USERS, action="change a user")
-    if isinstance(caller, Response):
-        return caller
-    user = _user_or_404(request, caller, username)
-    if isinstance(user, Response):
-        return user
+    change = _change(request, username, "change a user")
+    if isinstance(change, Response):
+        return change
+    caller, user = change
     if role == user.role.value:
         return _done(username, f"role {role} (unchanged)")
     try:
-        context_of(request).users.set_role(username, role, actor=_actor(caller))
+        context_of(request).users.set_role(username, role, actor=Actor.of(caller))
     except (OwnAccount, LastAdmin) as exc:
         return _page(request, caller, 409, error=str(exc))
     except ValueError as exc:
@@ -118,16 +117,14 @@ async def set_role(username: str, request: Request, role: Annotated[str, Form()]
 
 @router.post("/admin/users/{username}/cameras")
 async def set_cameras(username: str, request: Request, limit: Annotated[str, Form()] = "") -> Response:
-    caller = guard_post(request, Permission.MANAGE_USERS, action="change a user")
-    if isinstance(caller, Response):
-        return caller
-    user = _user_or_404(request, caller, username)
-    if isinstance(user, Response):
-        return user
+    change = _change(request, username, "change a user")
+    if isinstance(change, Response):
+        return change
+    caller, _user = change
     form = await request.form()
     cameras = sorted(str(c) for c in form.getlist("cameras")) if limit == "yes" else None
     try:
-        context_of(request).users.set_cameras(username, cameras, actor=_actor(caller))
+        context_of(request).users.set_cameras(username, cameras, actor=Actor.of(caller))
     except ValueError as exc:
         return _page(request, caller, 422, error=str(exc))
     return _done(username, "every camera" if cameras is None else f"cameras {', '.join(cameras) or 'none'}")
@@ -135,30 +132,26 @@ async def set_cameras(username: str, request: Request, limit: Annotated[str, For
 
 @router.post("/admin/users/{username}/disabled")
 async def set_disabled(username: str, request: Request, disabled: Annotated[str, Form()] = "") -> Response:
-    caller = guard_post(request, Permission.MANAGE_USERS, action="change a user")
-    if isinstance(caller, Response):
-        return caller
-    user = _user_or_404(request, caller, username)
-    if isinstance(user, Response):
-        return user
+    change = _change(request, username, "change a user")
+    if isinstance(change, Response):
+        return change
+    caller, _user = change
     users = context_of(request).users
     if disabled == "yes":
         try:
-            users.disable(username, actor=_actor(caller))
+            users.disable(username, actor=Actor.of(caller))
         except (OwnAccount, LastAdmin) as exc:
             return _page(request, caller, 409, error=str(exc))
         return _done(username, "disabled and signed out")
-    users.enable(username, actor=_actor(caller))
+    users.enable(username, actor=Actor.of(caller))
     return _done(username, "enabled")
 
 
 @router.post("/admin/users/{username}/revoke")
 async def revoke_all(username: str, request: Request) -> Response:
-    caller = guard_post(request, Permission.MANAGE_USERS, action="revoke tokens")
-    if isinstance(caller, Response):
-        return caller
-    user = _user_or_404(request, caller, username)
-    if isinstance(user, Response):
-        return user
-    count = context_of(request).users.revoke_all(username, actor=_actor(caller))
+    change = _change(request, username, "revoke tokens")
+    if isinstance(change, Response):
+        return change
+    caller, _user = change
+    count = context_of(request).users.revoke_all(username, actor=Actor.of(caller))
     return _done(username, f"{count} token(s) and session(s) revoked")

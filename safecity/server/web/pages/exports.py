@@ -46,8 +46,6 @@ from safecity.types import AlertKind
 
 router = APIRouter(include_in_schema=False)
 
-EXPORTS_FOLDER = "exports"
-"""Under `data_dir`: the packages made from the web UI, one folder per user and export."""
 TOKEN = re.compile(r"^[A-Za-z0-9_-]{16,64}$")
 
 
@@ -89,7 +87,7 @@ def _kind_words(kind: str) -> str:
 def _user_folder(request: Request, caller: Caller) -> Path:
     # Usernames are checked at creation, but a path part is only ever a hash of one.
     name = hashlib.sha256(caller.username.encode("utf-8")).hexdigest()[:32]
-    return context_of(request).settings.data_dir / EXPORTS_FOLDER / name
+    return context_of(request).settings.effective_exports_dir / name
 
 
 def _summary(request: Request, caller: Caller, alert_id: str) -> AlertSummary | str:

@@ -17,8 +17,8 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from safecity.governance import list_changes
 from safecity.governance.access import Caller
-from safecity.governance.list_changes import Actor
 from safecity.governance.permissions import Permission
+from safecity.governance.users import Actor
 from safecity.server.web.common import context_of, guard, guard_post, parse_time, render
 from safecity.server.web.pages.lists import countdown, done_redirect
 from safecity.store.authorisations import USES, AuthorisationError, AuthorisationStore
@@ -97,7 +97,7 @@ async def authorisation_record(request: Request) -> Response:
         auth = list_changes.record_authorisation(
             ctx.db,
             ctx.settings,
-            Actor(caller.username, caller.role),
+            Actor.of(caller),
             authority=form.get("authority", ""),
             reference=form.get("reference", ""),
             purpose=form.get("purpose", ""),
@@ -140,7 +140,7 @@ def authorisation_decide(
         decided, done = list_changes.decide_authorisation(
             ctx.db,
             ctx.settings,
-            Actor(caller.username, caller.role),
+            Actor.of(caller),
             authorisation_id[:100],
             state,
             justification,
@@ -175,6 +175,7 @@ def _retention_page(
         classes=shown,
         configured={name: policy.class_days(name) for name in shown},
         audit_days=policy.audit_days,
+        export_days=policy.export_packages_days,
         per_camera=[(c, policy.for_camera(c.retention_days)) for c in cameras],
         **values,
     )
@@ -214,7 +215,7 @@ def retention_sweep(request: Request, confirm: Annotated[str, Form()] = "") -> R
         return _retention_page(request, caller, "retention_confirm.html", report=_preview(request))
     ctx = context_of(request)
     try:
-        report = sweep_configured(ctx.settings, ctx.db)
+        report = sweep_configured(ctx.settings, ctx.db, by=Actor.of(caller))
     except (SQLAlchemyError, OSError) as exc:
         return _retention_page(
             request, caller, error=f"The sweep failed: {exc}. Some data may be deleted; run it again."

@@ -18,8 +18,8 @@ from fastapi.responses import RedirectResponse, Response
 from safecity.governance import list_changes
 from safecity.governance.access import AccessDenied, Caller
 from safecity.governance.audit import AuditAction
-from safecity.governance.list_changes import Actor
 from safecity.governance.permissions import Permission
+from safecity.governance.users import Actor
 from safecity.server.problems import Conflict, PayloadTooLarge, UnsupportedMedia
 from safecity.server.web.common import (
     SECURITY_HEADERS,
@@ -60,10 +60,6 @@ def countdown(deadline: datetime | None, now: datetime) -> tuple[str, str]:
     if seconds <= 0:
         return f"{words} ago", "deadline-past"
     return f"in {words}", "deadline-soon" if seconds < 3 * 86400 else ""
-
-
-def _actor(caller: Caller) -> Actor:
-    return Actor(caller.username, caller.role)
 
 
 def _too_long(**fields: tuple[str, int]) -> str | None:
@@ -149,7 +145,7 @@ def hotlist_add(
         entry = list_changes.add_hotlist_entry(
             ctx.db,
             ctx.settings,
-            _actor(caller),
+            Actor.of(caller),
             plate,
             reason=reason,
             owner=owner,
@@ -177,7 +173,7 @@ def hotlist_remove(entry_id: str, request: Request, reason: Annotated[str, Form(
         return _hotlist_page(request, caller, 400, error=error)
     try:
         entry = list_changes.remove_hotlist_entry(
-            ctx.db, ctx.settings, _actor(caller), entry_id, reason=reason
+            ctx.db, ctx.settings, Actor.of(caller), entry_id, reason=reason
         )
     except HotlistError as exc:
         status = 404 if str(exc).startswith("no hotlist entry") else 409
@@ -259,7 +255,7 @@ def watchlist_create(
         return _watchlists_page(request, caller, 400, form=form, error="authorisation: no such authorisation")
     try:
         wl = list_changes.create_watchlist(
-            FaceWatchlistStore(ctx.db, ctx.media), _actor(caller), name, auth, description=description
+            FaceWatchlistStore(ctx.db, ctx.media), Actor.of(caller), name, auth, description=description
         )
     except FaceWatchlistError as exc:  # not in force, expired, or the name is taken
         return _watchlists_page(request, caller, 409, form=form, error=str(exc))
@@ -383,7 +379,7 @@ def watchlist_remove_person(
         error = "Say why the person is removed (it is kept in the audit log)."
         return _watchlist_page(request, caller, store, wl, 400, error=error)
     try:
-        removed = list_changes.remove_person(store, _actor(caller), wl, person_id[:100], reason=reason)
+        removed = list_changes.remove_person(store, Actor.of(caller), wl, person_id[:100], reason=reason)
     except FaceWatchlistError as exc:
         return _watchlist_page(request, caller, store, wl, 404, error=str(exc))
     return done_redirect(
