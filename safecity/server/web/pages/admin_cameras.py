@@ -257,6 +257,16 @@ def _camera_or_404(request: Request, caller: Caller, camera_id: str) -> Camera |
         return error_page(request, caller, 404, "Not found", f"There is no camera {camera_id!r}.")
 
 
+def _change(request: Request, camera_id: str) -> tuple[Caller, Camera] | Response:
+    """The administrator posting a change to `camera_id`, and that camera; else the page to send
+    (login, refusal, cross-site, or a 404 for a camera that is not registered)."""
+    change = _change(request, camera_id)
+    if isinstance(change, Response):
+        return change
+    caller, camera = change
+    return caller, camera
+
+
 def _values_of(camera: Camera) -> dict[str, Any]:
     values: dict[str, Any] = {
         k: "" if getattr(camera, k) is None else str(getattr(camera, k))
@@ -311,12 +321,10 @@ def camera_page(camera_id: str, request: Request, done: str = "") -> Response:
 
 @router.post("/admin/cameras/{camera_id}")
 async def edit_camera(camera_id: str, request: Request) -> Response:
-    caller = guard_post(request, Permission.MANAGE_CAMERAS, action="change a camera")
-    if isinstance(caller, Response):
-        return caller
-    camera = _camera_or_404(request, caller, camera_id)
-    if isinstance(camera, Response):
-        return camera
+    change = _change(request, camera_id)
+    if isinstance(change, Response):
+        return change
+    caller, camera = change
     form = await request.form()
     values = _form_values(form)
     values["id"] = camera_id
@@ -338,12 +346,10 @@ async def edit_camera(camera_id: str, request: Request) -> Response:
 
 @router.post("/admin/cameras/{camera_id}/enabled")
 async def enable_camera(camera_id: str, request: Request, enabled: Annotated[str, Form()] = "") -> Response:
-    caller = guard_post(request, Permission.MANAGE_CAMERAS, action="change a camera")
-    if isinstance(caller, Response):
-        return caller
-    camera = _camera_or_404(request, caller, camera_id)
-    if isinstance(camera, Response):
-        return camera
+    change = _change(request, camera_id)
+    if isinstance(change, Response):
+        return change
+    caller, _camera = change
     on = enabled == "yes"
     camera_changes.set_enabled(context_of(request).db, Actor.of(caller), camera_id, on)
     word = "enabled" if on else "disabled"
@@ -352,12 +358,10 @@ async def enable_camera(camera_id: str, request: Request, enabled: Annotated[str
 
 @router.post("/admin/cameras/{camera_id}/counting")
 async def save_counting(camera_id: str, request: Request, counting: Annotated[str, Form()] = "") -> Response:
-    caller = guard_post(request, Permission.MANAGE_CAMERAS, action="change a camera")
-    if isinstance(caller, Response):
-        return caller
-    camera = _camera_or_404(request, caller, camera_id)
-    if isinstance(camera, Response):
-        return camera
+    change = _change(request, camera_id)
+    if isinstance(change, Response):
+        return change
+    caller, camera = change
     try:
         data = json.loads(counting or "{}")
         geometry = CountingGeometry.model_validate(data) if data else None
