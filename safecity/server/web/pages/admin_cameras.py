@@ -260,10 +260,12 @@ def _camera_or_404(request: Request, caller: Caller, camera_id: str) -> Camera |
 def _change(request: Request, camera_id: str) -> tuple[Caller, Camera] | Response:
     """The administrator posting a change to `camera_id`, and that camera; else the page to send
     (login, refusal, cross-site, or a 404 for a camera that is not registered)."""
-    change = _change(request, camera_id)
-    if isinstance(change, Response):
-        return change
-    caller, camera = change
+    caller = guard_post(request, Permission.MANAGE_CAMERAS, action="change a camera")
+    if isinstance(caller, Response):
+        return caller
+    camera = _camera_or_404(request, caller, camera_id)
+    if isinstance(camera, Response):
+        return camera
     return caller, camera
 
 
