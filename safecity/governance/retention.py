@@ -235,7 +235,8 @@ class SweepReport:
     def summary(self) -> str:
         verb = "would delete" if self.dry_run else "deleted"
         per_class = ", ".join(
-            f"{sum(per_camera.values())} {name}" for name, per_camera in self.deleted.items()
+            f"{sum(per_camera.values())} {name.replace('_', ' ')}"
+            for name, per_camera in self.deleted.items()
         )
         return (
             f"retention {verb}: {per_class or 'no rows'}; {sum(self.snapshots_cleared.values())} snapshots "

@@ -26,7 +26,7 @@ from factories import T0, camera, site, stored_face_alert, stored_plate_alert
 from rtsp import RtspServer, unavailable_reason
 from services import chromium
 from videos import keyframed_clip
-from web_names import PASSWORD
+from web_names import PASSWORD, ROLES
 
 from safecity.config import Settings
 from safecity.governance.permissions import Role
@@ -42,14 +42,7 @@ from safecity.store.recordings import RecordingStore, Segment, segment_path
 from safecity.types import BBox, Capability, RecordingMode, new_id
 
 FACE = BBox(160, 137, 216, 216)  # Grace Hopper's face in her portrait
-USERS = {
-    "operator-1": Role.OPERATOR,
-    "operator-2": Role.OPERATOR,
-    "viewer-1": Role.VIEWER,
-    "investigator-1": Role.INVESTIGATOR,
-    "auditor-1": Role.AUDITOR,
-    "admin-1": Role.ADMIN,
-}
+USERS = {name: Role(role) for name, role in ROLES.items()}
 
 
 @dataclass(frozen=True)

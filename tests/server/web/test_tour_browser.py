@@ -11,9 +11,9 @@ from typing import Any
 
 import pytest
 from browsing import SMALL_SCREEN, Visit
-from conftest import USERS
+from web_names import ROLES
 
-ROLE_PAGES = {username: role for username, role in USERS.items() if username != "operator-2"}
+ROLE_PAGES = {username: role for username, role in ROLES.items() if username != "operator-2"}
 DETAIL_PAGES = {
     "operator-1": ["/cameras/cam-1"],
     "investigator-1": ["/cameras/cam-1"],

@@ -24,6 +24,7 @@ from safecity.server.web.common import (
     visible_cameras,
     web_caller,
 )
+from safecity.server.web.pages.alert_list import KIND_WORDS
 from safecity.server.web.timeline import build as build_timeline
 from safecity.store.cameras import CameraStore, CameraStoreError
 from safecity.store.models import FaceSightingRow, PlateReadRow, utcnow
@@ -79,6 +80,7 @@ def dashboard(request: Request, wall: str = wall_of.DEFAULT_LAYOUT, first: str =
         recent=recent,
         cameras=[(c, states.get(c.id, "unknown") if c.enabled else "disabled") for c in cameras],
         wall=live_wall if caller.can(Permission.VIEW_LIVE) else None,
+        kind_words=KIND_WORDS,
         layouts=list(wall_of.LAYOUTS),
     )
 

@@ -176,6 +176,7 @@ def _retention_page(
         configured={name: policy.class_days(name) for name in shown},
         audit_days=policy.audit_days,
         export_days=policy.export_packages_days,
+        sweep_every=_every(ctx.settings.retention.sweep_interval_s),
         per_camera=[(c, policy.for_camera(c.retention_days)) for c in cameras],
         **values,
     )
@@ -221,3 +222,12 @@ def retention_sweep(request: Request, confirm: Annotated[str, Form()] = "") -> R
             request, caller, error=f"The sweep failed: {exc}. Some data may be deleted; run it again."
         )
     return _retention_page(request, caller, report=report, swept=True)
+
+
+def _every(seconds: float) -> str:
+    """A sweep interval in words: "hour", "6 hours", "30 minutes"."""
+    if seconds >= 3600:
+        hours = seconds / 3600
+        return "hour" if hours == 1 else f"{hours:g} hours"
+    minutes = seconds / 60
+    return "minute" if minutes == 1 else f"{minutes:g} minutes"
