@@ -5,6 +5,7 @@ admins adding and editing at once without losing anything."""
 
 from __future__ import annotations
 
+import html
 import json
 import threading
 from collections.abc import Iterator
@@ -208,6 +209,23 @@ def test_counting_lines_are_saved_and_audited(world: World) -> None:
     counting = CameraStore(world.db).get("cam-1").counting
     assert counting is not None and counting.lines[0].in_direction == "north"
     assert world.changes()[-1].details == {"change": "updated", "fields": ["counting"]}
+
+
+def test_lines_from_the_configuration_file_are_shown_and_said_to_be(tmp_path: Path) -> None:
+    configured = {
+        "camera_id": "cam-1",
+        "lines": [{"name": "file line", "points": [[5, 50], [300, 60]]}],
+    }
+    settings = Settings(data_dir=tmp_path / "var", counting={"cameras": [configured]})
+    for w in _world(settings):
+        page = w.client("admin-1").get("/admin/cameras/cam-1")
+        assert page.status_code == 200 and 'id="counting-from-settings"' in page.text
+        assert "file line" in html.unescape(page.text)  # in the drawing's data, so nobody draws it twice
+
+
+def test_registered_lines_are_not_said_to_come_from_the_file(world: World) -> None:
+    page = world.client("admin-1").get("/admin/cameras/cam-1")
+    assert 'id="counting-from-settings"' not in page.text
 
 
 def test_a_bad_counting_line_is_refused_in_words(world: World) -> None:

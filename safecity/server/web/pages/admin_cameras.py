@@ -293,7 +293,13 @@ def _camera_page(
     request: Request, caller: Caller, camera: Camera, status: int = 200, **values: Any
 ) -> Response:
     values.setdefault("form", _values_of(camera))
-    counting = camera.counting.model_dump(mode="json") if camera.counting is not None else {}
+    configured = context_of(request).settings.counting.for_camera(camera.id)
+    if camera.counting is not None:
+        counting = camera.counting.model_dump(mode="json")
+    elif configured is not None:  # shown so nobody draws them twice; saving registers them
+        counting = configured.model_dump(mode="json", exclude={"camera_id"})
+    else:
+        counting = {}
     return render(
         request,
         "admin_camera.html",
@@ -306,6 +312,7 @@ def _camera_page(
         labels=FIELD_LABELS,
         has_still=_has_still(request, camera.id),
         counting_json=json.dumps(counting),
+        counting_from_settings=camera.counting is None and configured is not None,
         **values,
     )
 
